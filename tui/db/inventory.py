@@ -1,0 +1,68 @@
+"""Reading the inventory: the view when installed, a read-only equivalent on a legacy layout."""
+
+from __future__ import annotations
+
+import psycopg
+from psycopg import sql
+
+from tui.model import INVENTORY_COLUMNS, Backup, SchemaState
+
+# A 2025 install has only backup_metadata and a view that errors on the first missing table.
+# This query reads the same columns the new view has, from the catalog and the legacy table
+# alone, so a reviewer without DDL rights can browse before anyone upgrades. Without a
+# retention policy there is nothing to expire: every present backup is `keep`.
+_LEGACY_INVENTORY = """
+WITH rel AS (
+    SELECT c.oid, c.relname::text AS relname
+      FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+     WHERE n.nspname = 'backup' AND c.relkind IN ('r', 'p') AND NOT c.relispartition
+       AND c.relname <> 'backup_metadata'
+), entries AS (
+    SELECT m.id, m.original_table_name::text, m.backup_table_name::text,
+           m.backup_date::timestamptz AS backup_date, m.row_count::bigint AS row_count,
+           m.backup_reason::text, m.created_at::timestamptz AS created_at, m.created_by::text, r.oid,
+           true AS registered
+      FROM backup.backup_metadata m LEFT JOIN rel r ON r.relname = m.backup_table_name::text
+    UNION ALL
+    SELECT NULL, NULL, r.relname, NULL, NULL, NULL, NULL, NULL, r.oid, false
+      FROM rel r
+     WHERE NOT EXISTS (SELECT 1 FROM backup.backup_metadata m WHERE m.backup_table_name::text = r.relname)
+)
+SELECT e.id, e.original_table_name, e.backup_table_name, e.backup_date, e.row_count, e.backup_reason,
+       e.created_at, e.created_by, pg_size_pretty(s.size_bytes), 'public', NULL::text, s.size_bytes,
+       NULL::timestamptz,
+       CASE WHEN NOT e.registered THEN 'unregistered' WHEN e.oid IS NULL THEN 'missing' ELSE 'keep' END
+  FROM entries e CROSS JOIN LATERAL (SELECT pg_total_relation_size(e.oid) AS size_bytes) s
+"""
+
+
+def inventory_query(state: SchemaState) -> sql.Composable:
+    """The query whose rows are INVENTORY_COLUMNS, for this schema state."""
+    if state is SchemaState.LEGACY:
+        return sql.SQL(_LEGACY_INVENTORY)
+    return sql.SQL("SELECT {} FROM backup.backup_inventory").format(
+        sql.SQL(", ").join(sql.Identifier(c) for c in INVENTORY_COLUMNS)
+    )
+
+
+def load_inventory(conn: psycopg.Connection, state: SchemaState) -> list[Backup]:
+    """Every backup, in no particular order (callers sort). O(n) in the number of backups."""
+    if state is SchemaState.ABSENT:
+        return []
+    with conn.cursor() as cur:
+        cur.execute(inventory_query(state))
+        return [Backup(*row) for row in cur]
+
+
+def source_tables(conn: psycopg.Connection) -> list[tuple[str, str, int, float]]:
+    """Tables that can be backed up: (schema, name, total bytes, estimated rows), biggest first."""
+    return conn.execute(
+        """
+        SELECT n.nspname::text, c.relname::text, pg_total_relation_size(c.oid), greatest(c.reltuples, 0)
+          FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+         WHERE c.relkind IN ('r', 'p') AND NOT c.relispartition
+           AND n.nspname NOT IN ('backup', 'pg_catalog', 'information_schema', 'pg_toast')
+           AND n.nspname NOT LIKE 'pg\\_temp\\_%'
+         ORDER BY 3 DESC
+        """
+    ).fetchall()

@@ -1,0 +1,82 @@
+"""Plain data the CLI and the UI render; no SQL, no Textual."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, fields
+from datetime import datetime
+from uuid import UUID
+
+
+class SchemaState(enum.Enum):
+    """How far the database's `backup` schema is from what this version installs."""
+
+    ABSENT = "absent"  # no backup schema at all
+    LEGACY = "legacy"  # the 2025 layout, not upgraded: browse only
+    OUTDATED = "outdated"  # installed by an older backup-tui: browse, install upgrades
+    CURRENT = "current"
+
+
+@dataclass(slots=True)
+class Backup:
+    """One row of `backup.backup_inventory`; field names are the view's column names."""
+
+    id: UUID | None
+    original_table_name: str | None
+    backup_table_name: str
+    backup_date: datetime | None
+    row_count: int | None
+    backup_reason: str | None
+    created_at: datetime | None
+    created_by: str | None
+    backup_size: str | None
+    source_schema: str | None
+    backup_kind: str | None
+    size_bytes: int | None
+    expires_at: datetime | None
+    status: str
+
+    @property
+    def name(self) -> str:
+        return self.backup_table_name
+
+    @property
+    def source(self) -> str:
+        """Source table, schema-qualified when not in public; '' when unknown."""
+        table = self.original_table_name or ""
+        if table and self.source_schema and self.source_schema != "public":
+            return f"{self.source_schema}.{table}"
+        return table
+
+
+INVENTORY_COLUMNS: tuple[str, ...] = tuple(f.name for f in fields(Backup))
+
+
+@dataclass(frozen=True, slots=True)
+class ServerInfo:
+    """Who and where we are connected, for headers and messages."""
+
+    user: str
+    host: str
+    port: str
+    dbname: str
+    version: str
+    read_only: bool
+
+    @property
+    def label(self) -> str:
+        host = self.host if not self.host.startswith("/") else "local"
+        return f"{self.user}@{host}:{self.port}/{self.dbname}"
+
+
+@dataclass(frozen=True, slots=True)
+class DropResult:
+    """The outcome of dropping one backup: bytes freed, or why it was not dropped."""
+
+    name: str
+    freed_bytes: int = 0
+    error: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
