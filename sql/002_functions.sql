@@ -8,6 +8,14 @@ LANGUAGE sql IMMUTABLE PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
 AS $$ SELECT ARRAY['backup_metadata', 'backup_audit', 'retention_policy', 'schema_version'] $$;
 
+-- "Now" for retention decisions: the session's backup.as_of setting when set, else now(). Lets a
+-- DBA ask what the status will be on a given day (SET backup.as_of = '2027-01-01'), and tests and
+-- screenshots freeze time without touching the server's clock.
+CREATE OR REPLACE FUNCTION backup.as_of() RETURNS timestamptz
+LANGUAGE sql STABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$ SELECT coalesce(nullif(current_setting('backup.as_of', true), '')::timestamptz, now()) $$;
+
 -- Cut a string to at most max_bytes bytes without splitting a multi-byte character.
 CREATE OR REPLACE FUNCTION backup.truncate_bytes(s text, max_bytes integer) RETURNS text
 LANGUAGE plpgsql IMMUTABLE STRICT PARALLEL SAFE
@@ -48,6 +56,24 @@ BEGIN
         backup_date := NULL;
     END;
 END
+$$;
+
+-- What would stop DROP TABLE (no CASCADE): views, foreign keys, functions with SQL bodies, ...
+-- in words, e.g. "view public.report". The table's own indexes, rules and constraints do not count.
+CREATE OR REPLACE FUNCTION backup.backup_dependants(backup_oid oid) RETURNS SETOF text
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT DISTINCT
+           CASE WHEN d.classid = 'pg_rewrite'::regclass
+                THEN (SELECT format('view %s', r.ev_class::regclass) FROM pg_rewrite r WHERE r.oid = d.objid)
+                ELSE pg_describe_object(d.classid, d.objid, d.objsubid) END
+      FROM pg_depend d
+     WHERE d.refclassid = 'pg_class'::regclass AND d.refobjid = backup_oid AND d.deptype = 'n'
+       AND NOT (d.classid = 'pg_rewrite'::regclass
+                AND (SELECT r.ev_class FROM pg_rewrite r WHERE r.oid = d.objid) = backup_oid)
+       AND NOT (d.classid = 'pg_constraint'::regclass
+                AND (SELECT c.conrelid FROM pg_constraint c WHERE c.oid = d.objid) = backup_oid)
 $$;
 
 -- The legacy function had other parameter names, which CREATE OR REPLACE cannot change.
@@ -197,17 +223,7 @@ BEGIN
         -- Lock first so the size we report is the size we free; lock_timeout bounds the wait.
         EXECUTE format('LOCK TABLE backup.%I IN ACCESS EXCLUSIVE MODE', backup_table_name);
 
-        SELECT string_agg(DISTINCT dep, ', ') INTO v_deps FROM (
-            SELECT CASE WHEN d.classid = 'pg_rewrite'::regclass
-                        THEN (SELECT format('view %s', r.ev_class::regclass) FROM pg_rewrite r WHERE r.oid = d.objid)
-                        ELSE pg_describe_object(d.classid, d.objid, d.objsubid) END AS dep
-              FROM pg_depend d
-             WHERE d.refclassid = 'pg_class'::regclass AND d.refobjid = v_oid AND d.deptype = 'n'
-               AND NOT (d.classid = 'pg_rewrite'::regclass
-                        AND (SELECT r.ev_class FROM pg_rewrite r WHERE r.oid = d.objid) = v_oid)
-               AND NOT (d.classid = 'pg_constraint'::regclass
-                        AND (SELECT c.conrelid FROM pg_constraint c WHERE c.oid = d.objid) = v_oid)
-        ) deps;
+        SELECT string_agg(d, ', ' ORDER BY d) INTO v_deps FROM backup.backup_dependants(v_oid) d;
         IF v_deps IS NOT NULL THEN
             RAISE EXCEPTION 'cannot drop backup %: % depends on it', quote_ident(backup_table_name), v_deps
                 USING ERRCODE = '2BP01', HINT = 'drop or change the dependent objects first; nothing was dropped';

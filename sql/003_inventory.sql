@@ -42,13 +42,14 @@ SELECT e.id,
            WHEN e.id IS NULL THEN 'unregistered'
            WHEN e.oid IS NULL THEN 'missing'
            WHEN p.keep_for IS NULL THEN
-               CASE WHEN p.review_every IS NOT NULL AND e.backup_date + p.review_every <= now()
+               CASE WHEN p.review_every IS NOT NULL AND e.backup_date + p.review_every <= clock.now
                     THEN 'review' ELSE 'keep' END
-           WHEN e.backup_date + p.keep_for > now() THEN 'keep'
+           WHEN e.backup_date + p.keep_for > clock.now THEN 'keep'
            WHEN p.action = 'delete' THEN 'expired'
            ELSE p.action
        END AS status
   FROM entries e
+ CROSS JOIN (SELECT backup.as_of() AS now) clock
   LEFT JOIN backup.retention_policy p ON p.backup_kind = e.backup_kind
  CROSS JOIN LATERAL (SELECT pg_total_relation_size(e.oid) AS size_bytes) s;
 

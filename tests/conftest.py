@@ -16,6 +16,7 @@ import pytest
 from psycopg import sql
 from psycopg.conninfo import make_conninfo
 
+from tests.fixtures import FROZEN_NOW, frozen_settings, seed_ui_fixture
 from tui import db
 
 
@@ -96,3 +97,31 @@ def installed_script() -> str:
     found = str(beside) if beside.exists() else shutil.which("backup-tui")
     assert found, "backup-tui must be installed (pip install -e '.[test]')"
     return found
+
+
+# -- UI tests: deterministic data, frozen clock ------------------------------------------
+
+
+@pytest.fixture
+def seeded_dsn(dsn: str) -> str:
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        seed_ui_fixture(conn)
+    return dsn
+
+
+@pytest.fixture
+def make_app():
+    """Build apps on a database; closes their connections afterwards."""
+    from tui.app import BackupApp
+    from tui.db import Database
+
+    made: list[Database] = []
+
+    def build(dsn: str, **settings: object) -> BackupApp:
+        database = Database(frozen_settings(dsn, **settings))
+        made.append(database)
+        return BackupApp(database, clock=lambda: FROZEN_NOW)
+
+    yield build
+    for database in made:
+        database.close()

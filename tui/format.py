@@ -22,10 +22,27 @@ def date(d: datetime | None) -> str:
 
 
 def age(d: datetime | None, now: datetime) -> str:
-    """'3 months', '12 days': how long ago, without the ' ago'."""
+    """'3 months', '12 days': how long ago, in one unit so a column of ages reads at a glance.
+
+    Days up to 60 (retention counts in days and weeks there), months up to two years, then years.
+    """
     if d is None:
         return MISSING
-    return humanize.naturaldelta(now - d)
+    seconds = (now - d).total_seconds()
+    if seconds < 86_400:
+        return humanize.naturaldelta(max(seconds, 0))
+    days = seconds / 86_400
+    if days < 60:
+        n, unit = int(days), "day"
+    elif days < 730:
+        n, unit = int(days / 30.44), "month"
+    else:
+        n, unit = int(days / 365.25), "year"
+    return f"{n} {unit}{'s' if n != 1 else ''}"
+
+
+def day(d: datetime | None) -> str:
+    return MISSING if d is None else d.astimezone(timezone.utc).strftime("%Y-%m-%d")
 
 
 def text(s: str | None) -> str:

@@ -80,3 +80,25 @@ class DropResult:
     @property
     def ok(self) -> bool:
         return self.error is None
+
+
+@dataclass(frozen=True, slots=True)
+class Column:
+    """A column of a backup table."""
+
+    name: str
+    type: str
+    nullable: bool
+
+
+@dataclass(frozen=True, slots=True)
+class BackupDetails:
+    """What the details screen shows beyond the inventory row."""
+
+    exists: bool
+    columns: tuple[Column, ...] = ()
+    table_bytes: int = 0
+    index_bytes: int = 0
+    toast_bytes: int = 0
+    estimated_rows: int | None = None
+    dependants: tuple[str, ...] = ()

@@ -5,8 +5,11 @@ from tui.db.connection import Settings, connect, server_info
 from tui.db.errors import DatabaseError, friendly_message
 from tui.db.inventory import load_inventory, source_tables
 from tui.db.schema import exposure_warnings, install, schema_state
+from tui.db.session import ConnectionLost, Database
 
 __all__ = [
+    "ConnectionLost",
+    "Database",
     "DatabaseError",
     "Settings",
     "connect",

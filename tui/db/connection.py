@@ -21,6 +21,7 @@ class Settings:
     read_only: bool = False
     lock_timeout: str = "5s"
     statement_timeout: str = "1h"  # applies to writes only (SET LOCAL in their transaction)
+    as_of: str | None = None  # retention decisions as of this time (backup.as_of); None: now
 
     def resolved_dsn(self) -> str:
         """`--dsn`, else DATABASE_URL, else '' (libpq's PG* variables, service file, .pgpass)."""
@@ -42,6 +43,8 @@ def connect(settings: Settings) -> psycopg.Connection:
         raise DatabaseError(f"cannot connect: {friendly_message(exc)}") from exc
     try:
         conn.execute("SELECT set_config('lock_timeout', %s, false)", (settings.lock_timeout,))
+        if settings.as_of:
+            conn.execute("SELECT set_config('backup.as_of', %s, false)", (settings.as_of,))
         if settings.read_only:
             conn.execute("SET default_transaction_read_only = on")
     except psycopg.Error as exc:

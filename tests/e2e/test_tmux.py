@@ -1,0 +1,82 @@
+"""The installed `backup-tui` in a real terminal (tmux), driven with keys like a person would."""
+
+from __future__ import annotations
+
+import re
+import shlex
+import shutil
+import subprocess
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import installed_script
+
+pytestmark = pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed")
+
+
+class Terminal:
+    def __init__(self, session: str) -> None:
+        self.session = session
+
+    def keys(self, *keys: str) -> None:
+        subprocess.run(["tmux", "send-keys", "-t", self.session, *keys], check=True)
+
+    def text(self) -> str:
+        return subprocess.run(
+            ["tmux", "capture-pane", "-p", "-t", self.session], check=True, capture_output=True, text=True
+        ).stdout
+
+    def wait_for(self, predicate, what: str, timeout: float = 30) -> str:
+        """Poll the screen until `predicate(screen)` holds (a condition, not a fixed delay)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            screen = self.text()
+            if predicate(screen):
+                return screen
+            if time.monotonic() > deadline:
+                raise AssertionError(f"timed out waiting for {what}; screen was:\n{screen}")
+            time.sleep(0.05)
+
+
+@pytest.fixture
+def terminal(seeded_dsn: str, tmp_path: Path) -> Iterator[tuple[Terminal, Path]]:
+    session = f"bt-{uuid.uuid4().hex[:8]}"
+    status = tmp_path / "exit-status"
+    command = (
+        f"env TERM=xterm-256color {shlex.quote(installed_script())} --dsn {shlex.quote(seeded_dsn)}; "
+        f"echo $? > {shlex.quote(str(status))}; sleep 600"
+    )
+    subprocess.run(["tmux", "new-session", "-d", "-s", session, "-x", "100", "-y", "30", command], check=True)
+    try:
+        yield Terminal(session), status
+    finally:
+        subprocess.run(["tmux", "kill-session", "-t", session], check=False)
+
+
+def _rows(screen: str) -> list[str]:
+    """Backup names in table order (cells are separated by at least two spaces, names by one)."""
+    return [re.split(r"\s{2,}", line.strip())[0] for line in screen.splitlines() if "_backup" in line]
+
+
+def test_user_sorts_filters_and_quits_in_a_real_terminal(terminal: tuple[Terminal, Path]) -> None:
+    term, status = terminal
+    screen = term.wait_for(lambda s: "9 backups" in s, "the inventory")
+    assert "size ▼" in screen
+    biggest_first = _rows(screen)
+    assert biggest_first[0].startswith("orders_backup_2026_05")
+
+    term.keys("s")  # again: smallest first (rows without a size stay last)
+    screen = term.wait_for(lambda s: "size ▲" in s, "the reversed sort")
+    assert _rows(screen)[:2] == ["Mixed Case_backup_x", "orders_backup_20260101"]  # 16 KiB each, by name
+
+    term.keys("/", "i", "n", "v")
+    screen = term.wait_for(lambda s: "1 of 9" in s, "the filter")
+    assert _rows(screen) == ["invoices_backup_2025_04_27_120000"]
+
+    term.keys("Enter", "q")
+    term.wait_for(lambda s: status.exists() and status.read_text().strip() != "", "the exit status", timeout=15)
+    assert status.read_text().strip() == "0"

@@ -1,0 +1,63 @@
+"""Deterministic backups for UI tests: fixed names, sizes and dates, and a frozen "now"."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+import psycopg
+from psycopg import sql
+
+from tui import db
+
+FROZEN_NOW = datetime(2026, 6, 1, 12, 0, tzinfo=timezone.utc)
+
+# (source table, rows, kind, age in days, reason, final name)
+BACKUPS: list[tuple[str, int, str, float, str, str]] = [
+    ("orders", 20_000, "daily", 2, "nightly copy", "orders_backup_2026_05_30_120000"),
+    ("orders", 20_000, "daily", 12, "nightly copy", "orders_backup_2026_05_20_120000"),
+    ("customers", 5_000, "weekly", 40, "weekly copy", "customers_backup_2026_04_22_120000"),
+    ("invoices", 8_000, "monthly", 400, "month-end close", "invoices_backup_2025_04_27_120000"),
+    ("experts", 300, "critical", 30, "legal hold", "experts_backup_2026_05_02_120000"),
+    ("Mixed Case", 50, "manual", 100, "before dedupe, with a long reason that will not fit", "Mixed Case_backup_x"),
+    ("users", 1_000, "pre-migration", 10, "Pre-migration backup", "users_backup_2026_05_22_120000"),
+]
+
+
+def seed_ui_fixture(conn: psycopg.Connection) -> None:
+    """Install, create the live tables and the backups above, then one missing and one unregistered."""
+    db.install(conn)
+    for table in sorted({b[0] for b in BACKUPS}):
+        rows = max(b[1] for b in BACKUPS if b[0] == table)
+        conn.execute(
+            sql.SQL("CREATE TABLE {} AS SELECT g AS id, md5(g::text) AS label FROM generate_series(1, %s) g").format(
+                sql.Identifier(table)
+            ),
+            (rows,),
+        )
+    settings = db.Settings()
+    for table, _, kind, age, reason, final in BACKUPS:
+        name = db.create_backup(conn, settings, table, reason, kind)
+        when = FROZEN_NOW - timedelta(days=age)
+        with conn.transaction():
+            conn.execute(
+                sql.SQL("ALTER TABLE backup.{} RENAME TO {}").format(sql.Identifier(name), sql.Identifier(final))
+            )
+            conn.execute(
+                "UPDATE backup.backup_metadata SET backup_table_name = %s, backup_date = %s, created_at = %s "
+                "WHERE backup_table_name = %s",
+                (final, when, when, name),
+            )
+    gone = db.create_backup(conn, settings, "users", "before carrier migration", "manual")
+    with conn.transaction():
+        conn.execute(sql.SQL("DROP TABLE backup.{}").format(sql.Identifier(gone)))
+        conn.execute(
+            "UPDATE backup.backup_metadata SET backup_table_name = 'users_backup_2026_01_01_000000', "
+            "backup_date = %s, created_by = 'postgres' WHERE backup_table_name = %s",
+            (FROZEN_NOW - timedelta(days=151), gone),
+        )
+    conn.execute("CREATE TABLE backup.orders_backup_20260101 AS SELECT * FROM public.orders WHERE id <= 100")
+    conn.execute("UPDATE backup.backup_metadata SET created_by = 'postgres', id = md5(backup_table_name)::uuid")
+
+
+def frozen_settings(dsn: str, **kw: object) -> db.Settings:
+    return db.Settings(dsn=dsn, as_of=FROZEN_NOW.isoformat(), lock_timeout="1s", **kw)  # type: ignore[arg-type]

@@ -1,0 +1,78 @@
+"""What the main screens look like, pixel for pixel, at 80×24 and 120×40.
+
+Data is deterministic (tests/fixtures.py: fixed names, sizes, dates and a frozen now). The
+connection header names the server the suite happens to run on, so it is pinned here to one
+label; everything else on screen comes from the real database.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.app.helpers import settle
+from tui.db import Database
+from tui.model import ServerInfo
+
+SIZES = [(80, 24), (120, 40)]
+
+
+@pytest.fixture(autouse=True)
+def fixed_server_label(monkeypatch: pytest.MonkeyPatch) -> None:
+    original = Database.server_info
+
+    def pinned(self: Database) -> ServerInfo:
+        real = original(self)
+        return ServerInfo("postgres", "db.example", "5432", "app", "18.0", real.read_only)
+
+    monkeypatch.setattr(Database, "server_info", pinned)
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_main_screen(snap_compare, seeded_dsn: str, make_app, size) -> None:
+    assert snap_compare(make_app(seeded_dsn), terminal_size=size, run_before=settle)
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_main_screen_filtered_and_marked(snap_compare, seeded_dsn: str, make_app, size) -> None:
+    async def filter_and_mark(pilot) -> None:
+        await settle(pilot)
+        await pilot.press("space", "slash", "o", "r", "d", "enter")
+
+    assert snap_compare(make_app(seeded_dsn), terminal_size=size, run_before=filter_and_mark)
+
+
+def test_details_screen(snap_compare, seeded_dsn: str, make_app) -> None:
+    async def open_details(pilot) -> None:
+        await settle(pilot)
+        await pilot.press("enter")
+        await settle(pilot)
+        await pilot.press("c")
+        await settle(pilot)
+
+    assert snap_compare(make_app(seeded_dsn), terminal_size=(120, 40), run_before=open_details)
+
+
+def test_empty_state(snap_compare, dsn: str, make_app) -> None:
+    import psycopg
+
+    from tui import db
+
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        db.install(conn)
+    assert snap_compare(make_app(dsn), terminal_size=(80, 24), run_before=settle)
+
+
+def test_install_prompt(snap_compare, dsn: str, make_app) -> None:
+    assert snap_compare(make_app(dsn), terminal_size=(80, 24), run_before=settle)
+
+
+def test_read_only(snap_compare, seeded_dsn: str, make_app) -> None:
+    assert snap_compare(make_app(seeded_dsn, read_only=True), terminal_size=(80, 24), run_before=settle)
+
+
+def test_help(snap_compare, seeded_dsn: str, make_app) -> None:
+    async def open_help(pilot) -> None:
+        await settle(pilot)
+        await pilot.press("question_mark")
+
+    assert snap_compare(make_app(seeded_dsn), terminal_size=(80, 24), run_before=open_help)

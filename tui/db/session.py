@@ -1,0 +1,85 @@
+"""A Database: one connection shared by the app's worker threads, reconnecting after a loss."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterable
+from typing import TypeVar
+
+import psycopg
+
+from tui.db import actions, details, inventory, schema
+from tui.db.connection import Settings, connect, server_info
+from tui.db.errors import DatabaseError, friendly_message
+from tui.model import Backup, BackupDetails, DropResult, SchemaState, ServerInfo
+
+T = TypeVar("T")
+
+
+class ConnectionLost(DatabaseError):
+    """The server went away; the next call reconnects."""
+
+
+class Database:
+    """Serialises calls from worker threads onto one connection; psycopg errors become DatabaseError.
+
+    After a lost connection the failed call reports it and the next call connects again, so the
+    app recovers without restarting. Every write is one transaction, so a lost one changed nothing.
+    """
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self._conn: psycopg.Connection | None = None
+        self._lock = threading.Lock()
+
+    def _run(self, fn: Callable[..., T], *args: object) -> T:
+        with self._lock:
+            if self._conn is None or self._conn.closed or self._conn.broken:
+                self._conn = connect(self.settings)
+            conn = self._conn
+            try:
+                return fn(conn, *args)
+            except psycopg.Error as exc:
+                if conn.closed or conn.broken:
+                    self._conn = None
+                    raise ConnectionLost(
+                        f"connection lost ({friendly_message(exc)}); the last action was not done — "
+                        "press r to reconnect"
+                    ) from exc
+                raise DatabaseError(friendly_message(exc)) from exc
+
+    def cancel(self) -> None:
+        """Cancel the statement running now (from any thread); harmless when idle."""
+        conn = self._conn
+        if conn is not None and not conn.closed:
+            conn.cancel_safe()
+
+    def close(self) -> None:
+        with self._lock:
+            if self._conn is not None:
+                self._conn.close()
+                self._conn = None
+
+    def server_info(self) -> ServerInfo:
+        return self._run(server_info)
+
+    def schema_state(self) -> SchemaState:
+        return self._run(schema.schema_state)
+
+    def inventory(self, state: SchemaState) -> list[Backup]:
+        return self._run(inventory.load_inventory, state)
+
+    def details(self, name: str, state: SchemaState) -> BackupDetails:
+        return self._run(details.backup_details, name, state)
+
+    def count_rows(self, name: str) -> int:
+        return self._run(details.count_rows, name)
+
+    def install(self) -> list[str]:
+        return self._run(schema.install)
+
+    def create(self, table: str, reason: str, kind: str, schema_name: str) -> str:
+        return self._run(actions.create_backup, self.settings, table, reason, kind, schema_name)
+
+    def drop_many(self, names: Iterable[str], progress: Callable[[DropResult], None] | None = None) -> list[DropResult]:
+        return self._run(actions.drop_backups, self.settings, names, progress)

@@ -1,0 +1,159 @@
+"""`enter`: everything about one backup. The exact row count is a full scan, so it runs on demand."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import ClassVar
+
+from rich.table import Table
+from rich.text import Text
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import VerticalScroll
+from textual.screen import Screen
+from textual.widgets import Footer, Static
+
+from tui import format as fmt
+from tui.db import Database, DatabaseError
+from tui.model import Backup, BackupDetails, SchemaState
+
+
+def _grid() -> Table:
+    table = Table.grid(padding=(0, 2))
+    table.add_column(style="bold", no_wrap=True)
+    table.add_column()
+    return table
+
+
+class DetailsScreen(Screen[None]):
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape,q", "back", "Back", id="details-back"),
+        Binding("c", "count", "Count rows", id="details-count"),
+        Binding("x", "cancel_count", "Cancel count", id="details-cancel"),
+    ]
+
+    def __init__(self, backup: Backup, database: Database, state: SchemaState, clock: Callable[[], datetime]) -> None:
+        super().__init__()
+        self.backup = backup
+        self.database = database
+        self.state = state
+        self.clock = clock
+        self._counting = False
+
+    def compose(self) -> ComposeResult:
+        with VerticalScroll(id="details"):
+            yield Static(Text(self.backup.backup_table_name, style="bold"), id="details-title")
+            yield Static(self._metadata(), id="details-metadata")
+            yield Static(self._rows_text(None), id="details-rows")
+            yield Static(Text("loading…", style="dim"), id="details-body")
+        yield Footer(compact=True)
+
+    def on_mount(self) -> None:
+        self.load()
+
+    def _metadata(self) -> Table:
+        b, grid = self.backup, _grid()
+        grid.add_row("status", b.status)
+        grid.add_row("source table", fmt.text(b.source))
+        grid.add_row("kind", fmt.text(b.backup_kind))
+        grid.add_row(
+            "created",
+            f"{fmt.date(b.backup_date)} UTC ({fmt.age(b.backup_date, self.clock())} ago)"
+            if b.backup_date
+            else fmt.MISSING,
+        )
+        grid.add_row("expires", fmt.date(b.expires_at))
+        grid.add_row("reason", fmt.text(b.backup_reason))
+        grid.add_row("created by", fmt.text(b.created_by))
+        grid.add_row("id", fmt.text(str(b.id) if b.id else None))
+        grid.add_row("total size", fmt.size(b.size_bytes))
+        return grid
+
+    def _rows_text(self, actual: int | None, note: str = "") -> Text:
+        text = Text.assemble(("rows  ", "bold"), f"recorded {fmt.count(self.backup.row_count)}  ·  actual ")
+        if actual is not None:
+            text.append(fmt.count(actual), "bold")
+            if self.backup.row_count is not None and actual != self.backup.row_count:
+                text.append(f"  (differs by {actual - self.backup.row_count:+,})", "bold red")
+        else:
+            text.append(note or "press c to count (a full scan)", "dim")
+        return text
+
+    @work(thread=True, exclusive=True, group="details")
+    def load(self) -> None:
+        try:
+            details = self.database.details(self.backup.backup_table_name, self.state)
+        except DatabaseError as exc:
+            self.app.call_from_thread(self._show_error, str(exc))
+            return
+        self.app.call_from_thread(self._show, details)
+
+    def _show_error(self, message: str) -> None:
+        self.query_one("#details-body", Static).update(Text(message, style="bold red"))
+
+    def _show(self, details: BackupDetails) -> None:
+        body = self.query_one("#details-body", Static)
+        if not details.exists:
+            body.update(
+                Text("The table is gone: this metadata row describes a backup that no longer exists.", style="bold")
+            )
+            return
+        sizes = _grid()
+        sizes.add_row("table", fmt.size(details.table_bytes))
+        sizes.add_row("indexes", fmt.size(details.index_bytes))
+        sizes.add_row("toast", fmt.size(details.toast_bytes))
+        sizes.add_row("estimated rows", fmt.count(details.estimated_rows))
+        columns = Table(box=None, padding=(0, 2), show_edge=False, header_style="bold")
+        columns.add_column("column")
+        columns.add_column("type")
+        columns.add_column("null")
+        for col in details.columns:
+            columns.add_row(col.name, col.type, "yes" if col.nullable else "no")
+        deps = Text()
+        if details.dependants:
+            deps.append("depends on this backup (drop refuses until they go):\n", "bold red")
+            for dep in details.dependants:
+                deps.append(f"  {dep}\n")
+        else:
+            deps.append("nothing depends on this backup", "dim")
+        grid = Table.grid(padding=(1, 0))
+        grid.add_column()
+        grid.add_row(Text("size", style="bold underline"))
+        grid.add_row(sizes)
+        grid.add_row(Text(f"columns ({len(details.columns)})", style="bold underline"))
+        grid.add_row(columns)
+        grid.add_row(Text("dependants", style="bold underline"))
+        grid.add_row(deps)
+        body.update(grid)
+
+    def action_back(self) -> None:
+        if self._counting:
+            self.database.cancel()
+        self.dismiss()
+
+    def action_count(self) -> None:
+        if self._counting or self.backup.status in ("missing",):
+            return
+        self._counting = True
+        self.query_one("#details-rows", Static).update(self._rows_text(None, "counting… (x cancels)"))
+        self.count()
+
+    def action_cancel_count(self) -> None:
+        if self._counting:
+            self.database.cancel()
+
+    @work(thread=True, exclusive=True, group="count")
+    def count(self) -> None:
+        try:
+            actual = self.database.count_rows(self.backup.backup_table_name)
+        except DatabaseError as exc:
+            self.app.call_from_thread(self._counted, None, str(exc))
+            return
+        self.app.call_from_thread(self._counted, actual, "")
+
+    def _counted(self, actual: int | None, error: str) -> None:
+        self._counting = False
+        if self.is_attached:
+            self.query_one("#details-rows", Static).update(self._rows_text(actual, error))

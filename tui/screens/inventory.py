@@ -1,0 +1,275 @@
+"""The main screen: the inventory table, its filter, summary and every key of the contract."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import ClassVar
+
+from rich.text import Text
+from textual import events, on, work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.screen import Screen
+from textual.widgets import Footer, Static
+
+from tui.db import Database, DatabaseError
+from tui.modals.confirm import ConfirmModal
+from tui.model import Backup, SchemaState, ServerInfo
+from tui.screens.details import DetailsScreen
+from tui.widgets.bars import ConnectionBar, Totals, summary_text
+from tui.widgets.inventory_table import COLUMNS, InventoryTable, backup_listing
+
+EMPTY_TEXT = (
+    "No backups yet.\n\n"
+    "Back up a table before a risky change with\n"
+    "  backup-tui create TABLE --reason 'why'\n"
+    "or, in psql:  SELECT backup.create_table_backup('table', 'why');"
+)
+
+
+class InventoryScreen(Screen[None]):
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("s", "sort('size')", "Size", id="sort-size"),
+        Binding("a", "sort('age')", "Age", id="sort-age"),
+        Binding("n", "sort('name')", "Name", id="sort-name"),
+        Binding("less_than_sign", "shift_sort(-1)", "Prev col", show=False, id="sort-prev"),
+        Binding("greater_than_sign", "shift_sort(1)", "Next col", show=False, id="sort-next"),
+        Binding("slash", "filter", "Filter", id="filter"),
+        Binding("escape", "clear_filter", "Clear", show=False, id="filter-clear"),
+        Binding("space", "mark", "Mark", id="mark"),
+        Binding("enter", "details", "Details", id="details"),
+        Binding("r", "refresh", "Refresh", id="refresh"),
+    ]
+
+    def __init__(self, database: Database, clock: Callable[[], datetime]) -> None:
+        super().__init__()
+        self.database = database
+        self.clock = clock
+        self.listing = backup_listing()
+        self.totals = Totals()
+        self.filtering = False
+        self.filter_text = ""
+        self.info: ServerInfo | None = None
+        self.state: SchemaState | None = None
+
+    def compose(self) -> ComposeResult:
+        yield ConnectionBar(id="connection")
+        yield Static(id="banner")
+        yield InventoryTable(self.listing, self.clock, id="inventory")
+        yield Static(EMPTY_TEXT, id="empty")
+        yield Static(id="filter")
+        yield Static(id="summary")
+        yield Footer(compact=True)
+
+    @property
+    def table(self) -> InventoryTable:
+        return self.query_one(InventoryTable)
+
+    def on_mount(self) -> None:
+        self.query_one(ConnectionBar).show(None, None)
+        self.query_one("#filter", Static).display = False
+        self.query_one("#empty").display = False
+        self.query_one("#banner").display = False
+        self.table.focus()
+        self.reload()
+
+    # -- loading ---------------------------------------------------------------------
+    def reload(self) -> None:
+        self.table.loading = True
+        self._load()
+
+    @work(thread=True, exclusive=True, group="inventory")
+    def _load(self) -> None:
+        try:
+            info = self.database.server_info()
+            state = self.database.schema_state()
+            rows = self.database.inventory(state)
+        except DatabaseError as exc:
+            self.app.call_from_thread(self._load_failed, str(exc))
+            return
+        self.app.call_from_thread(self._loaded, info, state, rows)
+
+    def _load_failed(self, message: str) -> None:
+        self.table.loading = False
+        self._banner(message, "error")
+        self.notify(message, title="database error", severity="error", timeout=8)
+
+    def _loaded(self, info: ServerInfo, state: SchemaState, rows: list[Backup]) -> None:
+        keep = self.table.current.backup_table_name if self.table.current else None
+        self.info, self.state = info, state
+        self.query_one(ConnectionBar).show(info, state)
+        self.listing.set_rows(rows)
+        self.totals = Totals.of(rows)
+        self.table.loading = False
+        self.table.rows_changed(keep, reloaded=True)
+        self._update_summary()
+        if state is SchemaState.LEGACY:
+            self._banner(
+                "2025 backup layout, not upgraded: browsing only. Run `backup-tui install` to upgrade "
+                "(every row and id is kept).",
+                "warning",
+            )
+        elif state is SchemaState.OUTDATED:
+            self._banner("The backup schema is older than this backup-tui: run `backup-tui install`.", "warning")
+        else:
+            self._banner(None)
+        self._show_empty_state()
+        if state is SchemaState.ABSENT:
+            self._offer_install()
+
+    def _show_empty_state(self) -> None:
+        empty = self.query_one("#empty", Static)
+        if self.state is SchemaState.ABSENT:
+            empty.update(
+                "There is no backup schema in this database.\n\n"
+                + (
+                    "This session is read-only: ask someone with DDL rights to run `backup-tui install`."
+                    if self.info and self.info.read_only
+                    else "Run `backup-tui install`, or press r to be asked again."
+                )
+            )
+        else:
+            empty.update(EMPTY_TEXT)
+        empty.display = self.listing.total == 0
+        self.table.display = not empty.display
+
+    def _offer_install(self) -> None:
+        if self.info is None or self.info.read_only:
+            return
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self._install()
+
+        self.app.push_screen(
+            ConfirmModal(
+                "Install the backup schema?",
+                "This database has no `backup` schema yet. Install creates it (tables, functions, the "
+                "inventory view) exactly as `backup-tui install` does. Nothing outside schema `backup` "
+                "changes except two read-only compatibility wrappers in public.",
+                yes="Install",
+                no="Not now",
+            ),
+            answered,
+        )
+
+    @work(thread=True, exclusive=True, group="inventory")
+    def _install(self) -> None:
+        try:
+            applied = self.database.install()
+        except DatabaseError as exc:
+            self.app.call_from_thread(self._load_failed, f"install failed: {exc}")
+            return
+        self.app.call_from_thread(self.notify, f"installed: {', '.join(applied)}", title="backup schema")
+        self.app.call_from_thread(self.reload)
+
+    def _banner(self, message: str | None, kind: str = "warning") -> None:
+        banner = self.query_one("#banner", Static)
+        banner.set_classes(kind)
+        banner.update(message or "")
+        banner.display = bool(message)
+
+    def _update_summary(self) -> None:
+        self.query_one("#summary", Static).update(
+            summary_text(self.totals, len(self.listing.visible), self.listing.marked_rows(), self.listing.query)
+        )
+
+    # -- keys --------------------------------------------------------------------------
+    def _after_change(self, keep: str | None) -> None:
+        self.table.rows_changed(keep)
+        self._update_summary()
+
+    def _current_name(self) -> str | None:
+        current = self.table.current
+        return current.backup_table_name if current else None
+
+    def action_sort(self, column: str) -> None:
+        keep = self._current_name()
+        self.listing.sort_by(column)
+        self._after_change(keep)
+
+    def action_shift_sort(self, step: int) -> None:
+        keys = [c.key for c in COLUMNS]
+        column = keys[(keys.index(self.listing.sort_column) + step) % len(keys)]
+        self.action_sort(column)
+
+    @on(InventoryTable.HeaderClicked)
+    def _header_clicked(self, event: InventoryTable.HeaderClicked) -> None:
+        self.action_sort(event.column)
+
+    # The filter is typed into the screen itself, not an Input, and "/" starts it here in on_key
+    # rather than through the binding (bindings run only once a key has bubbled up to the App,
+    # after the keys typed behind it already passed this screen). So "/inv⏎q" typed or pasted at
+    # once filters by "inv" and then quits, with no key lost to a mode or focus change in flight.
+    def action_filter(self) -> None:
+        self.filtering = True
+        self._show_filter()
+
+    def _show_filter(self) -> None:
+        box = self.query_one("#filter", Static)
+        box.display = self.filtering or bool(self.listing.query)
+        text = Text.assemble(("/", "bold"), " ", self.filter_text)
+        if self.filtering:
+            text.append("▏", "blink")
+            if not self.filter_text:
+                text.append("name, source table or reason · enter keeps · escape clears", "dim")
+        box.update(text)
+
+    def on_key(self, event: events.Key) -> None:
+        if not self.filtering:
+            if event.key == "slash":
+                event.stop()
+                event.prevent_default()
+                self.action_filter()
+            return
+        if event.key == "enter":
+            self.filtering = False
+        elif event.key == "escape":
+            self.action_clear_filter()
+        elif event.key == "backspace":
+            self._set_filter(self.filter_text[:-1])
+        elif event.key == "ctrl+u":
+            self._set_filter("")
+        elif event.is_printable and event.character:
+            self._set_filter(self.filter_text + event.character)
+        else:
+            return  # arrows and the like still move the cursor
+        event.stop()
+        event.prevent_default()
+        self._show_filter()
+
+    def _set_filter(self, text: str) -> None:
+        keep = self._current_name()
+        self.filter_text = text
+        self.listing.filter(text.strip())
+        self._after_change(keep)
+
+    def action_clear_filter(self) -> None:
+        if not self.filtering and not self.listing.query:
+            return
+        self.filtering = False
+        self._set_filter("")
+        self._show_filter()
+
+    def action_mark(self) -> None:
+        current = self.table.current
+        if current is None:
+            return
+        self.listing.toggle_mark(current)
+        self.table.action_cursor(1)
+        self.table.refresh()
+        self._update_summary()
+
+    def action_details(self) -> None:
+        current = self.table.current
+        if current is None or self.state is None:
+            return
+        self.app.push_screen(DetailsScreen(current, self.database, self.state, self.clock))
+
+    def action_refresh(self) -> None:
+        self.reload()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        # While typing a filter every key is text (on_key), not a command.
+        return not self.filtering

@@ -1,0 +1,100 @@
+"""How a backup looks as a row: columns, cell text, status colours, and how each column sorts."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import ClassVar
+
+from tui import format as fmt
+from tui.listing import Listing, SortKey
+from tui.model import Backup
+from tui.widgets.virtual_table import ColumnSpec, VirtualTable
+
+STATUSES = ("keep", "expired", "review", "archive", "archived", "missing", "unregistered")
+
+# Display order; priority says what stays on a narrow screen: at 80 columns name, kind, age, size and
+# status; the source (also in the name), rows, reason and created date join as the screen widens.
+COLUMNS: tuple[ColumnSpec, ...] = (
+    ColumnSpec("name", "backup", 30, 1, grow=True, max_width=63),
+    ColumnSpec("source", "source", 12, 7, grow=True, max_width=40),
+    ColumnSpec("kind", "kind", 13, 5),
+    ColumnSpec("created", "created", 10, 9),
+    ColumnSpec("age", "age", 9, 3, right=True),
+    ColumnSpec("rows", "rows", 11, 6, right=True),
+    ColumnSpec("size", "size", 10, 2, right=True),
+    ColumnSpec("status", "status", 12, 4),
+    ColumnSpec("reason", "reason", 10, 8, grow=True, max_width=80),
+)
+
+SORT_KEYS: dict[str, SortKey[Backup]] = {
+    "name": SortKey(lambda b: b.backup_table_name.casefold()),
+    "source": SortKey(lambda b: b.source.casefold() or None),
+    "kind": SortKey(lambda b: b.backup_kind),
+    "created": SortKey(lambda b: b.backup_date, descending_first=True),
+    # Oldest first: age grows as the date shrinks, so "descending age" is ascending date.
+    "age": SortKey(lambda b: b.backup_date),
+    "rows": SortKey(lambda b: b.row_count, descending_first=True),
+    "size": SortKey(lambda b: b.size_bytes, descending_first=True),
+    "status": SortKey(lambda b: STATUSES.index(b.status) if b.status in STATUSES else len(STATUSES)),
+    "reason": SortKey(lambda b: (b.backup_reason or "").casefold() or None),
+}
+
+
+def backup_listing() -> Listing[Backup]:
+    """Biggest first: what an on-call engineer freeing space wants to see at once."""
+    return Listing(
+        SORT_KEYS,
+        haystack=lambda b: f"{b.backup_table_name}\x00{b.source}\x00{b.backup_reason or ''}",
+        identity=lambda b: b.backup_table_name,
+        sort_column="size",
+    )
+
+
+class InventoryTable(VirtualTable[Backup]):
+    """The inventory: one row per backup."""
+
+    COLUMNS = COLUMNS
+    COMPONENT_CLASSES: ClassVar[set[str]] = VirtualTable.COMPONENT_CLASSES | {f"inventory--{s}" for s in STATUSES}
+
+    DEFAULT_CSS = """
+    InventoryTable > .inventory--keep { color: $text-success; }
+    InventoryTable > .inventory--expired { color: $text-error; text-style: bold; }
+    InventoryTable > .inventory--missing { color: $text-error; text-style: bold reverse; }
+    InventoryTable > .inventory--review { color: $text-warning; }
+    InventoryTable > .inventory--archive { color: $text-accent; }
+    InventoryTable > .inventory--archived { color: $text-muted; text-style: italic; }
+    InventoryTable > .inventory--unregistered { color: $text-warning; text-style: italic; }
+    """
+
+    def __init__(self, listing: Listing[Backup], clock: Callable[[], datetime], *, id: str | None = None) -> None:
+        super().__init__(listing, id=id)
+        self.clock = clock
+
+    def identity(self, row: Backup) -> str:
+        return row.backup_table_name
+
+    def cell(self, row: Backup, column: str) -> tuple[str, str | None]:
+        if column == "name":
+            return row.backup_table_name, None
+        if column == "source":
+            return self._muted(fmt.text(row.source))
+        if column == "kind":
+            return self._muted(fmt.text(row.backup_kind))
+        if column == "created":
+            return self._muted(fmt.day(row.backup_date))
+        if column == "age":
+            return self._muted(fmt.age(row.backup_date, self.clock()))
+        if column == "rows":
+            return self._muted(fmt.count(row.row_count))
+        if column == "size":
+            return self._muted(fmt.size(row.size_bytes))
+        if column == "status":
+            return row.status, f"inventory--{row.status}" if row.status in STATUSES else None
+        if column == "reason":
+            return self._muted(fmt.text(row.backup_reason))
+        raise KeyError(column)
+
+    @staticmethod
+    def _muted(text: str) -> tuple[str, str | None]:
+        return text, "vtable--muted" if text == fmt.MISSING else None

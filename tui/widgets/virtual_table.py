@@ -1,0 +1,249 @@
+"""A table that renders only the rows on screen, over a Listing of any size.
+
+Textual's DataTable builds every row up front (seconds at 10,000 rows, and again on each
+filter keystroke); this one keeps rows in a Listing and paints the visible window, so load,
+sort and filter cost what the Listing costs, and painting costs the screen height.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import ClassVar, Generic, TypeVar
+
+from rich.cells import cell_len, set_cell_size
+from rich.segment import Segment
+from rich.style import Style
+from textual import events
+from textual.binding import Binding, BindingType
+from textual.geometry import Size
+from textual.message import Message
+from textual.reactive import reactive
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
+
+from tui.listing import Listing
+
+R = TypeVar("R")
+
+MARK = "●"
+
+
+@dataclass(frozen=True)
+class ColumnSpec:
+    """A column: `priority` decides which columns fit a narrow screen (1 first), `grow` ones take spare width."""
+
+    key: str
+    title: str
+    min_width: int
+    priority: int
+    right: bool = False
+    grow: bool = False
+    max_width: int = 0  # for grow columns: never wider than this
+
+
+class VirtualTable(ScrollView, Generic[R], can_focus=True):
+    """Header line plus the visible slice of `listing.visible`, with a cursor and marks."""
+
+    COMPONENT_CLASSES: ClassVar[set[str]] = {
+        "vtable--header",
+        "vtable--header-sorted",
+        "vtable--cursor",
+        "vtable--marked",
+        "vtable--muted",
+    }
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("up", "cursor(-1)", "Up", show=False),
+        Binding("down", "cursor(1)", "Down", show=False),
+        Binding("pageup", "page(-1)", "Page up", show=False),
+        Binding("pagedown", "page(1)", "Page down", show=False),
+        Binding("home", "edge(0)", "First", show=False),
+        Binding("end", "edge(1)", "Last", show=False),
+    ]
+
+    DEFAULT_CSS = """
+    VirtualTable { overflow-x: hidden; overflow-y: auto; scrollbar-size-vertical: 1; }
+    VirtualTable > .vtable--header { text-style: bold; color: $text-accent; background: $panel; }
+    VirtualTable > .vtable--header-sorted { text-style: bold underline; color: $text; background: $panel; }
+    VirtualTable > .vtable--cursor { background: $block-cursor-background; color: $block-cursor-foreground; }
+    VirtualTable:blur > .vtable--cursor { background: $block-cursor-blurred-background; }
+    VirtualTable > .vtable--marked { color: $text-warning; text-style: bold; }
+    VirtualTable > .vtable--muted { color: $text-muted; }
+    """
+
+    COLUMNS: ClassVar[Sequence[ColumnSpec]] = ()
+
+    cursor = reactive(0, always_update=True, init=False)
+
+    class CursorMoved(Message):
+        """The cursor is on another row (or the rows changed under it)."""
+
+    class HeaderClicked(Message):
+        def __init__(self, column: str) -> None:
+            super().__init__()
+            self.column = column
+
+    def __init__(self, listing: Listing[R], *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.listing = listing
+        self._ideal: dict[str, int] = {}
+        self._layout: list[tuple[ColumnSpec, int]] = []
+        self._layout_width = -1
+
+    # -- what subclasses provide -------------------------------------------------------
+    def cell(self, row: R, column: str) -> tuple[str, str | None]:
+        """Text of one cell and the component class that styles it (None: plain)."""
+        raise NotImplementedError
+
+    def identity(self, row: R) -> str:
+        raise NotImplementedError
+
+    # -- state -----------------------------------------------------------------------
+    @property
+    def current(self) -> R | None:
+        rows = self.listing.visible
+        return rows[self.cursor] if 0 <= self.cursor < len(rows) else None
+
+    def rows_changed(self, keep: str | None = None, *, reloaded: bool = False) -> None:
+        """Call after the Listing changed (sorted, filtered, or `reloaded` with new rows).
+
+        Keeps the cursor on row `keep` when it is still visible. Column widths are measured
+        only on reload (O(n)); a sort or a filter keystroke costs the Listing's work plus one
+        O(m) search for the cursor row.
+        """
+        if reloaded:
+            self._ideal = self._ideal_widths()
+            self._layout_width = -1
+        index = self.listing.index_of(keep)
+        self.virtual_size = Size(self.size.width, len(self.listing.visible) + 1)
+        self._move_to(index if index is not None else min(self.cursor, max(len(self.listing.visible) - 1, 0)))
+        self.refresh()
+
+    def _ideal_widths(self) -> dict[str, int]:
+        """Widths that fit every value of the grow columns (O(n), once per load, not per paint)."""
+        ideal = {}
+        rows = self.listing.all
+        for spec in self.COLUMNS:
+            if spec.grow:
+                widest = max((cell_len(self.cell(r, spec.key)[0]) for r in rows), default=0)
+                ideal[spec.key] = min(max(widest, spec.min_width, len(spec.title) + 2), spec.max_width or 10_000)
+        return ideal
+
+    # -- layout ----------------------------------------------------------------------
+    def _columns_for(self, width: int) -> list[tuple[ColumnSpec, int]]:
+        """The columns that fit `width`, by priority, with spare width given to grow columns."""
+        if width == self._layout_width:
+            return self._layout
+        available = width - 2  # the mark column
+        chosen: list[ColumnSpec] = []
+        used = 0
+        for spec in sorted(self.COLUMNS, key=lambda s: s.priority):
+            need = spec.min_width + (1 if chosen else 0)
+            if used + need <= available:
+                chosen.append(spec)
+                used += need
+        widths = {s.key: s.min_width for s in chosen}
+        spare = available - used
+        for spec in chosen:
+            if spec.grow and spare > 0:
+                extra = min(spare, max(self._ideal.get(spec.key, spec.min_width) - spec.min_width, 0))
+                widths[spec.key] += extra
+                spare -= extra
+        ordered = [s for s in self.COLUMNS if s.key in widths]
+        if spare > 0 and ordered:
+            grow = [s for s in ordered if s.grow] or ordered
+            widths[grow[-1].key] += spare
+        self._layout = [(s, widths[s.key]) for s in ordered]
+        self._layout_width = width
+        return self._layout
+
+    def on_resize(self, event: events.Resize) -> None:
+        self.virtual_size = Size(event.size.width, len(self.listing.visible) + 1)
+        self._scroll_cursor_into_view()
+
+    # -- painting ----------------------------------------------------------------------
+    def render_line(self, y: int) -> Strip:
+        width = self.size.width
+        layout = self._columns_for(width)
+        if y == 0:
+            return self._header_strip(layout, width)
+        index = int(self.scroll_offset.y) + y - 1
+        rows = self.listing.visible
+        if index >= len(rows):
+            return Strip.blank(width, self.rich_style)
+        return self._row_strip(rows[index], index, layout, width)
+
+    def _fit(self, text: str, width: int, right: bool) -> str:
+        if cell_len(text) > width:
+            return set_cell_size(text, width - 1) + "…" if width > 1 else set_cell_size(text, width)
+        pad = " " * (width - cell_len(text))
+        return pad + text if right else text + pad
+
+    def _header_strip(self, layout: list[tuple[ColumnSpec, int]], width: int) -> Strip:
+        base = self.get_component_rich_style("vtable--header")
+        sorted_style = self.get_component_rich_style("vtable--header-sorted")
+        arrow = "▼" if self.listing.descending else "▲"
+        segments = [Segment("  ", base)]
+        for i, (spec, w) in enumerate(layout):
+            if i:
+                segments.append(Segment(" ", base))
+            is_sorted = spec.key == self.listing.sort_column
+            title = f"{spec.title} {arrow}" if is_sorted else spec.title
+            style = (sorted_style if is_sorted else base) + Style(meta={"header": spec.key})
+            segments.append(Segment(self._fit(title, w, spec.right), style))
+        return Strip(segments).adjust_cell_length(width, base)
+
+    def _row_strip(self, row: R, index: int, layout: list[tuple[ColumnSpec, int]], width: int) -> Strip:
+        base = self.rich_style
+        on_cursor = index == self.cursor
+        overlay = self.get_component_rich_style("vtable--cursor") if on_cursor else None
+        meta = Style(meta={"row": index})
+        marked = self.listing.is_marked(row)
+        mark_style = self.get_component_rich_style("vtable--marked")
+        segments = [Segment(f"{MARK} " if marked else "  ", base + mark_style + meta)]
+        for i, (spec, w) in enumerate(layout):
+            if i:
+                segments.append(Segment(" ", base + meta))
+            text, css_class = self.cell(row, spec.key)
+            style = base + self.get_component_rich_style(css_class) if css_class else base
+            segments.append(Segment(self._fit(text, w, spec.right), style + meta))
+        strip = Strip(segments).adjust_cell_length(width, base + meta)
+        if overlay is not None:
+            # post_style: the cursor's colours win over the cells' own.
+            strip = Strip(Segment.apply_style(strip, post_style=overlay), strip.cell_length)
+        return strip
+
+    # -- cursor ------------------------------------------------------------------------
+    def watch_cursor(self) -> None:
+        self._scroll_cursor_into_view()
+        self.refresh()
+        self.post_message(self.CursorMoved())
+
+    def _move_to(self, index: int) -> None:
+        last = len(self.listing.visible) - 1
+        self.cursor = max(0, min(index, last)) if last >= 0 else 0
+
+    def _scroll_cursor_into_view(self) -> None:
+        body = max(self.size.height - 1, 1)
+        top = int(self.scroll_offset.y)
+        if self.cursor < top:
+            self.scroll_to(y=self.cursor, animate=False)
+        elif self.cursor >= top + body:
+            self.scroll_to(y=self.cursor - body + 1, animate=False)
+
+    def action_cursor(self, delta: int) -> None:
+        self._move_to(self.cursor + delta)
+
+    def action_page(self, direction: int) -> None:
+        self._move_to(self.cursor + direction * max(self.size.height - 2, 1))
+
+    def action_edge(self, end: int) -> None:
+        self._move_to(len(self.listing.visible) - 1 if end else 0)
+
+    def on_click(self, event: events.Click) -> None:
+        meta = event.style.meta
+        if "header" in meta:
+            self.post_message(self.HeaderClicked(meta["header"]))
+        elif "row" in meta:
+            self._move_to(meta["row"])
