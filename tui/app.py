@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import signal
 from collections.abc import Callable
 from datetime import datetime, timezone
@@ -19,6 +20,13 @@ from tui.screens.inventory import InventoryScreen
 
 def _now() -> datetime:
     return datetime.now(timezone.utc)
+
+
+def _hang_up() -> None:
+    """The terminal is gone: there is nothing to restore, and a graceful shutdown can block for
+    ever writing to it (seen with Textual's writer thread). Exit now; the server rolls back any
+    transaction in flight when the connection drops, and every write is one transaction."""
+    os._exit(129)
 
 
 class BackupApp(App[int]):
@@ -40,7 +48,7 @@ class BackupApp(App[int]):
         # SSH gone: SIGHUP. Leave at once rather than linger as an orphan. (Not possible off the
         # main thread, as in some test runners, or on platforms without SIGHUP.)
         with contextlib.suppress(NotImplementedError, RuntimeError, ValueError, AttributeError):
-            asyncio.get_running_loop().add_signal_handler(signal.SIGHUP, self.exit, 129)
+            asyncio.get_running_loop().add_signal_handler(signal.SIGHUP, _hang_up)
         self.push_screen(InventoryScreen(self.database, self.clock))
 
     def action_help(self) -> None:

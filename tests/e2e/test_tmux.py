@@ -46,10 +46,9 @@ class Terminal:
 def terminal(seeded_dsn: str, tmp_path: Path) -> Iterator[tuple[Terminal, Path]]:
     session = f"bt-{uuid.uuid4().hex[:8]}"
     status = tmp_path / "exit-status"
-    command = (
-        f"env TERM=xterm-256color {shlex.quote(installed_script())} --dsn {shlex.quote(seeded_dsn)}; "
-        f"echo $? > {shlex.quote(str(status))}; sleep 600"
-    )
+    # COLUMNS/LINES inherited from the test runner would override the pane's real size.
+    app = f"{shlex.quote(installed_script())} --dsn {shlex.quote(seeded_dsn)}"
+    command = f"env -u COLUMNS -u LINES TERM=xterm-256color {app}; echo $? > {shlex.quote(str(status))}; sleep 600"
     subprocess.run(["tmux", "new-session", "-d", "-s", session, "-x", "100", "-y", "30", command], check=True)
     try:
         yield Terminal(session), status
@@ -75,8 +74,25 @@ def test_user_sorts_filters_and_quits_in_a_real_terminal(terminal: tuple[Termina
 
     term.keys("/", "i", "n", "v")
     screen = term.wait_for(lambda s: "1 of 9" in s, "the filter")
-    assert _rows(screen) == ["invoices_backup_2025_04_27_120000"]
+    assert _rows(screen) == ["invoices_backup_2025_04_27_120000"], screen
 
     term.keys("Enter", "q")
     term.wait_for(lambda s: status.exists() and status.read_text().strip() != "", "the exit status", timeout=15)
     assert status.read_text().strip() == "0"
+
+
+def _pids_running(marker: str) -> list[int]:
+    out = subprocess.run(["pgrep", "-f", marker], capture_output=True, text=True).stdout
+    return [int(p) for p in out.split()]
+
+
+def test_app_exits_when_the_terminal_goes_away(terminal: tuple[Terminal, Path], seeded_dsn: str) -> None:
+    term, _ = terminal
+    term.wait_for(lambda s: "9 backups" in s, "the inventory")
+    marker = f"backup-tui --dsn {seeded_dsn}"
+    assert _pids_running(marker), "the app should be running"
+    subprocess.run(["tmux", "kill-session", "-t", term.session], check=True)  # like an SSH drop: SIGHUP
+    deadline = time.monotonic() + 15
+    while _pids_running(marker) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert _pids_running(marker) == [], "backup-tui lingered after its terminal went away"
