@@ -16,6 +16,24 @@ LANGUAGE sql STABLE PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
 AS $$ SELECT coalesce(nullif(current_setting('backup.as_of', true), '')::timestamptz, now()) $$;
 
+-- A retention interval in the words the policy uses: '7 days', '4 weeks', '12 months', 'forever'.
+CREATE OR REPLACE FUNCTION backup.interval_words(i interval) RETURNS text
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT CASE
+        WHEN i IS NULL THEN 'forever'
+        WHEN m > 0 AND d = 0 AND s = 0 THEN m || CASE WHEN m = 1 THEN ' month' ELSE ' months' END
+        WHEN m = 0 AND s = 0 AND d >= 14 AND d % 7 = 0 THEN d / 7 || ' weeks'
+        WHEN m = 0 AND s = 0 THEN d || CASE WHEN d = 1 THEN ' day' ELSE ' days' END
+        ELSE justify_interval(i)::text
+    END
+    FROM (SELECT (extract(year FROM i) * 12 + extract(month FROM i))::int AS m,
+                 extract(day FROM i)::int AS d,
+                 extract(epoch FROM make_interval(hours => extract(hour FROM i)::int,
+                                                  mins => extract(minute FROM i)::int)) AS s) parts
+$$;
+
 -- Cut a string to at most max_bytes bytes without splitting a multi-byte character.
 CREATE OR REPLACE FUNCTION backup.truncate_bytes(s text, max_bytes integer) RETURNS text
 LANGUAGE plpgsql IMMUTABLE STRICT PARALLEL SAFE

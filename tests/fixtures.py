@@ -60,4 +60,5 @@ def seed_ui_fixture(conn: psycopg.Connection) -> None:
 
 
 def frozen_settings(dsn: str, **kw: object) -> db.Settings:
-    return db.Settings(dsn=dsn, as_of=FROZEN_NOW.isoformat(), lock_timeout="1s", **kw)  # type: ignore[arg-type]
+    options: dict[str, object] = {"lock_timeout": "1s", **kw}
+    return db.Settings(dsn=dsn, as_of=FROZEN_NOW.isoformat(), **options)  # type: ignore[arg-type]

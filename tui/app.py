@@ -12,6 +12,7 @@ from typing import ClassVar
 
 from textual.app import App
 from textual.binding import Binding, BindingType
+from textual.widgets import Input
 
 from tui.db import Database, Settings
 from tui.screens.help import HelpScreen
@@ -36,7 +37,11 @@ class BackupApp(App[int]):
     ENABLE_COMMAND_PALETTE = False
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("q", "quit", "Quit", id="quit"),
-        Binding("question_mark", "help", "Help", id="help"),
+        Binding("question_mark", "help", "Help", id="help", priority=True),
+        # priority: focus moves before the keys typed after tab are delivered, so a form filled
+        # in one burst (a fast typist, a paste, tmux send-keys) puts each value in its own field.
+        Binding("tab", "app.focus_next", "Next field", show=False, priority=True),
+        Binding("shift+tab", "app.focus_previous", "Previous field", show=False, priority=True),
     ]
 
     def __init__(self, database: Database, clock: Callable[[], datetime] = _now) -> None:
@@ -50,6 +55,10 @@ class BackupApp(App[int]):
         with contextlib.suppress(NotImplementedError, RuntimeError, ValueError, AttributeError):
             asyncio.get_running_loop().add_signal_handler(signal.SIGHUP, _hang_up)
         self.push_screen(InventoryScreen(self.database, self.clock))
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        # "?" is a priority key, but typed into a field it is text ("why?"), not a request for help.
+        return not (action == "help" and isinstance(self.focused, Input))
 
     def action_help(self) -> None:
         if not isinstance(self.screen, HelpScreen):

@@ -15,7 +15,7 @@ import psycopg
 from tui import __version__, db
 from tui import format as fmt
 from tui.db.errors import DatabaseError, friendly_message
-from tui.model import INVENTORY_COLUMNS, Backup, SchemaState
+from tui.model import INVENTORY_COLUMNS, Backup, DropResult, SchemaState
 
 
 class UserError(Exception):
@@ -153,16 +153,22 @@ def cmd_drop(args: argparse.Namespace) -> int:
             if not _confirm_drop([known[n] for n in args.names]):
                 print("nothing dropped")
                 return 1
-        results = db.drop_backups(conn, settings, args.names)
-    for r in results:
-        if r.ok:
-            print(f"dropped {r.name} ({fmt.size(r.freed_bytes)})")
-        else:
-            print(f"failed {r.name}: {r.error}", file=sys.stderr)
+    database = db.Database(settings)
+    try:
+        results = database.drop_many(args.names, progress=_print_drop)
+    finally:
+        database.close()
     dropped = [r for r in results if r.ok]
     failed = len(results) - len(dropped)
     print(f"dropped {len(dropped)}, freed {fmt.size(sum(r.freed_bytes for r in dropped))}, failed {failed}")
     return 1 if failed else 0
+
+
+def _print_drop(result: DropResult) -> None:
+    if result.ok:
+        print(f"dropped {result.name} ({fmt.size(result.freed_bytes)})", flush=True)
+    else:
+        print(f"failed {result.name}: {result.error}", file=sys.stderr, flush=True)
 
 
 def cmd_demo(args: argparse.Namespace) -> int:

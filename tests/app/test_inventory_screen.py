@@ -16,7 +16,7 @@ SIZE = (120, 40)
 
 async def test_first_screen_lists_every_backup_biggest_first(seeded_dsn: str, make_app) -> None:
     app = make_app(seeded_dsn)
-    async with app.run_test(size=SIZE) as pilot:
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
         await settle(pilot)
         names = visible_names(pilot)
         assert len(names) == len(BACKUPS) + 2  # + missing + unregistered
@@ -32,7 +32,7 @@ async def test_first_screen_lists_every_backup_biggest_first(seeded_dsn: str, ma
 
 async def test_sort_keys_and_second_press_reverses_keeping_cursor(seeded_dsn: str, make_app) -> None:
     app = make_app(seeded_dsn)
-    async with app.run_test(size=SIZE) as pilot:
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
         await settle(pilot)
         screen = main_screen(pilot)
         await pilot.press("down", "down")
@@ -56,7 +56,7 @@ async def test_sort_keys_and_second_press_reverses_keeping_cursor(seeded_dsn: st
 
 async def test_angle_brackets_move_the_sort_column_and_header_click_sorts(seeded_dsn: str, make_app) -> None:
     app = make_app(seeded_dsn)
-    async with app.run_test(size=SIZE) as pilot:
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
         await settle(pilot)
         screen = main_screen(pilot)
         assert screen.listing.sort_column == "size"
@@ -71,7 +71,7 @@ async def test_angle_brackets_move_the_sort_column_and_header_click_sorts(seeded
 
 async def test_filter_narrows_live_enter_keeps_escape_clears(seeded_dsn: str, make_app) -> None:
     app = make_app(seeded_dsn)
-    async with app.run_test(size=SIZE) as pilot:
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
         await settle(pilot)
         await pilot.press("slash", "o", "r", "d")
         assert set(visible_names(pilot)) == {
@@ -94,7 +94,7 @@ async def test_filter_narrows_live_enter_keeps_escape_clears(seeded_dsn: str, ma
 
 async def test_marks_survive_sort_filter_and_refresh(seeded_dsn: str, make_app) -> None:
     app = make_app(seeded_dsn)
-    async with app.run_test(size=SIZE) as pilot:
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
         await settle(pilot)
         screen = main_screen(pilot)
         first, second = visible_names(pilot)[:2]
@@ -114,7 +114,7 @@ async def test_marks_survive_sort_filter_and_refresh(seeded_dsn: str, make_app) 
 
 async def test_refresh_shows_new_backups_and_keeps_cursor(seeded_dsn: str, make_app) -> None:
     app = make_app(seeded_dsn)
-    async with app.run_test(size=SIZE) as pilot:
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
         await settle(pilot)
         screen = main_screen(pilot)
         await pilot.press("n", "down", "down", "down")
@@ -131,7 +131,7 @@ async def test_details_show_columns_sizes_dependants_and_count_on_demand(seeded_
     with psycopg.connect(seeded_dsn, autocommit=True) as conn:
         conn.execute('CREATE VIEW public.recent_orders AS SELECT * FROM backup."orders_backup_2026_05_30_120000"')
     app = make_app(seeded_dsn)
-    async with app.run_test(size=SIZE) as pilot:
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
         await settle(pilot)
         screen = main_screen(pilot)
         await pilot.press("n")
@@ -154,7 +154,7 @@ async def test_details_show_columns_sizes_dependants_and_count_on_demand(seeded_
 
 async def test_details_of_a_missing_backup_say_it_is_gone(seeded_dsn: str, make_app) -> None:
     app = make_app(seeded_dsn)
-    async with app.run_test(size=SIZE) as pilot:
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
         await settle(pilot)
         await pilot.press("end", "enter")
         await settle(pilot)
@@ -163,7 +163,7 @@ async def test_details_of_a_missing_backup_say_it_is_gone(seeded_dsn: str, make_
 
 async def test_help_lists_every_key(seeded_dsn: str, make_app) -> None:
     app = make_app(seeded_dsn)
-    async with app.run_test(size=SIZE) as pilot:
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
         await settle(pilot)
         await pilot.press("question_mark")
         assert isinstance(app.screen, HelpScreen)
@@ -176,7 +176,7 @@ async def test_help_lists_every_key(seeded_dsn: str, make_app) -> None:
 
 async def test_q_quits_with_exit_code_0(seeded_dsn: str, make_app) -> None:
     app = make_app(seeded_dsn)
-    async with app.run_test(size=SIZE) as pilot:
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
         await settle(pilot)
         await pilot.press("q")
     assert app.return_value == 0
@@ -188,7 +188,7 @@ async def test_legacy_layout_is_browsable_with_a_banner(dsn: str, make_app) -> N
     with psycopg.connect(dsn, autocommit=True) as conn:
         names = build_legacy(conn)
     app = make_app(dsn)
-    async with app.run_test(size=SIZE) as pilot:
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
         await settle(pilot)
         assert names["missing"] in visible_names(pilot)
         assert "backup-tui install" in screen_text(pilot)
@@ -200,7 +200,7 @@ async def test_empty_inventory_says_how_to_create_the_first_backup(dsn: str, mak
 
         db.install(conn)
     app = make_app(dsn)
-    async with app.run_test(size=SIZE) as pilot:
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
         await settle(pilot)
         text = screen_text(pilot)
         assert "No backups yet" in text and "backup-tui create" in text
@@ -208,7 +208,7 @@ async def test_empty_inventory_says_how_to_create_the_first_backup(dsn: str, mak
 
 async def test_no_schema_offers_install_which_installs(dsn: str, make_app) -> None:
     app = make_app(dsn)
-    async with app.run_test(size=SIZE) as pilot:
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
         await settle(pilot)
         assert isinstance(app.screen, ConfirmModal)
         assert "Install the backup schema?" in screen_text(pilot)
@@ -222,7 +222,7 @@ async def test_no_schema_offers_install_which_installs(dsn: str, make_app) -> No
 
 async def test_no_schema_install_declined_changes_nothing(dsn: str, make_app) -> None:
     app = make_app(dsn)
-    async with app.run_test(size=SIZE) as pilot:
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
         await settle(pilot)
         await pilot.press("escape")
         await settle(pilot)
@@ -233,7 +233,7 @@ async def test_no_schema_install_declined_changes_nothing(dsn: str, make_app) ->
 
 async def test_read_only_session_shows_badge_and_explains_instead_of_installing(dsn: str, make_app) -> None:
     app = make_app(dsn, read_only=True)
-    async with app.run_test(size=SIZE) as pilot:
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
         await settle(pilot)
         assert not isinstance(app.screen, ConfirmModal)
         text = screen_text(pilot)
@@ -243,7 +243,7 @@ async def test_read_only_session_shows_badge_and_explains_instead_of_installing(
 @pytest.mark.parametrize("size", [(80, 24), (200, 50)])
 async def test_columns_degrade_on_narrow_screens_and_fill_wide_ones(seeded_dsn: str, make_app, size) -> None:
     app = make_app(seeded_dsn)
-    async with app.run_test(size=size) as pilot:
+    async with app.run_test(size=size, notifications=True) as pilot:
         await settle(pilot)
         header = screen_text(pilot).splitlines()[1]
         for title in ["backup", "kind", "age", "size", "status"]:
@@ -254,7 +254,7 @@ async def test_columns_degrade_on_narrow_screens_and_fill_wide_ones(seeded_dsn: 
 
 async def test_connection_error_is_a_message_not_a_traceback(make_app) -> None:
     app = make_app("postgresql://nobody@127.0.0.1:1/none?connect_timeout=2")
-    async with app.run_test(size=SIZE) as pilot:
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
         await settle(pilot)
         assert "cannot connect" in screen_text(pilot)
         await pilot.press("q")

@@ -96,3 +96,35 @@ def test_app_exits_when_the_terminal_goes_away(terminal: tuple[Terminal, Path], 
     while _pids_running(marker) and time.monotonic() < deadline:
         time.sleep(0.05)
     assert _pids_running(marker) == [], "backup-tui lingered after its terminal went away"
+
+
+def test_user_creates_then_drops_a_backup_through_the_modals(terminal: tuple[Terminal, Path], seeded_dsn: str) -> None:
+    import psycopg
+
+    term, status = terminal
+    term.wait_for(lambda s: "9 backups" in s, "the inventory")
+    term.keys("c")
+    term.wait_for(lambda s: "Back up a table" in s, "the create form")
+    term.keys("experts", "Tab", "before the e2e test", "Enter")
+    term.wait_for(lambda s: "10 backups" in s, "the new backup in the inventory")
+    with psycopg.connect(seeded_dsn) as conn:
+        name = conn.execute(
+            "SELECT backup_table_name FROM backup.backup_metadata WHERE backup_reason = 'before the e2e test'"
+        ).fetchone()[0]
+    assert name.startswith("experts_backup_")
+    term.keys("d")  # the cursor is on the new backup
+    term.wait_for(lambda s: "Type the backup's name to confirm" in s, "the drop confirmation")
+    term.keys(name, "Enter")
+    term.wait_for(lambda s: "dropped 1" in s, "the drop summary")
+    term.keys("Enter")
+    term.wait_for(lambda s: "9 backups" in s, "the inventory without it")
+    with psycopg.connect(seeded_dsn) as conn:
+        assert (
+            conn.execute(
+                "SELECT count(*) FROM backup.backup_metadata WHERE backup_table_name = %s", (name,)
+            ).fetchone()[0]
+            == 0
+        )
+    term.keys("q")
+    term.wait_for(lambda s: status.exists() and status.read_text().strip() != "", "the exit status", timeout=15)
+    assert status.read_text().strip() == "0"

@@ -76,3 +76,31 @@ def test_help(snap_compare, seeded_dsn: str, make_app) -> None:
         await pilot.press("question_mark")
 
     assert snap_compare(make_app(seeded_dsn), terminal_size=(80, 24), run_before=open_help)
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_create_modal(snap_compare, seeded_dsn: str, make_app, size) -> None:
+    async def open_create(pilot) -> None:
+        await settle(pilot)
+        await pilot.press("c")
+        await settle(pilot)
+        await pilot.press(*"ord", "tab")
+
+    assert snap_compare(make_app(seeded_dsn), terminal_size=size, run_before=open_create)
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_drop_modal_several(snap_compare, seeded_dsn: str, make_app, size) -> None:
+    async def open_drop(pilot) -> None:
+        await settle(pilot)
+        await pilot.press("space", "space", "space", "d", "3")
+
+    assert snap_compare(make_app(seeded_dsn), terminal_size=size, run_before=open_drop)
+
+
+def test_drop_modal_one(snap_compare, seeded_dsn: str, make_app) -> None:
+    async def open_drop(pilot) -> None:
+        await settle(pilot)
+        await pilot.press("d", *"orders_")
+
+    assert snap_compare(make_app(seeded_dsn), terminal_size=(80, 24), run_before=open_drop)

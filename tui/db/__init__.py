@@ -1,6 +1,6 @@
 """The only code that speaks SQL. No Textual imports here (tests/test_layering.py checks)."""
 
-from tui.db.actions import create_backup, drop_backup, drop_backups
+from tui.db.actions import create_backup, drop_backup
 from tui.db.connection import Settings, connect, server_info
 from tui.db.errors import DatabaseError, friendly_message
 from tui.db.inventory import load_inventory, source_tables
@@ -15,7 +15,6 @@ __all__ = [
     "connect",
     "create_backup",
     "drop_backup",
-    "drop_backups",
     "exposure_warnings",
     "friendly_message",
     "install",

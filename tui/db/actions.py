@@ -2,13 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
-
 import psycopg
 
 from tui.db.connection import Settings, write_transaction
-from tui.db.errors import friendly_message
-from tui.model import DropResult
 
 
 def create_backup(
@@ -36,22 +32,18 @@ def drop_backup(conn: psycopg.Connection, settings: Settings, name: str) -> int:
     return row[0]
 
 
-def drop_backups(
-    conn: psycopg.Connection,
-    settings: Settings,
-    names: Iterable[str],
-    progress: Callable[[DropResult], None] | None = None,
-) -> list[DropResult]:
-    """Drop each backup in its own transaction; a failure is recorded and the rest go on."""
-    results = []
-    for name in names:
-        try:
-            result = DropResult(name, freed_bytes=drop_backup(conn, settings, name))
-        except psycopg.Error as exc:
-            if conn.closed:
-                raise
-            result = DropResult(name, error=friendly_message(exc))
-        results.append(result)
-        if progress:
-            progress(result)
-    return results
+def backup_kinds(conn: psycopg.Connection) -> list[tuple[str, str]]:
+    """(kind, its retention in words) from backup.retention_policy, manual first."""
+    return conn.execute(
+        """
+        SELECT backup_kind,
+               CASE WHEN keep_for IS NULL THEN 'kept forever'
+                         || coalesce(', reviewed every ' || backup.interval_words(review_every), '')
+                    ELSE 'kept ' || backup.interval_words(keep_for) || ', then '
+                         || CASE action WHEN 'delete' THEN 'deleted' WHEN 'archive' THEN 'archived'
+                                        ELSE 'reviewed' END
+               END
+          FROM backup.retention_policy
+         ORDER BY backup_kind <> 'manual', keep_for NULLS LAST, backup_kind
+        """
+    ).fetchall()

@@ -55,11 +55,20 @@ def load_inventory(conn: psycopg.Connection, state: SchemaState) -> list[Backup]
 
 
 def source_tables(conn: psycopg.Connection) -> list[tuple[str, str, int, float]]:
-    """Tables that can be backed up: (schema, name, total bytes, estimated rows), biggest first."""
+    """Tables that can be backed up: (schema, name, estimated bytes, estimated rows), biggest first.
+
+    Rows are -1 for a table never analyzed (PostgreSQL does not know yet).
+
+    Estimates from pg_class (as of the last VACUUM/ANALYZE) on purpose: pg_total_relation_size
+    takes a lock, and a table locked by a running migration would hang the create form.
+    """
     return conn.execute(
         """
-        SELECT n.nspname::text, c.relname::text, pg_total_relation_size(c.oid), greatest(c.reltuples, 0)
+        SELECT n.nspname::text, c.relname::text,
+               (c.relpages + coalesce(t.relpages, 0))::bigint * current_setting('block_size')::bigint,
+               c.reltuples
           FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+          LEFT JOIN pg_class t ON t.oid = c.reltoastrelid
          WHERE c.relkind IN ('r', 'p') AND NOT c.relispartition
            AND n.nspname NOT IN ('backup', 'pg_catalog', 'information_schema', 'pg_toast')
            AND n.nspname NOT LIKE 'pg\\_temp\\_%'

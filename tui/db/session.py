@@ -81,5 +81,37 @@ class Database:
     def create(self, table: str, reason: str, kind: str, schema_name: str) -> str:
         return self._run(actions.create_backup, self.settings, table, reason, kind, schema_name)
 
+    def drop(self, name: str) -> int:
+        return self._run(actions.drop_backup, self.settings, name)
+
     def drop_many(self, names: Iterable[str], progress: Callable[[DropResult], None] | None = None) -> list[DropResult]:
-        return self._run(actions.drop_backups, self.settings, names, progress)
+        """Drop each backup in its own transaction; a failure is recorded and the rest go on.
+
+        A lost connection stops the run: the backup in flight and the ones after it are reported
+        as not dropped (each drop is one transaction, so none of them half-happened).
+        """
+        results: list[DropResult] = []
+        pending = list(names)
+        while pending:
+            name = pending.pop(0)
+            try:
+                result = DropResult(name, freed_bytes=self.drop(name))
+            except ConnectionLost as exc:
+                results.append(DropResult(name, error=str(exc)))
+                results.extend(DropResult(n, error="not attempted: the connection was lost") for n in pending)
+                if progress:
+                    for r in results[-len(pending) - 1 :]:
+                        progress(r)
+                break
+            except DatabaseError as exc:
+                result = DropResult(name, error=str(exc))
+            results.append(result)
+            if progress:
+                progress(result)
+        return results
+
+    def kinds(self) -> list[tuple[str, str]]:
+        return self._run(actions.backup_kinds)
+
+    def source_tables(self) -> list[tuple[str, str, int, float]]:
+        return self._run(inventory.source_tables)

@@ -28,8 +28,8 @@ class ConfirmModal(ModalScreen[bool]):
             yield Static(self._title, classes="dialog-title")
             yield Static(self._body, classes="dialog-body")
             with Horizontal(classes="dialog-buttons"):
-                yield Button(self._no, id="no")
-                yield Button(self._yes, id="yes", variant="primary")
+                yield Button(compact=True, label=self._no, id="no")
+                yield Button(compact=True, label=self._yes, id="yes", variant="primary")
 
     def on_mount(self) -> None:
         self.query_one("#no", Button).focus()

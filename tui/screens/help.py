@@ -17,6 +17,8 @@ KEYS: tuple[tuple[str, str], ...] = (
     ("/", "filter by name, source table or reason; enter keeps it, escape clears"),
     ("space", "mark / unmark the row (marks feed drop)"),
     ("enter", "details: columns, sizes, dependants, exact row count"),
+    ("c", "create a backup (table, reason, kind)"),
+    ("d", "drop the marked backups, or the current one (typed confirmation)"),
     ("r", "refresh (keeps sort, filter, marks and cursor); reconnects after a lost connection"),
     ("↑ ↓ pgup pgdn home end", "move"),
     ("?", "this help"),

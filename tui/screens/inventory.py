@@ -13,9 +13,12 @@ from textual.binding import Binding, BindingType
 from textual.screen import Screen
 from textual.widgets import Footer, Static
 
+from tui import format as fmt
 from tui.db import Database, DatabaseError
 from tui.modals.confirm import ConfirmModal
-from tui.model import Backup, SchemaState, ServerInfo
+from tui.modals.create import CreateBackupModal
+from tui.modals.drop import DropModal
+from tui.model import Backup, DropResult, SchemaState, ServerInfo
 from tui.screens.details import DetailsScreen
 from tui.widgets.bars import ConnectionBar, Totals, summary_text
 from tui.widgets.inventory_table import COLUMNS, InventoryTable, backup_listing
@@ -38,7 +41,11 @@ class InventoryScreen(Screen[None]):
         Binding("slash", "filter", "Filter", id="filter"),
         Binding("escape", "clear_filter", "Clear", show=False, id="filter-clear"),
         Binding("space", "mark", "Mark", id="mark"),
-        Binding("enter", "details", "Details", id="details"),
+        # priority: these open another screen, and the keys typed right after them (a name to
+        # confirm, say) must reach that screen, not this one (see on_key for the same with "/").
+        Binding("enter", "details", "Details", id="details", priority=True),
+        Binding("c", "create", "Create", id="create", priority=True),
+        Binding("d", "drop", "Drop", id="drop", priority=True),
         Binding("r", "refresh", "Refresh", id="refresh"),
     ]
 
@@ -75,12 +82,13 @@ class InventoryScreen(Screen[None]):
         self.reload()
 
     # -- loading ---------------------------------------------------------------------
-    def reload(self) -> None:
+    def reload(self, focus: str | None = None) -> None:
+        """Load the inventory again; the cursor stays on its backup, or moves to `focus`."""
         self.table.loading = True
-        self._load()
+        self._load(focus)
 
     @work(thread=True, exclusive=True, group="inventory")
-    def _load(self) -> None:
+    def _load(self, focus: str | None = None) -> None:
         try:
             info = self.database.server_info()
             state = self.database.schema_state()
@@ -88,15 +96,15 @@ class InventoryScreen(Screen[None]):
         except DatabaseError as exc:
             self.app.call_from_thread(self._load_failed, str(exc))
             return
-        self.app.call_from_thread(self._loaded, info, state, rows)
+        self.app.call_from_thread(self._loaded, info, state, rows, focus)
 
     def _load_failed(self, message: str) -> None:
         self.table.loading = False
         self._banner(message, "error")
         self.notify(message, title="database error", severity="error", timeout=8)
 
-    def _loaded(self, info: ServerInfo, state: SchemaState, rows: list[Backup]) -> None:
-        keep = self.table.current.backup_table_name if self.table.current else None
+    def _loaded(self, info: ServerInfo, state: SchemaState, rows: list[Backup], focus: str | None = None) -> None:
+        keep = focus or (self.table.current.backup_table_name if self.table.current else None)
         self.info, self.state = info, state
         self.query_one(ConnectionBar).show(info, state)
         self.listing.set_rows(rows)
@@ -134,25 +142,29 @@ class InventoryScreen(Screen[None]):
         empty.display = self.listing.total == 0
         self.table.display = not empty.display
 
-    def _offer_install(self) -> None:
+    def _offer_install(self, upgrade: bool = False) -> None:
         if self.info is None or self.info.read_only:
             return
+        if upgrade:
+            title = "Upgrade the backup schema first?"
+            body = (
+                "Creating and dropping need the current backup schema. The upgrade keeps every "
+                "metadata row and id, widens row_count, replaces the broken inventory view and the "
+                "definer function, and never widens grants — exactly `backup-tui install`."
+            )
+        else:
+            title = "Install the backup schema?"
+            body = (
+                "This database has no `backup` schema yet. Install creates it (tables, functions, the "
+                "inventory view) exactly as `backup-tui install` does. Nothing outside schema `backup` "
+                "changes except two read-only compatibility wrappers in public."
+            )
 
         def answered(yes: bool | None) -> None:
             if yes:
                 self._install()
 
-        self.app.push_screen(
-            ConfirmModal(
-                "Install the backup schema?",
-                "This database has no `backup` schema yet. Install creates it (tables, functions, the "
-                "inventory view) exactly as `backup-tui install` does. Nothing outside schema `backup` "
-                "changes except two read-only compatibility wrappers in public.",
-                yes="Install",
-                no="Not now",
-            ),
-            answered,
-        )
+        self.app.push_screen(ConfirmModal(title, body, yes="Upgrade" if upgrade else "Install", no="Not now"), answered)
 
     @work(thread=True, exclusive=True, group="inventory")
     def _install(self) -> None:
@@ -269,6 +281,73 @@ class InventoryScreen(Screen[None]):
 
     def action_refresh(self) -> None:
         self.reload()
+
+    # -- writes: create and drop ----------------------------------------------------------
+    def _may_write(self) -> bool:
+        """Explain and refuse when this session cannot write; offer the upgrade on a legacy layout."""
+        if self.info is None or self.state is None:
+            self.notify("Still loading: try again in a moment.", severity="warning")
+            return False
+        if self.info.read_only:
+            self.notify(
+                "This session is read-only (--read-only): nothing can be created or dropped.",
+                title="read-only",
+                severity="warning",
+            )
+            return False
+        if self.state in (SchemaState.LEGACY, SchemaState.OUTDATED, SchemaState.ABSENT):
+            self._offer_install(upgrade=self.state is not SchemaState.ABSENT)
+            return False
+        return True
+
+    def action_create(self) -> None:
+        if self._may_write():
+            self._open_create()
+
+    @work(thread=True, exclusive=True, group="create-form")
+    def _open_create(self) -> None:
+        try:
+            tables = self.database.source_tables()
+            kinds = self.database.kinds()
+        except DatabaseError as exc:
+            self.app.call_from_thread(self.notify, str(exc), title="database error", severity="error")
+            return
+        self.app.call_from_thread(self._push_create, tables, kinds)
+
+    def _push_create(self, tables: list, kinds: list) -> None:
+        def created(name: str | None) -> None:
+            if name:
+                self.notify(f"created {name}", title="backup created")
+                self.reload(focus=name)
+
+        self.app.push_screen(CreateBackupModal(self.database, tables, kinds), created)
+
+    def action_drop(self) -> None:
+        if not self._may_write():
+            return
+        chosen = self.listing.marked_rows() or ([self.table.current] if self.table.current else [])
+        droppable = [b for b in chosen if b.status != "unregistered"]
+        skipped = len(chosen) - len(droppable)
+        if skipped:
+            self.notify(
+                f"{skipped} unregistered table(s) left out: register them first (backup-tui adopt).", severity="warning"
+            )
+        if not droppable:
+            return
+
+        def dropped(results: list[DropResult] | None) -> None:
+            if not results:
+                return
+            done = [r for r in results if r.ok]
+            failed = [r for r in results if not r.ok]
+            freed = fmt.size(sum(r.freed_bytes for r in done))
+            self.notify(
+                f"dropped {len(done)}, freed {freed}" + (f", failed {len(failed)}" if failed else ""),
+                severity="warning" if failed else "information",
+            )
+            self.reload()
+
+        self.app.push_screen(DropModal(self.database, droppable, self.clock), dropped)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         # While typing a filter every key is text (on_key), not a command.

@@ -1,0 +1,149 @@
+"""`d`: drop backups after a typed confirmation; each in its own transaction, with progress."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from datetime import datetime
+from typing import ClassVar
+
+from rich.table import Table
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Button, Input, ProgressBar, Static
+
+from tui import format as fmt
+from tui.db import Database
+from tui.model import Backup, DropResult
+
+
+class DropModal(ModalScreen[list[DropResult] | None]):
+    """Acts on exactly the backups it was given, whatever the inventory does meanwhile.
+
+    Dismisses with the results once something ran, or None when cancelled.
+    """
+
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "Cancel", id="drop-cancel")]
+
+    def __init__(self, database: Database, backups: Sequence[Backup], clock: Callable[[], datetime]) -> None:
+        super().__init__()
+        self.database = database
+        self.backups = tuple(backups)  # a copy: a refresh underneath changes nothing here
+        self.clock = clock
+        self.results: list[DropResult] = []
+        self.running = False
+        self.done = False
+
+    @property
+    def expected(self) -> str:
+        """What the user must type: the name for one backup, the count for several."""
+        return self.backups[0].backup_table_name if len(self.backups) == 1 else str(len(self.backups))
+
+    def compose(self) -> ComposeResult:
+        total = sum(b.size_bytes or 0 for b in self.backups)
+        one = len(self.backups) == 1
+        title = f"Drop {'this backup' if one else f'{len(self.backups)} backups'}, freeing {fmt.size(total)}?"
+        with Vertical(classes="dialog", id="drop-dialog"):
+            yield Static(title, classes="dialog-title")
+            with VerticalScroll(id="drop-list"):
+                yield Static(self._listing())
+            prompt = "Type the backup's name to confirm:" if one else f"Type {len(self.backups)} to confirm:"
+            yield Static(prompt)
+            yield Input(compact=True, placeholder=self.expected, id="confirm")
+            yield ProgressBar(total=len(self.backups), show_eta=False, id="drop-progress")
+            yield Static("", id="drop-status")
+            with Horizontal(classes="dialog-buttons"):
+                yield Button(compact=True, label="Cancel", id="cancel")
+                yield Button(compact=True, label="Drop", id="drop", variant="error", disabled=True)
+
+    def _listing(self) -> Table:
+        now = self.clock()
+        table = Table(box=None, padding=(0, 1), show_edge=False, header_style="bold", expand=True)
+        table.add_column("backup", overflow="ellipsis", no_wrap=True, ratio=3)
+        table.add_column("source", overflow="ellipsis", no_wrap=True, ratio=1)
+        table.add_column("rows", justify="right", no_wrap=True)
+        table.add_column("size", justify="right", no_wrap=True)
+        table.add_column("age", justify="right", no_wrap=True)
+        for b in self.backups:
+            name = Text(b.backup_table_name)
+            if b.status == "missing":
+                name.append(" (missing: removes the stale row)", "italic")
+            table.add_row(
+                name, fmt.text(b.source), fmt.count(b.row_count), fmt.size(b.size_bytes), fmt.age(b.backup_date, now)
+            )
+        return table
+
+    def on_mount(self) -> None:
+        self.query_one("#drop-progress", ProgressBar).display = False
+        # Focus is in the confirmation box: typing is the safeguard, and enter there does nothing
+        # until the text matches, so the default action stays the safe one. (Focusing Cancel
+        # instead would send a fast "name⏎" to Cancel before focus could move.)
+        self.query_one("#confirm", Input).focus()
+
+    @on(Input.Changed, "#confirm")
+    def _typed(self, event: Input.Changed) -> None:
+        self.query_one("#drop", Button).disabled = event.value.strip() != self.expected
+
+    @on(Input.Submitted, "#confirm")
+    def _submitted(self) -> None:
+        if not self.query_one("#drop", Button).disabled:
+            self._start()
+
+    @on(Button.Pressed, "#drop")
+    def _drop_pressed(self) -> None:
+        if self.done:
+            self.dismiss(self.results)
+        else:
+            self._start()
+
+    @on(Button.Pressed, "#cancel")
+    def _cancel_pressed(self) -> None:
+        self.action_cancel()
+
+    def _start(self) -> None:
+        if self.running or self.done or self.query_one("#confirm", Input).value.strip() != self.expected:
+            return
+        self.running = True
+        self.query_one("#confirm", Input).disabled = True
+        self.query_one("#drop", Button).disabled = True
+        self.query_one("#cancel", Button).disabled = True
+        self.query_one("#drop-progress", ProgressBar).display = True
+        self._run([b.backup_table_name for b in self.backups])
+
+    @work(thread=True, exclusive=True, group="drop")
+    def _run(self, names: list[str]) -> None:
+        results = self.database.drop_many(names, progress=lambda r: self.app.call_from_thread(self._progress, r))
+        self.app.call_from_thread(self._finished, results)
+
+    def _progress(self, result: DropResult) -> None:
+        self.results.append(result)
+        self.query_one("#drop-progress", ProgressBar).advance(1)
+        verb = "dropped" if result.ok else "failed"
+        self.query_one("#drop-status", Static).update(f"{verb} {result.name}")
+
+    def _finished(self, results: list[DropResult]) -> None:
+        self.running, self.done = False, True
+        self.results = results
+        dropped = [r for r in results if r.ok]
+        failed = [r for r in results if not r.ok]
+        text = Text.assemble(
+            ("dropped ", "bold"),
+            f"{len(dropped)}, freed {fmt.size(sum(r.freed_bytes for r in dropped))}",
+            (f", failed {len(failed)}" if failed else "", "bold red"),
+        )
+        for r in failed:
+            text.append(f"\n  {r.name}: {r.error}", "red")
+        self.query_one("#drop-status", Static).update(text)
+        close = self.query_one("#drop", Button)
+        close.label = "Close"
+        close.variant = "primary"
+        close.disabled = False
+        close.focus()
+
+    def action_cancel(self) -> None:
+        if self.running:
+            return  # drops already committed stay committed; the run stops only on its own
+        self.dismiss(self.results if self.done else None)
