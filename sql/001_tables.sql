@@ -112,6 +112,10 @@ BEGIN
 END
 $upgrade$;
 
+-- Acknowledged reviews (backup.mark_reviewed): the next review is due one interval later.
+ALTER TABLE backup.backup_metadata ADD COLUMN IF NOT EXISTS reviewed_at timestamptz;
+ALTER TABLE backup.backup_metadata ADD COLUMN IF NOT EXISTS review_note text;
+
 CREATE INDEX IF NOT EXISTS backup_metadata_source_idx
     ON backup.backup_metadata (source_schema, original_table_name, backup_date DESC);
 

@@ -5,21 +5,21 @@
 -- The schema's own tables: never backups, never droppable through drop_table_backup.
 CREATE OR REPLACE FUNCTION backup.internal_tables() RETURNS text[]
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
-SET search_path = pg_catalog, pg_temp
 AS $$ SELECT ARRAY['backup_metadata', 'backup_audit', 'retention_policy', 'schema_version'] $$;
+
+-- Small pure helpers carry no SET clause so the planner can inline them into per-row queries;
+-- they only call built-ins (pg_catalog is searched first whatever the caller's search_path).
 
 -- "Now" for retention decisions: the session's backup.as_of setting when set, else now(). Lets a
 -- DBA ask what the status will be on a given day (SET backup.as_of = '2027-01-01'), and tests and
 -- screenshots freeze time without touching the server's clock.
 CREATE OR REPLACE FUNCTION backup.as_of() RETURNS timestamptz
 LANGUAGE sql STABLE PARALLEL SAFE
-SET search_path = pg_catalog, pg_temp
 AS $$ SELECT coalesce(nullif(current_setting('backup.as_of', true), '')::timestamptz, now()) $$;
 
 -- A retention interval in the words the policy uses: '7 days', '4 weeks', '12 months', 'forever'.
 CREATE OR REPLACE FUNCTION backup.interval_words(i interval) RETURNS text
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
-SET search_path = pg_catalog, pg_temp
 AS $$
     SELECT CASE
         WHEN i IS NULL THEN 'forever'
@@ -78,20 +78,38 @@ $$;
 
 -- What would stop DROP TABLE (no CASCADE): views, foreign keys, functions with SQL bodies, ...
 -- in words, e.g. "view public.report". The table's own indexes, rules and constraints do not count.
+-- No SET clause and fully qualified names, so the planner can inline it into plan queries.
 CREATE OR REPLACE FUNCTION backup.backup_dependants(backup_oid oid) RETURNS SETOF text
 LANGUAGE sql STABLE
-SET search_path = pg_catalog, pg_temp
 AS $$
     SELECT DISTINCT
-           CASE WHEN d.classid = 'pg_rewrite'::regclass
-                THEN (SELECT format('view %s', r.ev_class::regclass) FROM pg_rewrite r WHERE r.oid = d.objid)
-                ELSE pg_describe_object(d.classid, d.objid, d.objsubid) END
-      FROM pg_depend d
-     WHERE d.refclassid = 'pg_class'::regclass AND d.refobjid = backup_oid AND d.deptype = 'n'
-       AND NOT (d.classid = 'pg_rewrite'::regclass
-                AND (SELECT r.ev_class FROM pg_rewrite r WHERE r.oid = d.objid) = backup_oid)
-       AND NOT (d.classid = 'pg_constraint'::regclass
-                AND (SELECT c.conrelid FROM pg_constraint c WHERE c.oid = d.objid) = backup_oid)
+           CASE WHEN d.classid = 'pg_catalog.pg_rewrite'::pg_catalog.regclass
+                THEN (SELECT pg_catalog.format('view %I.%I', n.nspname, c.relname)
+                        FROM pg_catalog.pg_rewrite r
+                        JOIN pg_catalog.pg_class c ON c.oid = r.ev_class
+                        JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+                       WHERE r.oid = d.objid)
+                ELSE pg_catalog.pg_describe_object(d.classid, d.objid, d.objsubid) END
+      FROM pg_catalog.pg_depend d
+     WHERE d.refclassid = 'pg_catalog.pg_class'::pg_catalog.regclass AND d.refobjid = backup_oid
+       AND d.deptype = 'n'
+       AND NOT (d.classid = 'pg_catalog.pg_rewrite'::pg_catalog.regclass
+                AND (SELECT r.ev_class FROM pg_catalog.pg_rewrite r WHERE r.oid = d.objid) = backup_oid)
+       AND NOT (d.classid = 'pg_catalog.pg_constraint'::pg_catalog.regclass
+                AND (SELECT c.conrelid FROM pg_catalog.pg_constraint c WHERE c.oid = d.objid) = backup_oid)
+$$;
+
+-- How old, in one unit, as people say it: '12 days', '13 months', '3 years'.
+CREATE OR REPLACE FUNCTION backup.age_words(age interval) RETURNS text
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+AS $$
+    SELECT CASE
+        WHEN d < 1 THEN 'less than a day'
+        WHEN d < 60 THEN floor(d)::int || CASE WHEN floor(d) = 1 THEN ' day' ELSE ' days' END
+        WHEN d < 730 THEN floor(d / 30.44)::int || ' months'
+        ELSE floor(d / 365.25)::int || ' years'
+    END
+    FROM (SELECT extract(epoch FROM age) / 86400 AS d) x
 $$;
 
 -- The legacy function had other parameter names, which CREATE OR REPLACE cannot change.

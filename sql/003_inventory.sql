@@ -1,57 +1,149 @@
--- 003: the inventory, one row per backup, that never errors, and the Supabase-compatible wrappers.
--- One catalog query: tables are matched to metadata by name (text), never by casting text to
--- regclass, so a missing or mixed-case table cannot break the view.
+-- 003: the prune plan and the inventory built on it, both never erroring, and the
+-- Supabase-compatible wrappers. Tables are matched to metadata by name (text), never by casting
+-- text to regclass, so a missing or mixed-case table cannot break a read.
 
 DROP VIEW IF EXISTS public.backup_inventory_view;
 DROP VIEW IF EXISTS backup.backup_inventory;
+DROP FUNCTION IF EXISTS backup.plan_prune(timestamptz, text[]);
+DROP FUNCTION IF EXISTS backup.plan_rows(timestamptz, text[]);
+DROP VIEW IF EXISTS backup.backup_entries;
 
-CREATE VIEW backup.backup_inventory AS
+-- One row per backup: registered ones (metadata, with their table's oid when it exists) and
+-- unregistered tables (source and date inferred from their names). Internal to the two below.
+CREATE VIEW backup.backup_entries AS
 WITH rel AS (
     SELECT c.oid, c.relname::text AS relname
-      FROM pg_class c
+      FROM pg_catalog.pg_class c
      WHERE c.relnamespace = 'backup'::regnamespace
        AND c.relkind IN ('r', 'p')
        AND NOT c.relispartition
        AND c.relname <> ALL (backup.internal_tables())
-), entries AS (
-    SELECT m.id, m.original_table_name, m.backup_table_name, m.backup_date, m.row_count,
-           m.backup_reason, m.created_at, m.created_by, m.source_schema, m.backup_kind, r.oid
-      FROM backup.backup_metadata m
-      LEFT JOIN rel r ON r.relname = m.backup_table_name
-    UNION ALL
-    SELECT NULL::uuid, p.source_table, r.relname, p.backup_date, NULL::bigint,
-           NULL::text, NULL::timestamptz, NULL::text, 'public'::text, NULL::text, r.oid
-      FROM rel r
-      LEFT JOIN LATERAL backup.parse_backup_name(r.relname) p ON true
-     WHERE NOT EXISTS (SELECT 1 FROM backup.backup_metadata m WHERE m.backup_table_name = r.relname)
 )
-SELECT e.id,
-       e.original_table_name,
-       e.backup_table_name,
-       e.backup_date,
-       e.row_count,
-       e.backup_reason,
-       e.created_at,
-       e.created_by,
-       pg_size_pretty(s.size_bytes) AS backup_size,
-       e.source_schema,
-       e.backup_kind,
-       s.size_bytes,
-       e.backup_date + p.keep_for AS expires_at,
-       CASE
-           WHEN e.id IS NULL THEN 'unregistered'
-           WHEN e.oid IS NULL THEN 'missing'
-           WHEN p.keep_for IS NULL THEN
-               CASE WHEN p.review_every IS NOT NULL AND e.backup_date + p.review_every <= clock.now
-                    THEN 'review' ELSE 'keep' END
-           WHEN e.backup_date + p.keep_for > clock.now THEN 'keep'
-           WHEN p.action = 'delete' THEN 'expired'
-           ELSE p.action
-       END AS status
-  FROM entries e
- CROSS JOIN (SELECT backup.as_of() AS now) clock
-  LEFT JOIN backup.retention_policy p ON p.backup_kind = e.backup_kind
- CROSS JOIN LATERAL (SELECT pg_total_relation_size(e.oid) AS size_bytes) s;
+SELECT m.id, m.original_table_name, m.backup_table_name, m.backup_date, m.row_count, m.backup_reason,
+       m.created_at, m.created_by, m.source_schema, m.backup_kind, m.reviewed_at,
+       r.oid AS table_oid, true AS registered
+  FROM backup.backup_metadata m
+  LEFT JOIN rel r ON r.relname = m.backup_table_name
+UNION ALL
+SELECT NULL::uuid, p.source_table, r.relname, p.backup_date, NULL::bigint, NULL::text, NULL::timestamptz,
+       NULL::text, 'public'::text, NULL::text, NULL::timestamptz, r.oid, false
+  FROM rel r
+  LEFT JOIN LATERAL backup.parse_backup_name(r.relname) p ON true
+ WHERE NOT EXISTS (SELECT 1 FROM backup.backup_metadata m WHERE m.backup_table_name = r.relname);
+
+-- The policy applied to every backup (or only to `only_names`): a decision and its reason.
+-- Rules, in order:
+--   unregistered table                  -> review (adopt it, or drop it by hand)
+--   metadata row whose table is gone    -> delete (a stale row; nothing to lose)
+--   kept forever (critical)             -> review when its review is due, else keep
+--   younger than keep_for               -> keep
+--   a review acknowledged recently      -> keep until the next review is due
+--   otherwise                           -> the kind's action: delete, review or archive
+-- then two floors that only ever make a decision safer:
+--   the newest existing backup of each source table -> keep, whatever its age
+--   something depends on it (a view...)              -> review instead of delete
+-- Costs O(n) plus one index probe per non-keep row (newest?) and per delete (dependants?).
+CREATE FUNCTION backup.plan_rows(at timestamptz DEFAULT backup.as_of(), only_names text[] DEFAULT NULL)
+RETURNS TABLE (id uuid, original_table_name text, backup_table_name text, backup_date timestamptz,
+               row_count bigint, backup_reason text, created_at timestamptz, created_by text,
+               source_schema text, backup_kind text, size_bytes bigint, expires_at timestamptz,
+               registered boolean, present boolean, age interval, decision text, reason text)
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    WITH facts AS (
+        SELECT e.*, p.keep_for, p.action, p.review_every,
+               pg_total_relation_size(e.table_oid) AS size_bytes,
+               at - e.backup_date AS age,
+               CASE
+                   WHEN NOT e.registered THEN 'review'
+                   WHEN e.table_oid IS NULL THEN 'delete'
+                   WHEN p.keep_for IS NULL THEN
+                       CASE WHEN coalesce(e.reviewed_at, e.backup_date) + p.review_every <= at
+                            THEN 'review' ELSE 'keep' END
+                   WHEN e.backup_date + p.keep_for > at THEN 'keep'
+                   WHEN e.reviewed_at IS NOT NULL
+                        AND e.reviewed_at + coalesce(p.review_every, p.keep_for) > at THEN 'keep'
+                   ELSE p.action
+               END AS policy_decision
+          FROM backup.backup_entries e
+          LEFT JOIN backup.retention_policy p ON p.backup_kind = e.backup_kind
+         WHERE only_names IS NULL OR e.backup_table_name = ANY (only_names)
+    ), floors AS (
+        SELECT f.*,
+               f.policy_decision <> 'keep' AND f.registered AND f.table_oid IS NOT NULL
+               AND NOT EXISTS (
+                   SELECT 1 FROM backup.backup_metadata n
+                     JOIN pg_class c ON c.relnamespace = 'backup'::regnamespace AND c.relname = n.backup_table_name
+                    WHERE n.source_schema = f.source_schema AND n.original_table_name = f.original_table_name
+                      AND (n.backup_date > f.backup_date
+                           OR (n.backup_date = f.backup_date AND n.backup_table_name > f.backup_table_name))
+               ) AS newest,
+               CASE WHEN f.policy_decision = 'delete' AND f.table_oid IS NOT NULL
+                    THEN (SELECT string_agg(d, ', ' ORDER BY d) FROM backup.backup_dependants(f.table_oid) d)
+               END AS dependants
+          FROM facts f
+    )
+    SELECT x.id, x.original_table_name, x.backup_table_name, x.backup_date, x.row_count, x.backup_reason,
+           x.created_at, x.created_by, x.source_schema, x.backup_kind, x.size_bytes,
+           x.backup_date + x.keep_for, x.registered, x.table_oid IS NOT NULL, x.age,
+           CASE WHEN x.newest THEN 'keep'
+                WHEN x.dependants IS NOT NULL THEN 'review'
+                ELSE x.policy_decision END,
+           CASE
+               WHEN NOT x.registered THEN 'not registered: adopt it (backup-tui adopt) or drop it by hand'
+               WHEN x.table_oid IS NULL THEN 'the table is gone: a stale metadata row, nothing to lose'
+               WHEN x.newest THEN format('newest backup of %s.%s: always kept',
+                                         x.source_schema, x.original_table_name)
+               WHEN x.dependants IS NOT NULL THEN
+                   format('%s, %s old, kept %s; %s depends on it: review, never deleted automatically',
+                          x.backup_kind, backup.age_words(x.age), backup.interval_words(x.keep_for), x.dependants)
+               WHEN x.keep_for IS NULL THEN
+                   CASE WHEN x.policy_decision = 'review'
+                        THEN format('%s: kept forever, review due (every %s)',
+                                    x.backup_kind, backup.interval_words(x.review_every))
+                        ELSE format('%s: kept forever, next review in %s', x.backup_kind,
+                                    backup.age_words(coalesce(x.reviewed_at, x.backup_date) + x.review_every - at))
+                   END
+               WHEN x.policy_decision = 'keep' AND x.backup_date + x.keep_for <= at THEN
+                   format('%s, %s old: reviewed %s, next review in %s', x.backup_kind, backup.age_words(x.age),
+                          to_char(x.reviewed_at, 'YYYY-MM-DD'),
+                          backup.age_words(x.reviewed_at + coalesce(x.review_every, x.keep_for) - at))
+               WHEN x.policy_decision = 'archive' THEN
+                   format('%s, %s old: move to cold storage', x.backup_kind, backup.age_words(x.age))
+               WHEN x.policy_decision = 'review' THEN
+                   format('%s, %s old, kept %s: review', x.backup_kind, backup.age_words(x.age),
+                          backup.interval_words(x.keep_for))
+               ELSE format('%s, %s old, kept %s', x.backup_kind, backup.age_words(x.age),
+                           backup.interval_words(x.keep_for))
+           END
+      FROM floors x
+$$;
+
+-- What the policy will do, and why, for every backup. Preview only: nothing changes.
+CREATE FUNCTION backup.plan_prune(at timestamptz DEFAULT backup.as_of(), only_names text[] DEFAULT NULL)
+RETURNS TABLE (backup_table_name text, original_table_name text, source_schema text, backup_kind text,
+               backup_date timestamptz, age interval, size_bytes bigint, decision text, reason text)
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT r.backup_table_name, r.original_table_name, r.source_schema, r.backup_kind, r.backup_date,
+           r.age, r.size_bytes, r.decision, r.reason
+      FROM backup.plan_rows(at, only_names) r
+$$;
+
+-- The inventory: the legacy columns, then what the product adds. Its status is the plan's
+-- decision in inventory words, so the list, the summary and the prune preview always agree.
+CREATE VIEW backup.backup_inventory AS
+SELECT r.id, r.original_table_name, r.backup_table_name, r.backup_date, r.row_count, r.backup_reason,
+       r.created_at, r.created_by, pg_size_pretty(r.size_bytes) AS backup_size, r.source_schema,
+       r.backup_kind, r.size_bytes, r.expires_at,
+       CASE WHEN NOT r.registered THEN 'unregistered'
+            WHEN NOT r.present THEN 'missing'
+            WHEN r.decision = 'delete' THEN 'expired'
+            ELSE r.decision END AS status,
+       r.reason AS policy_reason
+  FROM backup.plan_rows() r;
 
 -- Supabase compatibility: the same rows under the names the 2025 layout's clients call.
 -- Never for anon/authenticated/PUBLIC (Supabase grants new objects in public to them by default).
@@ -97,5 +189,4 @@ BEGIN
     END IF;
 END
 $grants$;
-
 REVOKE EXECUTE ON ALL FUNCTIONS IN SCHEMA backup FROM PUBLIC;

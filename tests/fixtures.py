@@ -20,7 +20,12 @@ BACKUPS: list[tuple[str, int, str, float, str, str]] = [
     ("experts", 300, "critical", 30, "legal hold", "experts_backup_2026_05_02_120000"),
     ("Mixed Case", 50, "manual", 100, "before dedupe, with a long reason that will not fit", "Mixed Case_backup_x"),
     ("users", 1_000, "pre-migration", 10, "Pre-migration backup", "users_backup_2026_05_22_120000"),
+    ("experts", 300, "manual", 120, "checking a data fix", "experts_backup_2026_02_01_120000"),
 ]
+
+
+# Every backup in the inventory: those above, one missing and one unregistered.
+TOTAL = len(BACKUPS) + 2
 
 
 def seed_ui_fixture(conn: psycopg.Connection) -> None:

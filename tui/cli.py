@@ -7,7 +7,7 @@ import csv
 import json
 import sys
 from collections.abc import Sequence
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import psycopg
@@ -15,7 +15,8 @@ import psycopg
 from tui import __version__, db
 from tui import format as fmt
 from tui.db.errors import DatabaseError, friendly_message
-from tui.model import INVENTORY_COLUMNS, Backup, DropResult, SchemaState
+from tui.db.prune import load_plan
+from tui.model import DECISIONS, INVENTORY_COLUMNS, PLAN_COLUMNS, Backup, DropResult, PlanRow, SchemaState
 
 
 class UserError(Exception):
@@ -65,6 +66,8 @@ def cmd_install(args: argparse.Namespace) -> int:
 def _json_value(value: Any) -> Any:
     if isinstance(value, datetime):
         return value.isoformat()
+    if isinstance(value, timedelta):
+        return value.total_seconds()
     if value is None or isinstance(value, (int, float, str, bool)):
         return value
     return str(value)
@@ -171,6 +174,88 @@ def _print_drop(result: DropResult) -> None:
         print(f"failed {result.name}: {result.error}", file=sys.stderr, flush=True)
 
 
+def _print_plan(plan: list[PlanRow]) -> None:
+    by_source: dict[str, list[PlanRow]] = {}
+    for row in plan:
+        by_source.setdefault(row.source or "(unknown source)", []).append(row)
+    width = max((len(r.backup_table_name) for r in plan), default=0)
+    for source in sorted(by_source, key=str.casefold):
+        print(source)
+        rows = sorted(by_source[source], key=lambda r: (r.backup_date is None, r.backup_date), reverse=True)
+        for r in rows:
+            print(f"  {r.decision:<7} {r.backup_table_name:<{width}}  {fmt.size(r.size_bytes):>10}  {r.reason}")
+    print()
+    print(plan_totals(plan))
+
+
+def plan_totals(plan: list[PlanRow]) -> str:
+    """'delete 37 (4.2 GiB) · archive 3 (1.1 GiB) · review 5 (...) · keep 60 (...)'."""
+    parts = []
+    for decision in DECISIONS:
+        rows = [r for r in plan if r.decision == decision]
+        parts.append(f"{decision} {len(rows)} ({fmt.size(sum(r.size_bytes or 0 for r in rows))})")
+    return " · ".join(parts)
+
+
+class _ProgressLine:
+    """A one-line progress bar on stderr when it is a terminal; silent otherwise."""
+
+    def __init__(self, total: int) -> None:
+        self.total, self.done, self.freed = total, 0, 0
+        self.tty = sys.stderr.isatty()
+
+    def __call__(self, result: DropResult) -> None:
+        self.done += 1
+        self.freed += result.freed_bytes
+        if not result.ok:
+            self._clear()
+            print(f"skipped {result.name}: {result.error}", file=sys.stderr)
+        if self.tty:
+            filled = int(30 * self.done / max(self.total, 1))
+            bar = "█" * filled + "·" * (30 - filled)
+            print(
+                f"\r{bar} {self.done}/{self.total}  freed {fmt.size(self.freed)}", end="", file=sys.stderr, flush=True
+            )
+
+    def _clear(self) -> None:
+        if self.tty:
+            print("\r\033[K", end="", file=sys.stderr)
+
+    def close(self) -> None:
+        if self.tty:
+            print(file=sys.stderr)
+
+
+def cmd_prune(args: argparse.Namespace) -> int:
+    settings, conn = _open(args)
+    with conn:
+        _require_installed(conn)
+        plan = load_plan(conn)
+    if args.json:
+        json.dump([{c: _json_value(getattr(r, c)) for c in PLAN_COLUMNS} for r in plan], sys.stdout, ensure_ascii=False)
+        sys.stdout.write("\n")
+    else:
+        _print_plan(plan)
+    if not args.apply:
+        return 0
+    due = [r.backup_table_name for r in plan if r.decision == "delete"]
+    if not due:
+        print("nothing to delete", file=sys.stderr if args.json else sys.stdout)
+        return 0
+    database = db.Database(settings)
+    progress = _ProgressLine(len(due))
+    try:
+        results = database.apply_prune(due, progress, batch_size=args.batch_size)
+    finally:
+        progress.close()
+        database.close()
+    dropped = [r for r in results if r.ok]
+    skipped = len(results) - len(dropped)
+    out = sys.stderr if args.json else sys.stdout
+    print(f"dropped {len(dropped)}, freed {fmt.size(sum(r.freed_bytes for r in dropped))}, skipped {skipped}", file=out)
+    return 0
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     from tui.demo import demo_database
 
@@ -243,6 +328,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("names", nargs="+", metavar="NAME", help="backup table name(s) in schema backup")
     p.add_argument("--yes", action="store_true", help="do not ask for confirmation")
     p.set_defaults(func=cmd_drop)
+
+    p = sub.add_parser("prune", parents=[common], help="the retention plan; deletes only with --apply")
+    p.add_argument("--apply", action="store_true", help="drop the backups the plan deletes (batched)")
+    p.add_argument("--json", action="store_true", help="the plan rows as JSON (keys = plan_prune's columns)")
+    p.add_argument("--batch-size", type=int, default=100, help="drops per committed transaction (default 100)")
+    p.set_defaults(func=cmd_prune)
 
     p = sub.add_parser("demo", parents=[common], help="embedded PostgreSQL with sample backups, then the TUI")
     p.add_argument("--no-tui", action="store_true", help="print the DSN and serve until interrupted")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 import humanize
 
@@ -22,13 +22,16 @@ def date(d: datetime | None) -> str:
 
 
 def age(d: datetime | None, now: datetime) -> str:
-    """'3 months', '12 days': how long ago, in one unit so a column of ages reads at a glance.
+    """'3 months', '12 days': how long ago, in one unit so a column of ages reads at a glance."""
+    return MISSING if d is None else duration(now - d)
 
-    Days up to 60 (retention counts in days and weeks there), months up to two years, then years.
-    """
-    if d is None:
+
+def duration(span: timedelta | None) -> str:
+    """Days up to 60 (retention counts in days and weeks there), months up to two years, then years
+    (the same words as backup.age_words in SQL)."""
+    if span is None:
         return MISSING
-    seconds = (now - d).total_seconds()
+    seconds = span.total_seconds()
     if seconds < 86_400:
         return humanize.naturaldelta(max(seconds, 0))
     days = seconds / 86_400

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass, fields
-from datetime import datetime
+from datetime import datetime, timedelta
 from uuid import UUID
 
 
@@ -35,6 +35,7 @@ class Backup:
     size_bytes: int | None
     expires_at: datetime | None
     status: str
+    policy_reason: str | None = None
 
     @property
     def name(self) -> str:
@@ -102,3 +103,29 @@ class BackupDetails:
     toast_bytes: int = 0
     estimated_rows: int | None = None
     dependants: tuple[str, ...] = ()
+
+
+@dataclass(slots=True)
+class PlanRow:
+    """One row of backup.plan_prune(); field names are the function's column names."""
+
+    backup_table_name: str
+    original_table_name: str | None
+    source_schema: str | None
+    backup_kind: str | None
+    backup_date: datetime | None
+    age: timedelta | None
+    size_bytes: int | None
+    decision: str
+    reason: str
+
+    @property
+    def source(self) -> str:
+        table = self.original_table_name or ""
+        if table and self.source_schema and self.source_schema != "public":
+            return f"{self.source_schema}.{table}"
+        return table
+
+
+PLAN_COLUMNS: tuple[str, ...] = tuple(f.name for f in fields(PlanRow))
+DECISIONS: tuple[str, ...] = ("delete", "archive", "review", "keep")

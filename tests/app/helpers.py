@@ -2,15 +2,24 @@
 
 from __future__ import annotations
 
+import contextlib
+
 from textual.pilot import Pilot
+from textual.worker import WorkerCancelled
 
 from tui.screens.inventory import InventoryScreen
 
 
 async def settle(pilot: Pilot) -> None:
-    """Wait until every worker finished and the messages they posted were handled."""
+    """Wait until every worker finished and the messages they posted were handled.
+
+    A worker replaced by a newer one in its group (exclusive) counts as finished; a worker that
+    failed raises here.
+    """
     for _ in range(3):
-        await pilot.app.workers.wait_for_complete()
+        for worker in list(pilot.app.workers):
+            with contextlib.suppress(WorkerCancelled):
+                await worker.wait()
         await pilot.pause()
 
 

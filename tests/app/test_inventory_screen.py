@@ -6,7 +6,7 @@ import psycopg
 import pytest
 
 from tests.app.helpers import main_screen, screen_text, settle, visible_names
-from tests.fixtures import BACKUPS
+from tests.fixtures import BACKUPS, TOTAL
 from tui.modals.confirm import ConfirmModal
 from tui.screens.details import DetailsScreen
 from tui.screens.help import HelpScreen
@@ -25,7 +25,7 @@ async def test_first_screen_lists_every_backup_biggest_first(seeded_dsn: str, ma
         assert names[-1] == "users_backup_2026_01_01_000000"  # missing: no size, last
         text = screen_text(pilot)
         assert "orders_backup_2026_05_30_120000" in text
-        assert "9 backups" in text and "reclaimable now" in text and "1 missing" in text
+        assert f"{TOTAL} backups" in text and "reclaimable now" in text and "1 missing" in text
         assert "size ▼" in text
         assert "PostgreSQL" in text
 
@@ -79,7 +79,7 @@ async def test_filter_narrows_live_enter_keeps_escape_clears(seeded_dsn: str, ma
             "orders_backup_2026_05_20_120000",
             "orders_backup_20260101",
         }
-        assert "3 of 9" in screen_text(pilot)
+        assert f"3 of {TOTAL}" in screen_text(pilot)
         await pilot.press("backspace", "backspace", "backspace")
         await pilot.press(*"DEDUPE")  # reason, case-insensitive
         assert visible_names(pilot) == ["Mixed Case_backup_x"]
@@ -88,8 +88,8 @@ async def test_filter_narrows_live_enter_keeps_escape_clears(seeded_dsn: str, ma
         await pilot.press("n")  # a key for the table again, the filter stays
         assert visible_names(pilot) == ["Mixed Case_backup_x"]
         await pilot.press("escape")
-        assert len(visible_names(pilot)) == 9
-        assert "of 9" not in screen_text(pilot)
+        assert len(visible_names(pilot)) == TOTAL
+        assert f"of {TOTAL}" not in screen_text(pilot)
 
 
 async def test_marks_survive_sort_filter_and_refresh(seeded_dsn: str, make_app) -> None:
@@ -123,7 +123,7 @@ async def test_refresh_shows_new_backups_and_keeps_cursor(seeded_dsn: str, make_
             conn.execute("SELECT backup.create_table_backup('experts', 'fresh', 'manual')")
         await pilot.press("r")
         await settle(pilot)
-        assert len(visible_names(pilot)) == 10
+        assert len(visible_names(pilot)) == TOTAL + 1
         assert screen.table.current.backup_table_name == current
 
 

@@ -6,6 +6,7 @@ import psycopg
 import pytest
 
 from tests.app.helpers import main_screen, screen_text, settle, visible_names
+from tests.fixtures import TOTAL
 from tui.modals.confirm import ConfirmModal
 from tui.modals.create import CreateBackupModal
 from tui.modals.drop import DropModal
@@ -42,7 +43,7 @@ async def test_create_happy_path_lands_cursor_on_the_new_backup(seeded_dsn: str,
         current = main_screen(pilot).table.current
         assert current.original_table_name == "experts" and current.backup_reason == "before the big import?"
         assert current.backup_kind == "manual"
-        assert len(visible_names(pilot)) == 10
+        assert len(visible_names(pilot)) == TOTAL + 1
     assert (
         _count(
             seeded_dsn,
@@ -275,11 +276,11 @@ async def test_lost_connection_is_shown_and_r_recovers(seeded_dsn: str, admin_ds
         await pilot.press("r")
         await settle(pilot)
         assert "connection lost" in screen_text(pilot) and "press r" in screen_text(pilot)
-        assert len(visible_names(pilot)) == 9  # what was loaded stays on screen
+        assert len(visible_names(pilot)) == TOTAL  # what was loaded stays on screen
         await pilot.press("r")
         await settle(pilot)
         assert "connection lost" not in screen_text(pilot).split("\n")[1]
-        assert len(visible_names(pilot)) == 9
+        assert len(visible_names(pilot)) == TOTAL
 
 
 async def test_drop_in_flight_during_a_lost_connection_is_reported_not_done(

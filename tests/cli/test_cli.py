@@ -149,3 +149,52 @@ def test_lock_timeout_is_reported_in_words(
         holder.close()
     assert code == 1
     assert "lock timeout" in err and "retry" in err
+
+
+def _aged_backups(conn: psycopg.Connection, dsn: str, capsys: pytest.CaptureFixture[str]) -> list[str]:
+    """Three daily backups of t, 30, 20 and 10 days old: all past 7 days, the newest is kept."""
+    make_table(conn, "t")
+    names = [run(capsys, "create", "t", "--reason", "r", "--kind", "daily", "--dsn", dsn)[1].strip() for _ in range(3)]
+    for name, days in zip(names, (30, 20, 10), strict=True):
+        conn.execute(
+            "UPDATE backup.backup_metadata SET backup_date = now() - make_interval(days => %s) "
+            "WHERE backup_table_name = %s",
+            (days, name),
+        )
+    return names
+
+
+def test_prune_prints_the_plan_grouped_with_totals_and_changes_nothing(
+    installed: psycopg.Connection, dsn: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    old, older_but_newer, newest = _aged_backups(installed, dsn, capsys)
+    code, out, _ = run(capsys, "prune", "--dsn", dsn)
+    assert code == 0
+    lines = out.splitlines()
+    assert lines[0] == "t"
+    assert any(line.split()[:2] == ["delete", old] and "daily, 30 days old, kept 7 days" in line for line in lines)
+    assert any(line.split()[:2] == ["keep", newest] and "newest backup of public.t" in line for line in lines)
+    assert lines[-1].startswith("delete 2 (")
+    assert scalar(installed, "SELECT count(*) FROM backup.backup_metadata") == 3
+
+
+def test_prune_json_has_the_sql_column_names(
+    installed: psycopg.Connection, dsn: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _aged_backups(installed, dsn, capsys)
+    code, out, _ = run(capsys, "prune", "--json", "--dsn", dsn)
+    rows = json.loads(out)
+    columns = [c.name for c in installed.execute("SELECT * FROM backup.plan_prune() LIMIT 0").description]
+    assert list(rows[0]) == columns
+    assert sorted(r["decision"] for r in rows) == ["delete", "delete", "keep"]
+
+
+def test_prune_apply_drops_exactly_the_planned_deletes(
+    installed: psycopg.Connection, dsn: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    old, older_but_newer, newest = _aged_backups(installed, dsn, capsys)
+    code, out, _ = run(capsys, "prune", "--apply", "--batch-size", "1", "--dsn", dsn)
+    assert code == 0
+    assert "dropped 2" in out and "skipped 0" in out
+    remaining = [r[0] for r in installed.execute("SELECT backup_table_name FROM backup.backup_metadata")]
+    assert remaining == [newest]

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import installed_script
+from tests.fixtures import TOTAL
 
 pytestmark = pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed")
 
@@ -63,7 +64,7 @@ def _rows(screen: str) -> list[str]:
 
 def test_user_sorts_filters_and_quits_in_a_real_terminal(terminal: tuple[Terminal, Path]) -> None:
     term, status = terminal
-    screen = term.wait_for(lambda s: "9 backups" in s, "the inventory")
+    screen = term.wait_for(lambda s: f"{TOTAL} backups" in s, "the inventory")
     assert "size ▼" in screen
     biggest_first = _rows(screen)
     assert biggest_first[0].startswith("orders_backup_2026_05")
@@ -73,7 +74,7 @@ def test_user_sorts_filters_and_quits_in_a_real_terminal(terminal: tuple[Termina
     assert _rows(screen)[:2] == ["Mixed Case_backup_x", "orders_backup_20260101"]  # 16 KiB each, by name
 
     term.keys("/", "i", "n", "v")
-    screen = term.wait_for(lambda s: "1 of 9" in s, "the filter")
+    screen = term.wait_for(lambda s: f"1 of {TOTAL}" in s, "the filter")
     assert _rows(screen) == ["invoices_backup_2025_04_27_120000"], screen
 
     term.keys("Enter", "q")
@@ -88,7 +89,7 @@ def _pids_running(marker: str) -> list[int]:
 
 def test_app_exits_when_the_terminal_goes_away(terminal: tuple[Terminal, Path], seeded_dsn: str) -> None:
     term, _ = terminal
-    term.wait_for(lambda s: "9 backups" in s, "the inventory")
+    term.wait_for(lambda s: f"{TOTAL} backups" in s, "the inventory")
     marker = f"backup-tui --dsn {seeded_dsn}"
     assert _pids_running(marker), "the app should be running"
     subprocess.run(["tmux", "kill-session", "-t", term.session], check=True)  # like an SSH drop: SIGHUP
@@ -102,11 +103,11 @@ def test_user_creates_then_drops_a_backup_through_the_modals(terminal: tuple[Ter
     import psycopg
 
     term, status = terminal
-    term.wait_for(lambda s: "9 backups" in s, "the inventory")
+    term.wait_for(lambda s: f"{TOTAL} backups" in s, "the inventory")
     term.keys("c")
     term.wait_for(lambda s: "Back up a table" in s, "the create form")
     term.keys("experts", "Tab", "before the e2e test", "Enter")
-    term.wait_for(lambda s: "10 backups" in s, "the new backup in the inventory")
+    term.wait_for(lambda s: f"{TOTAL + 1} backups" in s, "the new backup in the inventory")
     with psycopg.connect(seeded_dsn) as conn:
         name = conn.execute(
             "SELECT backup_table_name FROM backup.backup_metadata WHERE backup_reason = 'before the e2e test'"
@@ -117,7 +118,7 @@ def test_user_creates_then_drops_a_backup_through_the_modals(terminal: tuple[Ter
     term.keys(name, "Enter")
     term.wait_for(lambda s: "dropped 1" in s, "the drop summary")
     term.keys("Enter")
-    term.wait_for(lambda s: "9 backups" in s, "the inventory without it")
+    term.wait_for(lambda s: f"{TOTAL} backups" in s, "the inventory without it")
     with psycopg.connect(seeded_dsn) as conn:
         assert (
             conn.execute(

@@ -104,3 +104,13 @@ def test_drop_modal_one(snap_compare, seeded_dsn: str, make_app) -> None:
         await pilot.press("d", *"orders_")
 
     assert snap_compare(make_app(seeded_dsn), terminal_size=(80, 24), run_before=open_drop)
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_prune_preview(snap_compare, seeded_dsn: str, make_app, size) -> None:
+    async def open_prune(pilot) -> None:
+        await settle(pilot)
+        await pilot.press("p")
+        await settle(pilot)
+
+    assert snap_compare(make_app(seeded_dsn), terminal_size=size, run_before=open_prune)

@@ -43,6 +43,7 @@ def test_status_follows_the_policy(installed: psycopg.Connection, kind: str, day
     make_table(installed, "t")
     name = db.create_backup(installed, db.Settings(), "t", "r", kind)
     _backdate(installed, name, days)
+    db.create_backup(installed, db.Settings(), "t", "a newer copy, so the floor does not apply")
     assert _status(installed)[name] == status
 
 
@@ -50,6 +51,8 @@ def test_status_follows_an_edited_policy(installed: psycopg.Connection) -> None:
     make_table(installed, "t")
     name = db.create_backup(installed, db.Settings(), "t", "r", "daily")
     _backdate(installed, name, 10)
+    db.create_backup(installed, db.Settings(), "t", "newer")
+    assert _status(installed)[name] == "expired"
     installed.execute("UPDATE backup.retention_policy SET keep_for = '30 days' WHERE backup_kind = 'daily'")
     assert _status(installed)[name] == "keep"
 

@@ -31,7 +31,8 @@ WITH rel AS (
 SELECT e.id, e.original_table_name, e.backup_table_name, e.backup_date, e.row_count, e.backup_reason,
        e.created_at, e.created_by, pg_size_pretty(s.size_bytes), 'public', NULL::text, s.size_bytes,
        NULL::timestamptz,
-       CASE WHEN NOT e.registered THEN 'unregistered' WHEN e.oid IS NULL THEN 'missing' ELSE 'keep' END
+       CASE WHEN NOT e.registered THEN 'unregistered' WHEN e.oid IS NULL THEN 'missing' ELSE 'keep' END,
+       'no retention policy before the upgrade (backup-tui install)'
   FROM entries e CROSS JOIN LATERAL (SELECT pg_total_relation_size(e.oid) AS size_bytes) s
 """
 

@@ -8,10 +8,10 @@ from typing import TypeVar
 
 import psycopg
 
-from tui.db import actions, details, inventory, schema
+from tui.db import actions, details, inventory, prune, schema
 from tui.db.connection import Settings, connect, server_info
 from tui.db.errors import DatabaseError, friendly_message
-from tui.model import Backup, BackupDetails, DropResult, SchemaState, ServerInfo
+from tui.model import Backup, BackupDetails, DropResult, PlanRow, SchemaState, ServerInfo
 
 T = TypeVar("T")
 
@@ -115,3 +115,33 @@ class Database:
 
     def source_tables(self) -> list[tuple[str, str, int, float]]:
         return self._run(inventory.source_tables)
+
+    def plan(self) -> list[PlanRow]:
+        return self._run(prune.load_plan)
+
+    def apply_prune(
+        self, names: list[str], progress: Callable[[DropResult], None] | None = None, batch_size: int = 100
+    ) -> list[DropResult]:
+        """Drop the planned deletes in committed batches; a lost connection stops the run and
+        reports the rest as not done (batches already committed stay done)."""
+        done: list[DropResult] = []
+
+        def one_batch(batch: list[str]) -> list[DropResult]:
+            return self._run(prune.prune_batch, batch)
+
+        def record(result: DropResult) -> None:
+            done.append(result)
+            if progress:
+                progress(result)
+
+        try:
+            prune.apply_prune(one_batch, names, batch_size, record)
+        except ConnectionLost as exc:
+            finished = {r.name for r in done}
+            for name in names:
+                if name not in finished:
+                    record(DropResult(name, error=f"not done: {exc}"))
+        return done
+
+    def mark_reviewed(self, name: str, note: str) -> None:
+        self._run(prune.mark_reviewed, name, note)

@@ -19,6 +19,8 @@ from tui import format as fmt
 from tui.db import Database
 from tui.model import Backup, DropResult
 
+Runner = Callable[[list[str], Callable[[DropResult], None]], list[DropResult]]
+
 
 class DropModal(ModalScreen[list[DropResult] | None]):
     """Acts on exactly the backups it was given, whatever the inventory does meanwhile.
@@ -28,11 +30,20 @@ class DropModal(ModalScreen[list[DropResult] | None]):
 
     BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "Cancel", id="drop-cancel")]
 
-    def __init__(self, database: Database, backups: Sequence[Backup], clock: Callable[[], datetime]) -> None:
+    def __init__(
+        self,
+        database: Database,
+        backups: Sequence[Backup],
+        clock: Callable[[], datetime],
+        run: Runner | None = None,
+        title: str = "Drop",
+    ) -> None:
         super().__init__()
         self.database = database
         self.backups = tuple(backups)  # a copy: a refresh underneath changes nothing here
         self.clock = clock
+        self._runner: Runner = run or database.drop_many
+        self._title = title
         self.results: list[DropResult] = []
         self.running = False
         self.done = False
@@ -45,7 +56,7 @@ class DropModal(ModalScreen[list[DropResult] | None]):
     def compose(self) -> ComposeResult:
         total = sum(b.size_bytes or 0 for b in self.backups)
         one = len(self.backups) == 1
-        title = f"Drop {'this backup' if one else f'{len(self.backups)} backups'}, freeing {fmt.size(total)}?"
+        title = f"{self._title} {'this backup' if one else f'{len(self.backups)} backups'}, freeing {fmt.size(total)}?"
         with Vertical(classes="dialog", id="drop-dialog"):
             yield Static(title, classes="dialog-title")
             with VerticalScroll(id="drop-list"):
@@ -115,7 +126,7 @@ class DropModal(ModalScreen[list[DropResult] | None]):
 
     @work(thread=True, exclusive=True, group="drop")
     def _run(self, names: list[str]) -> None:
-        results = self.database.drop_many(names, progress=lambda r: self.app.call_from_thread(self._progress, r))
+        results = self._runner(names, lambda r: self.app.call_from_thread(self._progress, r))
         self.app.call_from_thread(self._finished, results)
 
     def _progress(self, result: DropResult) -> None:

@@ -19,6 +19,7 @@ KEYS: tuple[tuple[str, str], ...] = (
     ("enter", "details: columns, sizes, dependants, exact row count"),
     ("c", "create a backup (table, reason, kind)"),
     ("d", "drop the marked backups, or the current one (typed confirmation)"),
+    ("p", "prune preview: the plan with a decision and a reason per backup; x applies, v marks reviewed"),
     ("r", "refresh (keeps sort, filter, marks and cursor); reconnects after a lost connection"),
     ("↑ ↓ pgup pgdn home end", "move"),
     ("?", "this help"),

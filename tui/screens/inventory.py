@@ -6,12 +6,11 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import ClassVar
 
-from rich.text import Text
-from textual import events, on, work
+from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.screen import Screen
 from textual.widgets import Footer, Static
+from textual.worker import get_current_worker
 
 from tui import format as fmt
 from tui.db import Database, DatabaseError
@@ -20,8 +19,10 @@ from tui.modals.create import CreateBackupModal
 from tui.modals.drop import DropModal
 from tui.model import Backup, DropResult, SchemaState, ServerInfo
 from tui.screens.details import DetailsScreen
+from tui.screens.listing_screen import SORT_BINDINGS, ListingScreen
+from tui.screens.prune import PruneScreen
 from tui.widgets.bars import ConnectionBar, Totals, summary_text
-from tui.widgets.inventory_table import COLUMNS, InventoryTable, backup_listing
+from tui.widgets.inventory_table import InventoryTable, backup_listing
 
 EMPTY_TEXT = (
     "No backups yet.\n\n"
@@ -31,21 +32,16 @@ EMPTY_TEXT = (
 )
 
 
-class InventoryScreen(Screen[None]):
+class InventoryScreen(ListingScreen):
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("s", "sort('size')", "Size", id="sort-size"),
-        Binding("a", "sort('age')", "Age", id="sort-age"),
-        Binding("n", "sort('name')", "Name", id="sort-name"),
-        Binding("less_than_sign", "shift_sort(-1)", "Prev col", show=False, id="sort-prev"),
-        Binding("greater_than_sign", "shift_sort(1)", "Next col", show=False, id="sort-next"),
-        Binding("slash", "filter", "Filter", id="filter"),
-        Binding("escape", "clear_filter", "Clear", show=False, id="filter-clear"),
+        *SORT_BINDINGS,
         Binding("space", "mark", "Mark", id="mark"),
         # priority: these open another screen, and the keys typed right after them (a name to
         # confirm, say) must reach that screen, not this one (see on_key for the same with "/").
         Binding("enter", "details", "Details", id="details", priority=True),
         Binding("c", "create", "Create", id="create", priority=True),
         Binding("d", "drop", "Drop", id="drop", priority=True),
+        Binding("p", "prune", "Prune", id="prune", priority=True),
         Binding("r", "refresh", "Refresh", id="refresh"),
     ]
 
@@ -55,8 +51,6 @@ class InventoryScreen(Screen[None]):
         self.clock = clock
         self.listing = backup_listing()
         self.totals = Totals()
-        self.filtering = False
-        self.filter_text = ""
         self.info: ServerInfo | None = None
         self.state: SchemaState | None = None
 
@@ -96,6 +90,8 @@ class InventoryScreen(Screen[None]):
         except DatabaseError as exc:
             self.app.call_from_thread(self._load_failed, str(exc))
             return
+        if get_current_worker().is_cancelled:
+            return  # a newer load replaced this one: its rows are the ones to show
         self.app.call_from_thread(self._loaded, info, state, rows, focus)
 
     def _load_failed(self, message: str) -> None:
@@ -111,7 +107,7 @@ class InventoryScreen(Screen[None]):
         self.totals = Totals.of(rows)
         self.table.loading = False
         self.table.rows_changed(keep, reloaded=True)
-        self._update_summary()
+        self.update_summary()
         if state is SchemaState.LEGACY:
             self._banner(
                 "2025 backup layout, not upgraded: browsing only. Run `backup-tui install` to upgrade "
@@ -182,88 +178,12 @@ class InventoryScreen(Screen[None]):
         banner.update(message or "")
         banner.display = bool(message)
 
-    def _update_summary(self) -> None:
+    def update_summary(self) -> None:
         self.query_one("#summary", Static).update(
             summary_text(self.totals, len(self.listing.visible), self.listing.marked_rows(), self.listing.query)
         )
 
     # -- keys --------------------------------------------------------------------------
-    def _after_change(self, keep: str | None) -> None:
-        self.table.rows_changed(keep)
-        self._update_summary()
-
-    def _current_name(self) -> str | None:
-        current = self.table.current
-        return current.backup_table_name if current else None
-
-    def action_sort(self, column: str) -> None:
-        keep = self._current_name()
-        self.listing.sort_by(column)
-        self._after_change(keep)
-
-    def action_shift_sort(self, step: int) -> None:
-        keys = [c.key for c in COLUMNS]
-        column = keys[(keys.index(self.listing.sort_column) + step) % len(keys)]
-        self.action_sort(column)
-
-    @on(InventoryTable.HeaderClicked)
-    def _header_clicked(self, event: InventoryTable.HeaderClicked) -> None:
-        self.action_sort(event.column)
-
-    # The filter is typed into the screen itself, not an Input, and "/" starts it here in on_key
-    # rather than through the binding (bindings run only once a key has bubbled up to the App,
-    # after the keys typed behind it already passed this screen). So "/inv⏎q" typed or pasted at
-    # once filters by "inv" and then quits, with no key lost to a mode or focus change in flight.
-    def action_filter(self) -> None:
-        self.filtering = True
-        self._show_filter()
-
-    def _show_filter(self) -> None:
-        box = self.query_one("#filter", Static)
-        box.display = self.filtering or bool(self.listing.query)
-        text = Text.assemble(("/", "bold"), " ", self.filter_text)
-        if self.filtering:
-            text.append("▏", "blink")
-            if not self.filter_text:
-                text.append("name, source table or reason · enter keeps · escape clears", "dim")
-        box.update(text)
-
-    def on_key(self, event: events.Key) -> None:
-        if not self.filtering:
-            if event.key == "slash":
-                event.stop()
-                event.prevent_default()
-                self.action_filter()
-            return
-        if event.key == "enter":
-            self.filtering = False
-        elif event.key == "escape":
-            self.action_clear_filter()
-        elif event.key == "backspace":
-            self._set_filter(self.filter_text[:-1])
-        elif event.key == "ctrl+u":
-            self._set_filter("")
-        elif event.is_printable and event.character:
-            self._set_filter(self.filter_text + event.character)
-        else:
-            return  # arrows and the like still move the cursor
-        event.stop()
-        event.prevent_default()
-        self._show_filter()
-
-    def _set_filter(self, text: str) -> None:
-        keep = self._current_name()
-        self.filter_text = text
-        self.listing.filter(text.strip())
-        self._after_change(keep)
-
-    def action_clear_filter(self) -> None:
-        if not self.filtering and not self.listing.query:
-            return
-        self.filtering = False
-        self._set_filter("")
-        self._show_filter()
-
     def action_mark(self) -> None:
         current = self.table.current
         if current is None:
@@ -271,7 +191,7 @@ class InventoryScreen(Screen[None]):
         self.listing.toggle_mark(current)
         self.table.action_cursor(1)
         self.table.refresh()
-        self._update_summary()
+        self.update_summary()
 
     def action_details(self) -> None:
         current = self.table.current
@@ -281,6 +201,20 @@ class InventoryScreen(Screen[None]):
 
     def action_refresh(self) -> None:
         self.reload()
+
+    def action_prune(self) -> None:
+        if self.state is None or self.info is None:
+            return
+        if self.state in (SchemaState.LEGACY, SchemaState.ABSENT, SchemaState.OUTDATED):
+            self.notify("The prune plan needs the current backup schema: run `backup-tui install`.", severity="warning")
+            return
+
+        def closed(_: None) -> None:
+            if screen.changed:
+                self.reload()
+
+        screen = PruneScreen(self.database, self.clock, self.listing.get, self.info.read_only)
+        self.app.push_screen(screen, closed)
 
     # -- writes: create and drop ----------------------------------------------------------
     def _may_write(self) -> bool:
@@ -348,7 +282,3 @@ class InventoryScreen(Screen[None]):
             self.reload()
 
         self.app.push_screen(DropModal(self.database, droppable, self.clock), dropped)
-
-    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        # While typing a filter every key is text (on_key), not a command.
-        return not self.filtering

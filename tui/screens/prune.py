@@ -1,0 +1,213 @@
+"""`p`: the retention plan — a decision and a reason for every backup — and applying it."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import ClassVar
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.widgets import Footer, Static
+from textual.worker import get_current_worker
+
+from tui import format as fmt
+from tui.db import Database, DatabaseError
+from tui.modals.drop import DropModal
+from tui.modals.review import ReviewModal
+from tui.model import Backup, DropResult, PlanRow
+from tui.screens.listing_screen import SORT_BINDINGS, ListingScreen
+from tui.widgets.plan_table import PlanTable, plan_listing
+
+
+def plan_summary(rows: list[PlanRow]) -> Text:
+    """'delete 37 backups, free 4.2 GiB · 5 to review · 3 to archive · 60 kept'."""
+
+    def of(decision: str) -> list[PlanRow]:
+        return [r for r in rows if r.decision == decision]
+
+    delete, review, archive, keep = of("delete"), of("review"), of("archive"), of("keep")
+    text = Text()
+    text.append(f"delete {len(delete)} backup{'s' if len(delete) != 1 else ''}", "bold")
+    text.append(f", free {fmt.size(sum(r.size_bytes or 0 for r in delete))}")
+    text.append(f"  ·  {len(review)} to review  ·  {len(archive)} to archive  ·  {len(keep)} kept")
+    return text
+
+
+class PruneScreen(ListingScreen):
+    BINDINGS: ClassVar[list[BindingType]] = [
+        *SORT_BINDINGS,
+        Binding("x", "apply", "Apply deletes", id="prune-apply", priority=True),
+        Binding("v", "review", "Reviewed", id="prune-review", priority=True),
+        Binding("r", "refresh", "Refresh", id="prune-refresh"),
+        Binding("q", "back", "Back", id="prune-back"),
+    ]
+
+    def __init__(
+        self,
+        database: Database,
+        clock: Callable[[], datetime],
+        inventory: Callable[[str], Backup | None],
+        read_only: bool,
+    ) -> None:
+        super().__init__()
+        self.database = database
+        self.clock = clock
+        self.inventory = inventory
+        self.read_only = read_only
+        self.listing = plan_listing()
+        self.changed = False  # something was dropped or reviewed: the main screen reloads
+
+    def compose(self) -> ComposeResult:
+        yield Static(Text("Prune preview — what the retention policy does, and why", style="bold"), id="prune-title")
+        yield Static("", id="prune-totals")
+        yield PlanTable(self.listing, id="plan")
+        yield Static(id="plan-detail")
+        yield Static(id="filter")
+        yield Footer(compact=True)
+
+    @property
+    def table(self) -> PlanTable:
+        return self.query_one(PlanTable)
+
+    def on_mount(self) -> None:
+        self.query_one("#filter", Static).display = False
+        self.table.focus()
+        self.reload()
+
+    def reload(self) -> None:
+        self.table.loading = True
+        self._load()
+
+    @work(thread=True, exclusive=True, group="plan")
+    def _load(self) -> None:
+        try:
+            rows = self.database.plan()
+        except DatabaseError as exc:
+            self.app.call_from_thread(self._failed, str(exc))
+            return
+        if not get_current_worker().is_cancelled:
+            self.app.call_from_thread(self._loaded, rows)
+
+    def _failed(self, message: str) -> None:
+        self.table.loading = False
+        self.query_one("#prune-totals", Static).update(Text(message, style="bold red"))
+        self.notify(message, title="database error", severity="error")
+
+    def _loaded(self, rows: list[PlanRow]) -> None:
+        keep = self.current_name()
+        self.listing.set_rows(rows)
+        self.table.loading = False
+        self.table.rows_changed(keep, reloaded=True)
+        self.query_one("#prune-totals", Static).update(plan_summary(rows))
+
+    @on(PlanTable.CursorMoved)
+    def _show_current(self) -> None:
+        """The current row's reason in full: the table cuts it on narrow screens."""
+        row = self.table.current
+        detail = self.query_one("#plan-detail", Static)
+        if row is None:
+            detail.update("")
+            return
+        detail.update(Text.assemble((row.decision, "bold"), f"  {row.backup_table_name}: ", row.reason))
+
+    def update_summary(self) -> None:
+        if self.listing.query:
+            self.query_one("#prune-totals", Static).update(
+                Text.assemble(
+                    f"{len(self.listing.visible)} of {self.listing.total} match  ·  ",
+                    plan_summary(self.listing.visible),
+                )
+            )
+        else:
+            self.query_one("#prune-totals", Static).update(plan_summary(self.listing.all))
+
+    def action_refresh(self) -> None:
+        self.reload()
+
+    def action_back(self) -> None:
+        self.dismiss()
+
+    def action_clear_filter(self) -> None:
+        """escape: clears the filter first, then goes back."""
+        if self.filtering or self.listing.query:
+            super().action_clear_filter()
+        else:
+            self.dismiss()
+
+    def action_apply(self) -> None:
+        if self.read_only:
+            self.notify("This session is read-only: nothing can be deleted.", severity="warning")
+            return
+        due = [r for r in self.listing.all if r.decision == "delete"]
+        if not due:
+            self.notify("Nothing is due for deletion.")
+            return
+
+        def applied(results: list[DropResult] | None) -> None:
+            if results:
+                self.changed = True
+                self.reload()
+
+        backups = [self.inventory(r.backup_table_name) or _as_backup(r) for r in due]
+        self.app.push_screen(
+            DropModal(
+                self.database,
+                backups,
+                self.clock,
+                run=lambda names, progress: self.database.apply_prune(names, progress),
+                title="Prune: delete",
+            ),
+            applied,
+        )
+
+    def action_review(self) -> None:
+        row = self.table.current
+        if row is None:
+            return
+        if self.read_only:
+            self.notify("This session is read-only: reviews cannot be recorded.", severity="warning")
+            return
+        if row.decision != "review" or row.original_table_name is None or "not registered" in row.reason:
+            self.notify("Only backups due for review can be marked reviewed.", severity="warning")
+            return
+
+        def noted(note: str | None) -> None:
+            if note:
+                self._mark_reviewed(row.backup_table_name, note)
+
+        self.app.push_screen(ReviewModal(row.backup_table_name, row.reason), noted)
+
+    @work(thread=True, group="review")
+    def _mark_reviewed(self, name: str, note: str) -> None:
+        try:
+            self.database.mark_reviewed(name, note)
+        except DatabaseError as exc:
+            self.app.call_from_thread(self.notify, str(exc), title="database error", severity="error")
+            return
+        self.changed = True
+        self.app.call_from_thread(self.notify, f"{name} marked reviewed")
+        self.app.call_from_thread(self.reload)
+
+
+def _as_backup(row: PlanRow) -> Backup:
+    """A plan row as the drop modal lists it, when the inventory had not seen it yet."""
+    return Backup(
+        None,
+        row.original_table_name,
+        row.backup_table_name,
+        row.backup_date,
+        None,
+        None,
+        None,
+        None,
+        None,
+        row.source_schema,
+        row.backup_kind,
+        row.size_bytes,
+        None,
+        "expired",
+        row.reason,
+    )

@@ -1,0 +1,74 @@
+"""How a plan row looks: grouped by source table, decisions coloured, reasons in words."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from tui import format as fmt
+from tui.listing import Listing, SortKey
+from tui.model import DECISIONS, PlanRow
+from tui.widgets.virtual_table import ColumnSpec, VirtualTable
+
+# The reason is what this screen is for: it stays (with the decision) on the narrowest screen.
+COLUMNS: tuple[ColumnSpec, ...] = (
+    ColumnSpec("source", "source", 12, 5, grow=True, max_width=16),
+    ColumnSpec("decision", "decision", 8, 1),
+    ColumnSpec("name", "backup", 20, 3, grow=True, max_width=34),
+    ColumnSpec("age", "age", 9, 6, right=True),
+    ColumnSpec("size", "size", 10, 4, right=True),
+    ColumnSpec("reason", "reason", 20, 2, grow=True, max_width=120),
+)
+
+
+def _rank(decision: str) -> int:
+    return DECISIONS.index(decision) if decision in DECISIONS else len(DECISIONS)
+
+
+SORT_KEYS: dict[str, SortKey[PlanRow]] = {
+    # Grouped by source table; inside a group, what happens first (delete, archive, review, keep).
+    "source": SortKey(lambda r: (r.source.casefold(), _rank(r.decision))),
+    "decision": SortKey(lambda r: (_rank(r.decision), r.source.casefold())),
+    "name": SortKey(lambda r: r.backup_table_name.casefold()),
+    "age": SortKey(lambda r: r.age, descending_first=True),
+    "size": SortKey(lambda r: r.size_bytes, descending_first=True),
+    "reason": SortKey(lambda r: r.reason.casefold()),
+}
+
+
+def plan_listing() -> Listing[PlanRow]:
+    return Listing(
+        SORT_KEYS,
+        haystack=lambda r: f"{r.backup_table_name}\x00{r.source}\x00{r.reason}\x00{r.decision}",
+        identity=lambda r: r.backup_table_name,
+        sort_column="source",
+    )
+
+
+class PlanTable(VirtualTable[PlanRow]):
+    COLUMNS = COLUMNS
+    COMPONENT_CLASSES: ClassVar[set[str]] = VirtualTable.COMPONENT_CLASSES | {f"plan--{d}" for d in DECISIONS}
+
+    DEFAULT_CSS = """
+    PlanTable > .plan--delete { color: $text-error; text-style: bold; }
+    PlanTable > .plan--archive { color: $text-accent; text-style: bold; }
+    PlanTable > .plan--review { color: $text-warning; }
+    PlanTable > .plan--keep { color: $text-success; }
+    """
+
+    def identity(self, row: PlanRow) -> str:
+        return row.backup_table_name
+
+    def cell(self, row: PlanRow, column: str) -> tuple[str, str | None]:
+        if column == "source":
+            return fmt.text(row.source), None
+        if column == "decision":
+            return row.decision, f"plan--{row.decision}" if row.decision in DECISIONS else None
+        if column == "name":
+            return row.backup_table_name, None
+        if column == "age":
+            return fmt.duration(row.age), None
+        if column == "size":
+            return fmt.size(row.size_bytes), None
+        if column == "reason":
+            return row.reason, None
+        raise KeyError(column)
