@@ -14,9 +14,19 @@ import psycopg
 
 from tui import __version__, db
 from tui import format as fmt
+from tui.db.check import adopt, run_check
 from tui.db.errors import DatabaseError, friendly_message
 from tui.db.prune import load_plan
-from tui.model import DECISIONS, INVENTORY_COLUMNS, PLAN_COLUMNS, Backup, DropResult, PlanRow, SchemaState
+from tui.model import (
+    CHECK_CATEGORIES,
+    DECISIONS,
+    INVENTORY_COLUMNS,
+    PLAN_COLUMNS,
+    Backup,
+    DropResult,
+    PlanRow,
+    SchemaState,
+)
 
 
 class UserError(Exception):
@@ -256,6 +266,50 @@ def cmd_prune(args: argparse.Namespace) -> int:
     return 0
 
 
+class CheckFailed(Exception):
+    """`check` could not run: exit 2 (findings are exit 1)."""
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    try:
+        _, conn = _open(args)
+        with conn:
+            findings = run_check(conn, db.schema_state(conn), fast=args.fast, roles=args.role or ())
+    except (DatabaseError, psycopg.Error) as exc:
+        raise CheckFailed(friendly_message(exc)) from exc
+    if args.json:
+        json.dump(
+            [{"category": f.category, "subject": f.subject, "detail": f.detail, "fix": f.fix} for f in findings],
+            sys.stdout,
+            ensure_ascii=False,
+        )
+        sys.stdout.write("\n")
+    elif not findings:
+        print("clean: no missing or unregistered tables, no drift, no dependants, nothing exposed")
+    else:
+        for category in CHECK_CATEGORIES:
+            group = [f for f in findings if f.category == category]
+            if not group:
+                continue
+            print(f"{category} ({len(group)})")
+            for f in group:
+                print(f"  {f.subject}: {f.detail}")
+                if f.fix:
+                    print(f"    fix: {f.fix}")
+        print(f"\n{len(findings)} finding(s)")
+    return 1 if findings else 0
+
+
+def cmd_adopt(args: argparse.Namespace) -> int:
+    _, conn = _open(args)
+    with conn:
+        _require_installed(conn)
+        with conn.transaction():
+            source, rows = adopt(conn, args.name, args.source, args.kind, args.reason, args.schema)
+    print(f"registered {args.name}: source {source}, {rows:,} rows")
+    return 0
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     from tui.demo import demo_database
 
@@ -335,6 +389,20 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--batch-size", type=int, default=100, help="drops per committed transaction (default 100)")
     p.set_defaults(func=cmd_prune)
 
+    p = sub.add_parser("check", parents=[common], help="integrity and exposure report; exit 1 on findings")
+    p.add_argument("--json", action="store_true", help="findings as JSON")
+    p.add_argument("--fast", action="store_true", help="row drift from estimates instead of exact counts")
+    p.add_argument("--role", action="append", help="also report privileges of this role (repeatable)")
+    p.set_defaults(func=cmd_check)
+
+    p = sub.add_parser("adopt", parents=[common], help="register an unregistered table in schema backup")
+    p.add_argument("name", help="the table in schema backup")
+    p.add_argument("--source", help="its source table (default: inferred from the name)")
+    p.add_argument("--kind", default="manual", help="retention kind (default manual)")
+    p.add_argument("--reason", help="why it exists")
+    p.add_argument("--schema", default="public", help="the source table's schema (default public)")
+    p.set_defaults(func=cmd_adopt)
+
     p = sub.add_parser("demo", parents=[common], help="embedded PostgreSQL with sample backups, then the TUI")
     p.add_argument("--no-tui", action="store_true", help="print the DSN and serve until interrupted")
     p.add_argument("--data-dir", help="keep the demo cluster here (reused next time) instead of a temp dir")
@@ -350,6 +418,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             setattr(args, name, value)
     try:
         return args.func(args)
+    except CheckFailed as exc:
+        print(f"backup-tui: {exc}", file=sys.stderr)
+        return 2
     except (UserError, DatabaseError) as exc:
         print(f"backup-tui: {exc}", file=sys.stderr)
     except psycopg.Error as exc:

