@@ -12,7 +12,13 @@ DROP VIEW IF EXISTS backup.backup_entries;
 -- unregistered tables (source and date inferred from their names). Internal to the two below.
 CREATE VIEW backup.backup_entries AS
 WITH rel AS (
-    SELECT c.oid, c.relname::text AS relname
+    SELECT c.oid, c.relname::text AS relname,
+           -- From the catalog alone (as of the last ANALYZE/VACUUM; exact for a fresh backup, which
+           -- create_table_backup analyzes): pg_total_relation_size opens every table, which costs
+           -- ~70 µs each in a new session.
+           (c.relpages::bigint + coalesce((SELECT t.relpages FROM pg_catalog.pg_class t
+                                            WHERE t.oid = c.reltoastrelid), 0))
+           * current_setting('block_size')::bigint AS estimated_bytes
       FROM pg_catalog.pg_class c
      WHERE c.relnamespace = 'backup'::regnamespace
        AND c.relkind IN ('r', 'p')
@@ -21,12 +27,12 @@ WITH rel AS (
 )
 SELECT m.id, m.original_table_name, m.backup_table_name, m.backup_date, m.row_count, m.backup_reason,
        m.created_at, m.created_by, m.source_schema, m.backup_kind, m.reviewed_at,
-       r.oid AS table_oid, true AS registered
+       r.oid AS table_oid, true AS registered, r.estimated_bytes
   FROM backup.backup_metadata m
   LEFT JOIN rel r ON r.relname = m.backup_table_name
 UNION ALL
 SELECT NULL::uuid, p.source_table, r.relname, p.backup_date, NULL::bigint, NULL::text, NULL::timestamptz,
-       NULL::text, 'public'::text, NULL::text, NULL::timestamptz, r.oid, false
+       NULL::text, 'public'::text, NULL::text, NULL::timestamptz, r.oid, false, r.estimated_bytes
   FROM rel r
   LEFT JOIN LATERAL backup.parse_backup_name(r.relname) p ON true
  WHERE NOT EXISTS (SELECT 1 FROM backup.backup_metadata m WHERE m.backup_table_name = r.relname);
@@ -42,7 +48,7 @@ SELECT NULL::uuid, p.source_table, r.relname, p.backup_date, NULL::bigint, NULL:
 -- then two floors that only ever make a decision safer:
 --   the newest existing backup of each source table -> keep, whatever its age
 --   something depends on it (a view...)              -> review instead of delete
--- Costs O(n) plus one index probe per non-keep row (newest?) and per delete (dependants?).
+-- Costs O(n log n) (the newest per source) plus one index probe per delete (dependants?).
 CREATE FUNCTION backup.plan_rows(at timestamptz DEFAULT backup.as_of(), only_names text[] DEFAULT NULL)
 RETURNS TABLE (id uuid, original_table_name text, backup_table_name text, backup_date timestamptz,
                row_count bigint, backup_reason text, created_at timestamptz, created_by text,
@@ -51,9 +57,22 @@ RETURNS TABLE (id uuid, original_table_name text, backup_table_name text, backup
 LANGUAGE sql STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
-    WITH facts AS (
-        SELECT e.*, p.keep_for, p.action, p.review_every,
-               pg_total_relation_size(e.table_oid) AS size_bytes,
+    WITH newest AS (
+        -- The newest existing backup of each source table: one sort, O(n log n), not a probe per row.
+        SELECT DISTINCT ON (m.source_schema, m.original_table_name) m.backup_table_name
+          FROM backup.backup_metadata m
+          JOIN pg_class c ON c.relnamespace = 'backup'::regnamespace AND c.relname = m.backup_table_name
+         ORDER BY m.source_schema, m.original_table_name, m.backup_date DESC, m.backup_table_name DESC
+    ), policy AS (
+        -- The policy's words once per kind, not once per backup.
+        SELECT p.*, backup.interval_words(p.keep_for) AS keep_words,
+               backup.interval_words(p.review_every) AS review_words
+          FROM backup.retention_policy p
+    ), facts AS (
+        SELECT e.*, p.keep_for, p.action, p.review_every, p.keep_words, p.review_words,
+               -- SET backup.size_estimates = on trades exact sizes for speed (the TUI's first paint).
+               CASE WHEN current_setting('backup.size_estimates', true) = 'on' THEN e.estimated_bytes
+                    ELSE pg_total_relation_size(e.table_oid) END AS size_bytes,
                at - e.backup_date AS age,
                CASE
                    WHEN NOT e.registered THEN 'review'
@@ -67,18 +86,12 @@ AS $$
                    ELSE p.action
                END AS policy_decision
           FROM backup.backup_entries e
-          LEFT JOIN backup.retention_policy p ON p.backup_kind = e.backup_kind
+          LEFT JOIN policy p ON p.backup_kind = e.backup_kind
          WHERE only_names IS NULL OR e.backup_table_name = ANY (only_names)
     ), floors AS (
         SELECT f.*,
-               f.policy_decision <> 'keep' AND f.registered AND f.table_oid IS NOT NULL
-               AND NOT EXISTS (
-                   SELECT 1 FROM backup.backup_metadata n
-                     JOIN pg_class c ON c.relnamespace = 'backup'::regnamespace AND c.relname = n.backup_table_name
-                    WHERE n.source_schema = f.source_schema AND n.original_table_name = f.original_table_name
-                      AND (n.backup_date > f.backup_date
-                           OR (n.backup_date = f.backup_date AND n.backup_table_name > f.backup_table_name))
-               ) AS newest,
+               f.policy_decision <> 'keep' AND f.registered
+               AND f.backup_table_name IN (SELECT n.backup_table_name FROM newest n) AS newest,
                CASE WHEN f.policy_decision = 'delete' AND f.table_oid IS NOT NULL
                     THEN (SELECT string_agg(d, ', ' ORDER BY d) FROM backup.backup_dependants(f.table_oid) d)
                END AS dependants
@@ -97,11 +110,11 @@ AS $$
                                          x.source_schema, x.original_table_name)
                WHEN x.dependants IS NOT NULL THEN
                    format('%s, %s old, kept %s; %s depends on it: review, never deleted automatically',
-                          x.backup_kind, backup.age_words(x.age), backup.interval_words(x.keep_for), x.dependants)
+                          x.backup_kind, backup.age_words(x.age), x.keep_words, x.dependants)
                WHEN x.keep_for IS NULL THEN
                    CASE WHEN x.policy_decision = 'review'
                         THEN format('%s: kept forever, review due (every %s)',
-                                    x.backup_kind, backup.interval_words(x.review_every))
+                                    x.backup_kind, x.review_words)
                         ELSE format('%s: kept forever, next review in %s', x.backup_kind,
                                     backup.age_words(coalesce(x.reviewed_at, x.backup_date) + x.review_every - at))
                    END
@@ -113,9 +126,9 @@ AS $$
                    format('%s, %s old: move to cold storage', x.backup_kind, backup.age_words(x.age))
                WHEN x.policy_decision = 'review' THEN
                    format('%s, %s old, kept %s: review', x.backup_kind, backup.age_words(x.age),
-                          backup.interval_words(x.keep_for))
+                          x.keep_words)
                ELSE format('%s, %s old, kept %s', x.backup_kind, backup.age_words(x.age),
-                           backup.interval_words(x.keep_for))
+                           x.keep_words)
            END
       FROM floors x
 $$;

@@ -23,10 +23,17 @@ def _now() -> datetime:
     return datetime.now(timezone.utc)
 
 
+_ON_HANG_UP: list[Callable[[], object]] = []
+
+
 def _hang_up() -> None:
     """The terminal is gone: there is nothing to restore, and a graceful shutdown can block for
-    ever writing to it (seen with Textual's writer thread). Exit now; the server rolls back any
-    transaction in flight when the connection drops, and every write is one transaction."""
+    ever writing to it (seen with Textual's writer thread). Run the registered clean-ups (the
+    demo's embedded server) and exit now; the server rolls back any transaction in flight when
+    the connection drops, and every write is one transaction."""
+    for cleanup in _ON_HANG_UP:
+        with contextlib.suppress(Exception):
+            cleanup()
     os._exit(129)
 
 
@@ -71,8 +78,11 @@ class BackupApp(App[int]):
         self.database.close()
 
 
-def run(settings: Settings) -> int:
-    """Run the TUI until the user quits; returns the exit code."""
+def run(settings: Settings, on_hang_up: Callable[[], object] | None = None) -> int:
+    """Run the TUI until the user quits; returns the exit code. `on_hang_up` runs if the
+    terminal goes away (the normal exit path is skipped then)."""
+    if on_hang_up is not None:
+        _ON_HANG_UP.append(on_hang_up)
     app = BackupApp(Database(settings))
     code = app.run()
     return code if isinstance(code, int) else 0

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import csv
 import json
+import signal
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
@@ -313,26 +315,23 @@ def cmd_adopt(args: argparse.Namespace) -> int:
 def cmd_demo(args: argparse.Namespace) -> int:
     from tui.demo import demo_database
 
-    with demo_database(args.data_dir) as dsn:
+    with contextlib.ExitStack() as stack:
+        dsn = stack.enter_context(demo_database(args.data_dir))
         if args.no_tui:
             print(dsn, flush=True)
             print("demo database ready; Ctrl-C stops it", file=sys.stderr, flush=True)
-            try:
-                import signal
-
+            with contextlib.suppress(KeyboardInterrupt):
                 signal.pause()
-            except KeyboardInterrupt:
-                pass
             return 0
-        return _run_tui(db.Settings(dsn=dsn, lock_timeout=args.lock_timeout, statement_timeout=args.statement_timeout))
+        settings = db.Settings(dsn=dsn, lock_timeout=args.lock_timeout, statement_timeout=args.statement_timeout)
+        # A dropped SSH session skips the normal exit: stop the embedded server from the hang-up.
+        return _run_tui(settings, on_hang_up=stack.close)
 
 
-def _run_tui(settings: db.Settings) -> int:
-    try:
-        from tui.app import run
-    except ImportError:
-        raise UserError("the TUI is not available in this build; use the subcommands (see --help)") from None
-    return run(settings)
+def _run_tui(settings: db.Settings, on_hang_up: Callable[[], object] | None = None) -> int:
+    from tui.app import run
+
+    return run(settings, on_hang_up)
 
 
 def cmd_tui(args: argparse.Namespace) -> int:

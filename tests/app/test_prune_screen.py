@@ -93,3 +93,44 @@ async def test_review_is_acknowledged_with_a_note(seeded_dsn: str, make_app) -> 
             ).fetchone()[0]
             == "checked with the data team"
         )
+
+
+async def test_check_screen_reports_and_rows_with_findings_are_flagged(seeded_dsn: str, make_app) -> None:
+    from tui.screens.check import CheckScreen
+
+    with psycopg.connect(seeded_dsn, autocommit=True) as conn:
+        conn.execute('CREATE VIEW public.watch AS SELECT * FROM backup."orders_backup_2026_05_30_120000"')
+    app = make_app(seeded_dsn)
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await settle(pilot)
+        assert main_screen(pilot).table.flags == {"orders_backup_2026_05_30_120000"}
+        row = next(line for line in screen_text(pilot).splitlines() if "orders_backup_2026_05_30_120000" in line)
+        assert row.lstrip().startswith("!")
+        await pilot.press("exclamation_mark")
+        await settle(pilot)
+        assert isinstance(app.screen, CheckScreen)
+        text = screen_text(pilot)
+        assert "Missing" in text and "users_backup_2026_01_01_000000" in text
+        assert "Unregistered" in text and "orders_backup_20260101" in text
+        assert "view public.watch depends on it" in text
+        await pilot.press("escape")
+        assert not isinstance(app.screen, CheckScreen)
+
+
+async def test_register_an_unregistered_table_from_the_tui(seeded_dsn: str, make_app) -> None:
+    from tui.modals.adopt import AdoptModal
+
+    app = make_app(seeded_dsn)
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await settle(pilot)
+        screen = main_screen(pilot)
+        await pilot.press("home")
+        while screen.table.current.backup_table_name != "orders_backup_20260101":
+            await pilot.press("down")
+        await pilot.press("R")
+        await settle(pilot)
+        assert isinstance(app.screen, AdoptModal)
+        assert app.screen.query_one("#source").value == "orders"  # inferred from the name
+        await pilot.press("enter")
+        await settle(pilot)
+        assert screen.listing.get("orders_backup_20260101").status != "unregistered"

@@ -46,11 +46,17 @@ def inventory_query(state: SchemaState) -> sql.Composable:
     )
 
 
-def load_inventory(conn: psycopg.Connection, state: SchemaState) -> list[Backup]:
-    """Every backup, in no particular order (callers sort). O(n) in the number of backups."""
+def load_inventory(conn: psycopg.Connection, state: SchemaState, estimate_sizes: bool = False) -> list[Backup]:
+    """Every backup, in no particular order (callers sort). O(n) in the number of backups.
+
+    `estimate_sizes`: sizes from the catalog instead of pg_total_relation_size, which opens every
+    table (most of the query's time in a new session); for a quick first paint, then load exact.
+    """
     if state is SchemaState.ABSENT:
         return []
-    with conn.cursor() as cur:
+    with conn.transaction(), conn.cursor() as cur:
+        if estimate_sizes and state is not SchemaState.LEGACY:
+            cur.execute("SELECT set_config('backup.size_estimates', 'on', true)")
         cur.execute(inventory_query(state))
         return [Backup(*row) for row in cur]
 

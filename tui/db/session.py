@@ -8,10 +8,10 @@ from typing import TypeVar
 
 import psycopg
 
-from tui.db import actions, details, inventory, prune, schema
+from tui.db import actions, check, details, inventory, prune, schema
 from tui.db.connection import Settings, connect, server_info
 from tui.db.errors import DatabaseError, friendly_message
-from tui.model import Backup, BackupDetails, DropResult, PlanRow, SchemaState, ServerInfo
+from tui.model import Backup, BackupDetails, DropResult, Finding, PlanRow, SchemaState, ServerInfo
 
 T = TypeVar("T")
 
@@ -66,8 +66,8 @@ class Database:
     def schema_state(self) -> SchemaState:
         return self._run(schema.schema_state)
 
-    def inventory(self, state: SchemaState) -> list[Backup]:
-        return self._run(inventory.load_inventory, state)
+    def inventory(self, state: SchemaState, estimate_sizes: bool = False) -> list[Backup]:
+        return self._run(inventory.load_inventory, state, estimate_sizes)
 
     def details(self, name: str, state: SchemaState) -> BackupDetails:
         return self._run(details.backup_details, name, state)
@@ -145,3 +145,13 @@ class Database:
 
     def mark_reviewed(self, name: str, note: str) -> None:
         self._run(prune.mark_reviewed, name, note)
+
+    def check(self, state: SchemaState, fast: bool = True) -> list[Finding]:
+        return self._run(lambda conn: check.run_check(conn, state, fast=fast))
+
+    def adopt(self, name: str, source: str | None, kind: str, reason: str | None) -> None:
+        def in_transaction(conn: psycopg.Connection) -> None:
+            with conn.transaction():
+                check.adopt(conn, name, source, kind, reason, "public")
+
+        self._run(in_transaction)

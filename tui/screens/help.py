@@ -20,6 +20,11 @@ KEYS: tuple[tuple[str, str], ...] = (
     ("c", "create a backup (table, reason, kind)"),
     ("d", "drop the marked backups, or the current one (typed confirmation)"),
     ("p", "prune preview: the plan with a decision and a reason per backup; x applies, v marks reviewed"),
+    (
+        "!",
+        "check: missing, unregistered, drift, dependants, exposure, with the SQL that fixes each (rows flagged !)",
+    ),
+    ("R", "register (adopt) the unregistered table under the cursor"),
     ("r", "refresh (keeps sort, filter, marks and cursor); reconnects after a lost connection"),
     ("↑ ↓ pgup pgdn home end", "move"),
     ("?", "this help"),

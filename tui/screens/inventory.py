@@ -14,10 +14,12 @@ from textual.worker import get_current_worker
 
 from tui import format as fmt
 from tui.db import Database, DatabaseError
+from tui.modals.adopt import AdoptModal
 from tui.modals.confirm import ConfirmModal
 from tui.modals.create import CreateBackupModal
 from tui.modals.drop import DropModal
 from tui.model import Backup, DropResult, SchemaState, ServerInfo
+from tui.screens.check import CheckScreen
 from tui.screens.details import DetailsScreen
 from tui.screens.listing_screen import SORT_BINDINGS, ListingScreen
 from tui.screens.prune import PruneScreen
@@ -38,11 +40,13 @@ class InventoryScreen(ListingScreen):
         Binding("space", "mark", "Mark", id="mark"),
         # priority: these open another screen, and the keys typed right after them (a name to
         # confirm, say) must reach that screen, not this one (see on_key for the same with "/").
-        Binding("enter", "details", "Details", id="details", priority=True),
+        Binding("enter", "details", "Info", id="details", priority=True),
         Binding("c", "create", "Create", id="create", priority=True),
         Binding("d", "drop", "Drop", id="drop", priority=True),
         Binding("p", "prune", "Prune", id="prune", priority=True),
-        Binding("r", "refresh", "Refresh", id="refresh"),
+        Binding("exclamation_mark", "check", "Check", id="check", priority=True),
+        Binding("R", "adopt", "Register", show=False, id="adopt", priority=True),
+        Binding("r", "refresh", "Refresh", show=False, id="refresh"),
     ]
 
     def __init__(self, database: Database, clock: Callable[[], datetime]) -> None:
@@ -51,6 +55,7 @@ class InventoryScreen(ListingScreen):
         self.clock = clock
         self.listing = backup_listing()
         self.totals = Totals()
+        self.sizes_estimated = False
         self.info: ServerInfo | None = None
         self.state: SchemaState | None = None
 
@@ -83,9 +88,17 @@ class InventoryScreen(ListingScreen):
 
     @work(thread=True, exclusive=True, group="inventory")
     def _load(self, focus: str | None = None) -> None:
+        # The first load paints rows with catalog size estimates, then replaces them with exact
+        # sizes: opening every table for pg_total_relation_size is most of a cold query's time.
+        first = self.info is None
         try:
             info = self.database.server_info()
             state = self.database.schema_state()
+            if first and state in (SchemaState.CURRENT, SchemaState.OUTDATED):
+                rows = self.database.inventory(state, estimate_sizes=True)
+                if get_current_worker().is_cancelled:
+                    return
+                self.app.call_from_thread(self._loaded, info, state, rows, focus, True)
             rows = self.database.inventory(state)
         except DatabaseError as exc:
             self.app.call_from_thread(self._load_failed, str(exc))
@@ -99,13 +112,21 @@ class InventoryScreen(ListingScreen):
         self._banner(message, "error")
         self.notify(message, title="database error", severity="error", timeout=8)
 
-    def _loaded(self, info: ServerInfo, state: SchemaState, rows: list[Backup], focus: str | None = None) -> None:
+    def _loaded(
+        self,
+        info: ServerInfo,
+        state: SchemaState,
+        rows: list[Backup],
+        focus: str | None = None,
+        estimated: bool = False,
+    ) -> None:
         keep = focus or (self.table.current.backup_table_name if self.table.current else None)
+        self.sizes_estimated = estimated
         self.info, self.state = info, state
         self.query_one(ConnectionBar).show(info, state)
         self.listing.set_rows(rows)
         self.totals = Totals.of(rows)
-        self.table.loading = False
+        self.table.loading = estimated and not rows
         self.table.rows_changed(keep, reloaded=True)
         self.update_summary()
         if state is SchemaState.LEGACY:
@@ -119,6 +140,7 @@ class InventoryScreen(ListingScreen):
         else:
             self._banner(None)
         self._show_empty_state()
+        self._flag_findings()
         if state is SchemaState.ABSENT:
             self._offer_install()
 
@@ -179,9 +201,10 @@ class InventoryScreen(ListingScreen):
         banner.display = bool(message)
 
     def update_summary(self) -> None:
-        self.query_one("#summary", Static).update(
-            summary_text(self.totals, len(self.listing.visible), self.listing.marked_rows(), self.listing.query)
-        )
+        text = summary_text(self.totals, len(self.listing.visible), self.listing.marked_rows(), self.listing.query)
+        if self.sizes_estimated:
+            text.append("  ·  sizes estimated, measuring…", "dim italic")
+        self.query_one("#summary", Static).update(text)
 
     # -- keys --------------------------------------------------------------------------
     def action_mark(self) -> None:
@@ -201,6 +224,47 @@ class InventoryScreen(ListingScreen):
 
     def action_refresh(self) -> None:
         self.reload()
+
+    def action_check(self) -> None:
+        if self.state is not None and self.state is not SchemaState.ABSENT:
+            self.app.push_screen(CheckScreen(self.database, self.state))
+
+    def action_adopt(self) -> None:
+        current = self.table.current
+        if current is None or current.status != "unregistered":
+            self.notify("R registers an unregistered table: put the cursor on one.", severity="warning")
+            return
+        if self._may_write():
+            self._open_adopt(current)
+
+    @work(thread=True, exclusive=True, group="adopt-form")
+    def _open_adopt(self, backup: Backup) -> None:
+        try:
+            kinds = self.database.kinds()
+        except DatabaseError as exc:
+            self.app.call_from_thread(self.notify, str(exc), title="database error", severity="error")
+            return
+
+        def adopted(name: str | None) -> None:
+            if name:
+                self.notify(f"registered {name}")
+                self.reload(focus=name)
+
+        self.app.call_from_thread(self.app.push_screen, AdoptModal(self.database, backup, kinds), adopted)
+
+    def _flag_findings(self) -> None:
+        """Rows with findings (drift, dependants) get a flag; a cheap, estimate-based check."""
+        if self.state in (SchemaState.CURRENT, SchemaState.OUTDATED, SchemaState.LEGACY):
+            self._load_flags(self.state)
+
+    @work(thread=True, exclusive=True, group="flags")
+    def _load_flags(self, state: SchemaState) -> None:
+        try:
+            findings = self.database.check(state, fast=True)
+        except DatabaseError:
+            return  # flags are a hint; the load itself reports database errors
+        flagged = {f.subject for f in findings if f.category in ("drift", "dependants")}
+        self.app.call_from_thread(self.table.set_flags, flagged)
 
     def action_prune(self) -> None:
         if self.state is None or self.info is None:

@@ -90,6 +90,12 @@ class VirtualTable(ScrollView, Generic[R], can_focus=True):
         self._ideal: dict[str, int] = {}
         self._layout: list[tuple[ColumnSpec, int]] = []
         self._layout_width = -1
+        self.flags: set[str] = set()
+
+    def set_flags(self, identities: set[str]) -> None:
+        """Rows to flag with "!" (they have findings: see the check screen)."""
+        self.flags = identities
+        self.refresh()
 
     # -- what subclasses provide -------------------------------------------------------
     def cell(self, row: R, column: str) -> tuple[str, str | None]:
@@ -201,7 +207,8 @@ class VirtualTable(ScrollView, Generic[R], can_focus=True):
         meta = Style(meta={"row": index})
         marked = self.listing.is_marked(row)
         mark_style = self.get_component_rich_style("vtable--marked")
-        segments = [Segment(f"{MARK} " if marked else "  ", base + mark_style + meta)]
+        flag = "!" if self.flags and self.identity(row) in self.flags else " "
+        segments = [Segment(f"{MARK if marked else ' '}{flag}", base + mark_style + meta)]
         for i, (spec, w) in enumerate(layout):
             if i:
                 segments.append(Segment(" ", base + meta))

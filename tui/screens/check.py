@@ -1,0 +1,91 @@
+"""`!`: the same report as `backup-tui check`, grouped, with the SQL that fixes each finding."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from rich.text import Text
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import VerticalScroll
+from textual.screen import Screen
+from textual.widgets import Footer, Static
+
+from tui.db import Database, DatabaseError
+from tui.model import CHECK_CATEGORIES, Finding, SchemaState
+
+TITLES = {
+    "missing": "Missing — metadata rows whose table is gone",
+    "unregistered": "Unregistered — tables in schema backup without metadata",
+    "drift": "Row drift — recorded row count differs from the table",
+    "dependants": "Dependants — objects that use a backup table",
+    "exposure": "Exposure — privileges that reach the backups",
+    "definer": "Definer risk — SECURITY DEFINER without a fixed search_path",
+}
+
+
+def report_text(findings: list[Finding]) -> Text:
+    if not findings:
+        return Text("Clean: nothing missing or unregistered, no drift, no dependants, nothing exposed.", style="bold")
+    text = Text()
+    for category in CHECK_CATEGORIES:
+        group = [f for f in findings if f.category == category]
+        if not group:
+            continue
+        text.append(f"{TITLES[category]} ({len(group)})\n", "bold underline")
+        for f in group:
+            text.append(f"  {f.subject}", "bold")
+            text.append(f": {f.detail}\n")
+            if f.fix:
+                text.append(f"    {f.fix}\n", "italic")
+        text.append("\n")
+    return text
+
+
+class CheckScreen(Screen[None]):
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape,q", "back", "Back", id="check-back"),
+        Binding("e", "exact", "Exact row counts", id="check-exact"),
+        Binding("r", "refresh", "Refresh", id="check-refresh"),
+    ]
+
+    def __init__(self, database: Database, state: SchemaState) -> None:
+        super().__init__()
+        self.database = database
+        self.state = state
+        self.exact = False
+
+    def compose(self) -> ComposeResult:
+        yield Static(Text("Check — integrity and exposure", style="bold"), id="check-title")
+        with VerticalScroll(id="check-body"):
+            yield Static(Text("checking…", style="dim"), id="check-report")
+        yield Footer(compact=True)
+
+    def on_mount(self) -> None:
+        self.run_check()
+
+    def action_back(self) -> None:
+        self.dismiss()
+
+    def action_refresh(self) -> None:
+        self.run_check()
+
+    def action_exact(self) -> None:
+        self.exact = True
+        self.query_one("#check-report", Static).update(Text("counting every backup's rows…", style="dim"))
+        self.run_check()
+
+    @work(thread=True, exclusive=True, group="check")
+    def run_check(self) -> None:
+        try:
+            findings = self.database.check(self.state, fast=not self.exact)
+        except DatabaseError as exc:
+            self.app.call_from_thread(self._show, Text(str(exc), style="bold red"))
+            return
+        how = "exact row counts" if self.exact else "row drift from estimates (press e for exact counts)"
+        text = Text(f"{len(findings)} finding(s) · {how}\n\n", style="dim")
+        self.app.call_from_thread(self._show, text + report_text(findings))
+
+    def _show(self, text: Text) -> None:
+        self.query_one("#check-report", Static).update(text)
