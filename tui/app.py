@@ -14,7 +14,7 @@ from textual.app import App
 from textual.binding import Binding, BindingType
 from textual.widgets import Input
 
-from tui.db import Database, Settings
+from tui.db import Database
 from tui.screens.help import HelpScreen
 from tui.screens.inventory import InventoryScreen
 
@@ -78,11 +78,11 @@ class BackupApp(App[int]):
         self.database.close()
 
 
-def run(settings: Settings, on_hang_up: Callable[[], object] | None = None) -> int:
+def run(database: Database, on_hang_up: Callable[[], object] | None = None) -> int:
     """Run the TUI until the user quits; returns the exit code. `on_hang_up` runs if the
     terminal goes away (the normal exit path is skipped then)."""
     if on_hang_up is not None:
         _ON_HANG_UP.append(on_hang_up)
-    app = BackupApp(Database(settings))
+    app = BackupApp(database)
     code = app.run()
     return code if isinstance(code, int) else 0

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
-import humanize
-
 MISSING = "—"
 
 
 def size(n: int | None) -> str:
+    import humanize  # imported on first use: `list --json` never needs it, and startup counts there
+
     return MISSING if n is None else humanize.naturalsize(n, binary=True)
 
 
@@ -33,6 +33,8 @@ def duration(span: timedelta | None) -> str:
         return MISSING
     seconds = span.total_seconds()
     if seconds < 86_400:
+        import humanize
+
         return humanize.naturaldelta(max(seconds, 0))
     days = seconds / 86_400
     if days < 60:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterable
+from concurrent.futures import Future
+from dataclasses import dataclass
 from typing import TypeVar
 
 import psycopg
@@ -14,6 +16,14 @@ from tui.db.errors import DatabaseError, friendly_message
 from tui.model import Backup, BackupDetails, DropResult, Finding, PlanRow, SchemaState, ServerInfo
 
 T = TypeVar("T")
+
+
+@dataclass(frozen=True, slots=True)
+class FirstLoad:
+    info: ServerInfo
+    state: SchemaState
+    rows: list[Backup]
+    estimated: bool
 
 
 class ConnectionLost(DatabaseError):
@@ -31,6 +41,32 @@ class Database:
         self.settings = settings
         self._conn: psycopg.Connection | None = None
         self._lock = threading.Lock()
+        self._prefetch: Future[FirstLoad] | None = None
+
+    def prefetch(self) -> None:
+        """Start the first load in a thread now, while the caller imports the UI (they overlap)."""
+        future: Future[FirstLoad] = Future()
+
+        def load() -> None:
+            try:
+                future.set_result(self.first_load())
+            except BaseException as exc:  # delivered to whoever takes the result
+                future.set_exception(exc)
+
+        threading.Thread(target=load, name="backup-tui-prefetch", daemon=True).start()
+        self._prefetch = future
+
+    def take_prefetch(self) -> FirstLoad | None:
+        """The prefetched first load (waiting for it if needed), once; None when none was started."""
+        future, self._prefetch = self._prefetch, None
+        return future.result() if future is not None else None
+
+    def first_load(self) -> FirstLoad:
+        """Server, schema state and rows — with catalog size estimates when the schema has them."""
+        info = self.server_info()
+        state = self.schema_state()
+        estimated = state in (SchemaState.CURRENT, SchemaState.OUTDATED)
+        return FirstLoad(info, state, self.inventory(state, estimate_sizes=estimated), estimated)
 
     def _run(self, fn: Callable[..., T], *args: object) -> T:
         with self._lock:

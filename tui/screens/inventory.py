@@ -88,17 +88,21 @@ class InventoryScreen(ListingScreen):
 
     @work(thread=True, exclusive=True, group="inventory")
     def _load(self, focus: str | None = None) -> None:
-        # The first load paints rows with catalog size estimates, then replaces them with exact
-        # sizes: opening every table for pg_total_relation_size is most of a cold query's time.
-        first = self.info is None
+        # The first load paints rows with catalog size estimates (prefetched while the UI was
+        # importing, when the CLI started one), then replaces them with exact sizes: opening every
+        # table for pg_total_relation_size is most of a cold query's time.
         try:
-            info = self.database.server_info()
-            state = self.database.schema_state()
-            if first and state in (SchemaState.CURRENT, SchemaState.OUTDATED):
-                rows = self.database.inventory(state, estimate_sizes=True)
+            if self.info is None:
+                first = self.database.take_prefetch() or self.database.first_load()
                 if get_current_worker().is_cancelled:
                     return
-                self.app.call_from_thread(self._loaded, info, state, rows, focus, True)
+                self.app.call_from_thread(self._loaded, first.info, first.state, first.rows, focus, first.estimated)
+                if not first.estimated:
+                    return
+                info, state = first.info, first.state
+            else:
+                info = self.database.server_info()
+                state = self.database.schema_state()
             rows = self.database.inventory(state)
         except DatabaseError as exc:
             self.app.call_from_thread(self._load_failed, str(exc))
