@@ -343,6 +343,8 @@ def bench_create(dsn: str, rows: int, runs: int) -> Figure:
 
 
 def verdict(f: Figure, n: int) -> bool | None:
+    if not f.budget:
+        return None
     large = n >= 100_000
     if f.budget.startswith("≤") and f.ratio is not None:
         return f.ratio <= float(f.budget.split()[1].rstrip("×"))

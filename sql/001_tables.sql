@@ -116,6 +116,11 @@ $upgrade$;
 ALTER TABLE backup.backup_metadata ADD COLUMN IF NOT EXISTS reviewed_at timestamptz;
 ALTER TABLE backup.backup_metadata ADD COLUMN IF NOT EXISTS review_note text;
 
+-- Cold storage (backup-tui archive): the table leaves the database, the row stays with its location.
+ALTER TABLE backup.backup_metadata ADD COLUMN IF NOT EXISTS archived_at timestamptz;
+ALTER TABLE backup.backup_metadata ADD COLUMN IF NOT EXISTS archive_location text;
+ALTER TABLE backup.backup_metadata ADD COLUMN IF NOT EXISTS archive_manifest jsonb;
+
 CREATE INDEX IF NOT EXISTS backup_metadata_source_idx
     ON backup.backup_metadata (source_schema, original_table_name, backup_date DESC);
 

@@ -27,12 +27,13 @@ WITH rel AS (
 )
 SELECT m.id, m.original_table_name, m.backup_table_name, m.backup_date, m.row_count, m.backup_reason,
        m.created_at, m.created_by, m.source_schema, m.backup_kind, m.reviewed_at,
-       r.oid AS table_oid, true AS registered, r.estimated_bytes
+       r.oid AS table_oid, true AS registered, r.estimated_bytes,
+       CASE WHEN r.oid IS NULL THEN m.archive_location END AS archive_location
   FROM backup.backup_metadata m
   LEFT JOIN rel r ON r.relname = m.backup_table_name
 UNION ALL
 SELECT NULL::uuid, p.source_table, r.relname, p.backup_date, NULL::bigint, NULL::text, NULL::timestamptz,
-       NULL::text, 'public'::text, NULL::text, NULL::timestamptz, r.oid, false, r.estimated_bytes
+       NULL::text, 'public'::text, NULL::text, NULL::timestamptz, r.oid, false, r.estimated_bytes, NULL::text
   FROM rel r
   LEFT JOIN LATERAL backup.parse_backup_name(r.relname) p ON true
  WHERE NOT EXISTS (SELECT 1 FROM backup.backup_metadata m WHERE m.backup_table_name = r.relname);
@@ -53,7 +54,7 @@ CREATE FUNCTION backup.plan_rows(at timestamptz DEFAULT backup.as_of(), only_nam
 RETURNS TABLE (id uuid, original_table_name text, backup_table_name text, backup_date timestamptz,
                row_count bigint, backup_reason text, created_at timestamptz, created_by text,
                source_schema text, backup_kind text, size_bytes bigint, expires_at timestamptz,
-               registered boolean, present boolean, age interval, decision text, reason text)
+               registered boolean, present boolean, archived boolean, age interval, decision text, reason text)
 LANGUAGE sql STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
@@ -76,6 +77,7 @@ AS $$
                at - e.backup_date AS age,
                CASE
                    WHEN NOT e.registered THEN 'review'
+                   WHEN e.archive_location IS NOT NULL THEN 'keep'
                    WHEN e.table_oid IS NULL THEN 'delete'
                    WHEN p.keep_for IS NULL THEN
                        CASE WHEN coalesce(e.reviewed_at, e.backup_date) + p.review_every <= at
@@ -99,12 +101,13 @@ AS $$
     )
     SELECT x.id, x.original_table_name, x.backup_table_name, x.backup_date, x.row_count, x.backup_reason,
            x.created_at, x.created_by, x.source_schema, x.backup_kind, x.size_bytes,
-           x.backup_date + x.keep_for, x.registered, x.table_oid IS NOT NULL, x.age,
+           x.backup_date + x.keep_for, x.registered, x.table_oid IS NOT NULL, x.archive_location IS NOT NULL, x.age,
            CASE WHEN x.newest THEN 'keep'
                 WHEN x.dependants IS NOT NULL THEN 'review'
                 ELSE x.policy_decision END,
            CASE
                WHEN NOT x.registered THEN 'not registered: adopt it (backup-tui adopt) or drop it by hand'
+               WHEN x.archive_location IS NOT NULL THEN format('archived to %s', x.archive_location)
                WHEN x.table_oid IS NULL THEN 'the table is gone: a stale metadata row, nothing to lose'
                WHEN x.newest THEN format('newest backup of %s.%s: always kept',
                                          x.source_schema, x.original_table_name)
@@ -152,6 +155,7 @@ SELECT r.id, r.original_table_name, r.backup_table_name, r.backup_date, r.row_co
        r.created_at, r.created_by, pg_size_pretty(r.size_bytes) AS backup_size, r.source_schema,
        r.backup_kind, r.size_bytes, r.expires_at,
        CASE WHEN NOT r.registered THEN 'unregistered'
+            WHEN r.archived THEN 'archived'
             WHEN NOT r.present THEN 'missing'
             WHEN r.decision = 'delete' THEN 'expired'
             ELSE r.decision END AS status,

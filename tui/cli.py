@@ -10,12 +10,14 @@ import signal
 import sys
 from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
 from typing import Any
 
 import psycopg
 
 from tui import __version__, db
 from tui import format as fmt
+from tui.db.archive import DEFAULT_TARGET, archive_backup, restore_backup
 from tui.db.check import adopt, run_check
 from tui.db.errors import DatabaseError, friendly_message
 from tui.db.prune import load_plan
@@ -258,10 +260,17 @@ def cmd_prune(args: argparse.Namespace) -> int:
     if not args.apply:
         return 0
     due = [r.backup_table_name for r in plan if r.decision == "delete"]
-    if not due:
+    to_archive = [r.backup_table_name for r in plan if r.decision == "archive"] if args.archive_to else []
+    if not due and not to_archive:
         print("nothing to delete", file=sys.stderr if args.json else sys.stdout)
         return 0
     database = db.Database(settings)
+    if to_archive:
+        for r in database.archive_many(to_archive, Path(args.archive_to)):
+            print(
+                f"archived {r.name}" if r.ok else f"failed to archive {r.name}: {r.error}",
+                file=sys.stderr if args.json or not r.ok else sys.stdout,
+            )
     progress = _ProgressLine(len(due))
     try:
         results = database.apply_prune(due, progress, batch_size=args.batch_size)
@@ -316,6 +325,52 @@ def cmd_adopt(args: argparse.Namespace) -> int:
         with conn.transaction():
             source, rows = adopt(conn, args.name, args.source, args.kind, args.reason, args.schema)
     print(f"registered {args.name}: source {source}, {rows:,} rows")
+    return 0
+
+
+def cmd_archive(args: argparse.Namespace) -> int:
+    settings, conn = _open(args)
+    target = Path(args.to) if args.to else DEFAULT_TARGET
+    if str(target).startswith("s3://"):
+        raise UserError("S3 targets are not supported yet: archive to a directory")
+    with conn:
+        _require_installed(conn)
+        if not args.yes:
+            if not sys.stdin.isatty():
+                raise UserError("refusing to archive without confirmation: pass --yes when not on a terminal")
+            print(
+                f"archive {len(args.names)} backup(s) to {target.expanduser()} and drop them from the database? "
+                "type yes to confirm: ",
+                end="",
+                flush=True,
+            )
+            if sys.stdin.readline().strip().lower() != "yes":
+                print("nothing archived")
+                return 1
+        failed = 0
+        for name in args.names:
+            try:
+                done = archive_backup(conn, settings, name, target)
+            except (DatabaseError, psycopg.Error) as exc:
+                failed += 1
+                print(f"failed {name}: {friendly_message(exc)}", file=sys.stderr)
+                continue
+            print(f"archived {name}: {done.rows:,} rows to {done.location}, freed {fmt.size(done.freed_bytes)}")
+    return 1 if failed else 0
+
+
+def cmd_restore(args: argparse.Namespace) -> int:
+    settings, conn = _open(args)
+    with conn:
+        _require_installed(conn)
+        rows = restore_backup(conn, settings, args.name, args.as_table, args.schema)
+    print(f"restored {args.name} as {args.schema}.{args.as_table}: {rows:,} rows")
+    print("to put it in place of the live table (by hand, in a maintenance window):", file=sys.stderr)
+    print(
+        f"  BEGIN; ALTER TABLE {args.schema}.<live> RENAME TO <live>_old; "
+        f"ALTER TABLE {args.schema}.{args.as_table} RENAME TO <live>; COMMIT;",
+        file=sys.stderr,
+    )
     return 0
 
 
@@ -395,6 +450,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--apply", action="store_true", help="drop the backups the plan deletes (batched)")
     p.add_argument("--json", action="store_true", help="the plan rows as JSON (keys = plan_prune's columns)")
     p.add_argument("--batch-size", type=int, default=100, help="drops per committed transaction (default 100)")
+    p.add_argument("--archive-to", metavar="DIR", help="with --apply: also archive the 'archive' decisions here")
     p.set_defaults(func=cmd_prune)
 
     p = sub.add_parser("check", parents=[common], help="integrity and exposure report; exit 1 on findings")
@@ -410,6 +466,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--reason", help="why it exists")
     p.add_argument("--schema", default="public", help="the source table's schema (default public)")
     p.set_defaults(func=cmd_adopt)
+
+    p = sub.add_parser("archive", parents=[common], help="export backups to cold storage (verified), then drop them")
+    p.add_argument("names", nargs="+", metavar="NAME")
+    p.add_argument("--to", help=f"target directory (default {DEFAULT_TARGET})")
+    p.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+    p.set_defaults(func=cmd_archive)
+
+    p = sub.add_parser("restore", parents=[common], help="bring a backup (archived or not) back as a new table")
+    p.add_argument("name")
+    p.add_argument("--as", dest="as_table", required=True, help="the new table's name (must not exist)")
+    p.add_argument("--schema", default="public", help="the new table's schema (default public)")
+    p.set_defaults(func=cmd_restore)
 
     p = sub.add_parser("demo", parents=[common], help="embedded PostgreSQL with sample backups, then the TUI")
     p.add_argument("--no-tui", action="store_true", help="print the DSN and serve until interrupted")

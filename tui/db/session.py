@@ -6,11 +6,12 @@ import threading
 from collections.abc import Callable, Iterable
 from concurrent.futures import Future
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TypeVar
 
 import psycopg
 
-from tui.db import actions, check, details, inventory, prune, schema
+from tui.db import actions, archive, check, details, inventory, prune, schema
 from tui.db.connection import Settings, connect, server_info
 from tui.db.errors import DatabaseError, friendly_message
 from tui.model import Backup, BackupDetails, DropResult, Finding, PlanRow, SchemaState, ServerInfo
@@ -191,3 +192,29 @@ class Database:
                 check.adopt(conn, name, source, kind, reason, "public")
 
         self._run(in_transaction)
+
+    def archive_many(
+        self, names: list[str], target: Path, progress: Callable[[DropResult], None] | None = None
+    ) -> list[DropResult]:
+        """Archive each backup (write, verify, then drop); a failure is reported and the rest go on."""
+        results = []
+        for name in names:
+            try:
+                done = self._run(archive.archive_backup, self.settings, name, target)
+                result = DropResult(name, freed_bytes=done.freed_bytes)
+            except DatabaseError as exc:
+                result = DropResult(name, error=str(exc))
+            results.append(result)
+            if progress:
+                progress(result)
+        return results
+
+    def archive_manifest(self, name: str) -> tuple[str | None, dict | None]:
+        def read(conn: psycopg.Connection) -> tuple[str | None, dict | None]:
+            row = conn.execute(
+                "SELECT archive_location, archive_manifest FROM backup.backup_metadata WHERE backup_table_name = %s",
+                (name,),
+            ).fetchone()
+            return (row[0], row[1]) if row else (None, None)
+
+        return self._run(read)

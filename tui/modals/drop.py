@@ -37,6 +37,7 @@ class DropModal(ModalScreen[list[DropResult] | None]):
         clock: Callable[[], datetime],
         run: Runner | None = None,
         title: str = "Drop",
+        done_verb: str = "dropped",
     ) -> None:
         super().__init__()
         self.database = database
@@ -44,6 +45,7 @@ class DropModal(ModalScreen[list[DropResult] | None]):
         self.clock = clock
         self._runner: Runner = run or database.drop_many
         self._title = title
+        self._done_verb = done_verb
         self.results: list[DropResult] = []
         self.running = False
         self.done = False
@@ -132,7 +134,7 @@ class DropModal(ModalScreen[list[DropResult] | None]):
     def _progress(self, result: DropResult) -> None:
         self.results.append(result)
         self.query_one("#drop-progress", ProgressBar).advance(1)
-        verb = "dropped" if result.ok else "failed"
+        verb = self._done_verb if result.ok else "failed"
         self.query_one("#drop-status", Static).update(f"{verb} {result.name}")
 
     def _finished(self, results: list[DropResult]) -> None:
@@ -141,7 +143,7 @@ class DropModal(ModalScreen[list[DropResult] | None]):
         dropped = [r for r in results if r.ok]
         failed = [r for r in results if not r.ok]
         text = Text.assemble(
-            ("dropped ", "bold"),
+            (f"{self._done_verb} ", "bold"),
             f"{len(dropped)}, freed {fmt.size(sum(r.freed_bytes for r in dropped))}",
             (f", failed {len(failed)}" if failed else "", "bold red"),
         )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from datetime import datetime
 from typing import ClassVar
@@ -83,6 +84,21 @@ class DetailsScreen(Screen[None]):
 
     @work(thread=True, exclusive=True, group="details")
     def load(self) -> None:
+        if self.backup.status == "archived":
+            try:
+                location, manifest = self.database.archive_manifest(self.backup.backup_table_name)
+            except DatabaseError as exc:
+                self.app.call_from_thread(self._show_error, str(exc))
+                return
+            text = Text.assemble(
+                ("archived to ", "bold"),
+                str(location),
+                "\n\n",
+                ("manifest\n", "bold underline"),
+                json.dumps(manifest, indent=2, ensure_ascii=False),
+            )
+            self.app.call_from_thread(self.query_one("#details-body", Static).update, text)
+            return
         try:
             details = self.database.details(self.backup.backup_table_name, self.state)
         except DatabaseError as exc:

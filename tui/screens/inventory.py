@@ -14,6 +14,7 @@ from textual.worker import get_current_worker
 
 from tui import format as fmt
 from tui.db import Database, DatabaseError
+from tui.db.archive import DEFAULT_TARGET
 from tui.modals.adopt import AdoptModal
 from tui.modals.confirm import ConfirmModal
 from tui.modals.create import CreateBackupModal
@@ -46,6 +47,7 @@ class InventoryScreen(ListingScreen):
         Binding("p", "prune", "Prune", id="prune", priority=True),
         Binding("exclamation_mark", "check", "Check", id="check", priority=True),
         Binding("R", "adopt", "Register", show=False, id="adopt", priority=True),
+        Binding("A", "archive", "Archive", show=False, id="archive", priority=True),
         Binding("r", "refresh", "Refresh", show=False, id="refresh"),
     ]
 
@@ -269,6 +271,31 @@ class InventoryScreen(ListingScreen):
             return  # flags are a hint; the load itself reports database errors
         flagged = {f.subject for f in findings if f.category in ("drift", "dependants")}
         self.app.call_from_thread(self.table.set_flags, flagged)
+
+    def action_archive(self) -> None:
+        current = self.table.current
+        if current is None or not self._may_write():
+            return
+        if current.status in ("missing", "unregistered", "archived"):
+            self.notify(f"A {current.status} backup has no table to archive.", severity="warning")
+            return
+
+        def archived(results: list[DropResult] | None) -> None:
+            if results:
+                self.reload()
+
+        target = DEFAULT_TARGET
+        self.app.push_screen(
+            DropModal(
+                self.database,
+                [current],
+                self.clock,
+                run=lambda names, progress: self.database.archive_many(names, target, progress),
+                title="Archive, then drop",
+                done_verb="archived",
+            ),
+            archived,
+        )
 
     def action_prune(self) -> None:
         if self.state is None or self.info is None:
