@@ -8,6 +8,13 @@ from datetime import datetime, timedelta
 from uuid import UUID
 
 
+def qualified_source(schema: str | None, table: str | None) -> str:
+    """Source table, schema-qualified when not in public; '' when unknown."""
+    if table and schema and schema != "public":
+        return f"{schema}.{table}"
+    return table or ""
+
+
 class SchemaState(enum.Enum):
     """How far the database's `backup` schema is from what this version installs."""
 
@@ -43,11 +50,7 @@ class Backup:
 
     @property
     def source(self) -> str:
-        """Source table, schema-qualified when not in public; '' when unknown."""
-        table = self.original_table_name or ""
-        if table and self.source_schema and self.source_schema != "public":
-            return f"{self.source_schema}.{table}"
-        return table
+        return qualified_source(self.source_schema, self.original_table_name)
 
 
 INVENTORY_COLUMNS: tuple[str, ...] = tuple(f.name for f in fields(Backup))
@@ -121,10 +124,7 @@ class PlanRow:
 
     @property
     def source(self) -> str:
-        table = self.original_table_name or ""
-        if table and self.source_schema and self.source_schema != "public":
-            return f"{self.source_schema}.{table}"
-        return table
+        return qualified_source(self.source_schema, self.original_table_name)
 
 
 PLAN_COLUMNS: tuple[str, ...] = tuple(f.name for f in fields(PlanRow))

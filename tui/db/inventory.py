@@ -29,10 +29,10 @@ WITH rel AS (
      WHERE NOT EXISTS (SELECT 1 FROM backup.backup_metadata m WHERE m.backup_table_name::text = r.relname)
 )
 SELECT e.id, e.original_table_name, e.backup_table_name, e.backup_date, e.row_count, e.backup_reason,
-       e.created_at, e.created_by, pg_size_pretty(s.size_bytes), 'public', NULL::text, s.size_bytes,
-       NULL::timestamptz,
-       CASE WHEN NOT e.registered THEN 'unregistered' WHEN e.oid IS NULL THEN 'missing' ELSE 'keep' END,
-       'no retention policy before the upgrade (backup-tui install)'
+       e.created_at, e.created_by, pg_size_pretty(s.size_bytes) AS backup_size, 'public' AS source_schema,
+       NULL::text AS backup_kind, s.size_bytes, NULL::timestamptz AS expires_at,
+       CASE WHEN NOT e.registered THEN 'unregistered' WHEN e.oid IS NULL THEN 'missing' ELSE 'keep' END AS status,
+       'no retention policy before the upgrade (backup-tui install)' AS policy_reason
   FROM entries e CROSS JOIN LATERAL (SELECT pg_total_relation_size(e.oid) AS size_bytes) s
 """
 
@@ -44,6 +44,20 @@ def inventory_query(state: SchemaState) -> sql.Composable:
     return sql.SQL("SELECT {} FROM backup.backup_inventory").format(
         sql.SQL(", ").join(sql.Identifier(c) for c in INVENTORY_COLUMNS)
     )
+
+
+def inventory_json(conn: psycopg.Connection, state: SchemaState) -> str:
+    """The inventory as a JSON array built by PostgreSQL (keys = the view's columns, ISO 8601
+    dates), newest first: the client only passes the text on."""
+    if state is SchemaState.ABSENT:
+        return "[]"
+    query = sql.SQL(
+        "SELECT coalesce(json_agg(i ORDER BY i.backup_date DESC NULLS LAST, i.backup_table_name), '[]')::text "
+        "FROM ({}) i"
+    ).format(inventory_query(state))
+    row = conn.execute(query).fetchone()
+    assert row is not None
+    return row[0]
 
 
 def load_inventory(conn: psycopg.Connection, state: SchemaState, estimate_sizes: bool = False) -> list[Backup]:
