@@ -6,7 +6,7 @@ import time
 from typing import ClassVar
 
 from rich.text import Text
-from textual import on, work
+from textual import events, on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
@@ -80,6 +80,16 @@ class CreateBackupModal(ModalScreen[str | None]):
         self.query_one("#suggestions", OptionList).can_focus = False
         self._show_suggestions("")
         self.query_one("#table", Input).focus()
+
+    def on_key(self, event: events.Key) -> None:
+        # Keys typed right after "c" can arrive before focus reaches the first field: they are
+        # the table's name all the same.
+        if self.focused is None and not self.running and event.is_printable and event.character:
+            box = self.query_one("#table", Input)
+            box.insert_text_at_cursor(event.character)
+            box.focus()
+            event.stop()
+            event.prevent_default()
 
     # -- suggestions --------------------------------------------------------------------
     @on(Input.Changed, "#table")

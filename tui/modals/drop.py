@@ -8,7 +8,7 @@ from typing import ClassVar
 
 from rich.table import Table
 from rich.text import Text
-from textual import on, work
+from textual import events, on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
@@ -95,6 +95,21 @@ class DropModal(ModalScreen[list[DropResult] | None]):
         # until the text matches, so the default action stays the safe one. (Focusing Cancel
         # instead would send a fast "name⏎" to Cancel before focus could move.)
         self.query_one("#confirm", Input).focus()
+
+    def on_key(self, event: events.Key) -> None:
+        # Keys typed right after "d" can arrive before focus reaches the box (it moves on the next
+        # tick): they come here instead, and belong in the box all the same.
+        box = self.query_one("#confirm", Input)
+        if box.has_focus or self.running or self.done:
+            return
+        if event.is_printable and event.character:
+            box.insert_text_at_cursor(event.character)
+        elif event.key == "enter":
+            self._submitted()
+        else:
+            return
+        event.stop()
+        event.prevent_default()
 
     @on(Input.Changed, "#confirm")
     def _typed(self, event: Input.Changed) -> None:
