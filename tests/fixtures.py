@@ -62,6 +62,8 @@ def seed_ui_fixture(conn: psycopg.Connection) -> None:
         )
     conn.execute("CREATE TABLE backup.orders_backup_20260101 AS SELECT * FROM public.orders WHERE id <= 100")
     conn.execute("UPDATE backup.backup_metadata SET created_by = 'postgres', id = md5(backup_table_name)::uuid")
+    # Statistics now, not whenever autovacuum gets to it: the create form shows them.
+    conn.execute("ANALYZE")
 
 
 def frozen_settings(dsn: str, **kw: object) -> db.Settings:

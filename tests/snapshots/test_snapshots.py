@@ -37,6 +37,7 @@ def test_main_screen_filtered_and_marked(snap_compare, seeded_dsn: str, make_app
     async def filter_and_mark(pilot) -> None:
         await settle(pilot)
         await pilot.press("space", "slash", "o", "r", "d", "enter")
+        await settle(pilot)
 
     assert snap_compare(make_app(seeded_dsn), terminal_size=size, run_before=filter_and_mark)
 
@@ -74,6 +75,7 @@ def test_help(snap_compare, seeded_dsn: str, make_app) -> None:
     async def open_help(pilot) -> None:
         await settle(pilot)
         await pilot.press("question_mark")
+        await settle(pilot)
 
     assert snap_compare(make_app(seeded_dsn), terminal_size=(80, 24), run_before=open_help)
 
@@ -85,6 +87,7 @@ def test_create_modal(snap_compare, seeded_dsn: str, make_app, size) -> None:
         await pilot.press("c")
         await settle(pilot)
         await pilot.press(*"ord", "tab")
+        await settle(pilot)  # the inline suggestion is computed in a worker
 
     assert snap_compare(make_app(seeded_dsn), terminal_size=size, run_before=open_create)
 
@@ -94,6 +97,7 @@ def test_drop_modal_several(snap_compare, seeded_dsn: str, make_app, size) -> No
     async def open_drop(pilot) -> None:
         await settle(pilot)
         await pilot.press("space", "space", "space", "d", "3")
+        await settle(pilot)
 
     assert snap_compare(make_app(seeded_dsn), terminal_size=size, run_before=open_drop)
 
@@ -102,6 +106,7 @@ def test_drop_modal_one(snap_compare, seeded_dsn: str, make_app) -> None:
     async def open_drop(pilot) -> None:
         await settle(pilot)
         await pilot.press("d", *"orders_")
+        await settle(pilot)
 
     assert snap_compare(make_app(seeded_dsn), terminal_size=(80, 24), run_before=open_drop)
 
