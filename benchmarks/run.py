@@ -417,7 +417,8 @@ def main() -> int:
         if server is not None:
             server.cleanup()
     for f in figures:
-        f.ok = verdict(f, args.n)
+        # The budgets are for 10,000 and 100,000 backups at full size; a smoke run only shows figures.
+        f.ok = None if args.quick or args.n < 10_000 else verdict(f, args.n)
     print_table(figures)
     results = HERE / "results"
     results.mkdir(exist_ok=True)
