@@ -15,6 +15,10 @@ DECLARE
     v_bytes bigint;
     v_deps  text;
 BEGIN
+    IF backup_table_name = ANY (backup.internal_tables()) THEN
+        RAISE EXCEPTION 'backup.% is part of the backup schema itself, not a backup', quote_ident(backup_table_name)
+            USING ERRCODE = '42809';
+    END IF;
     IF location IS NULL OR btrim(location) = '' THEN
         RAISE EXCEPTION 'an archive location is required' USING ERRCODE = '22023';
     END IF;

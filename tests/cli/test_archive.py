@@ -152,3 +152,12 @@ async def test_archive_from_the_tui_with_the_typed_confirmation(
         await settle(pilot)
         assert '"sha256"' in screen_text(pilot) and str(tmp_path) in screen_text(pilot)
     assert (tmp_path / awkward_backup / "manifest.json").exists()
+
+
+def test_archive_refuses_the_schemas_own_tables_even_with_a_forged_metadata_row(installed: psycopg.Connection) -> None:
+    installed.execute(
+        "INSERT INTO backup.backup_metadata (original_table_name, backup_table_name) VALUES ('x', 'retention_policy')"
+    )
+    with pytest.raises(psycopg.Error, match="part of the backup schema itself"):
+        installed.execute("SELECT backup.archive_table_backup('retention_policy', '/tmp/x', '{}')")
+    assert scalar(installed, "SELECT to_regclass('backup.retention_policy') IS NOT NULL") is True
