@@ -122,29 +122,33 @@ class Database:
         return self._run(actions.drop_backup, self.settings, name)
 
     def drop_many(self, names: Iterable[str], progress: Callable[[DropResult], None] | None = None) -> list[DropResult]:
-        """Drop each backup in its own transaction; a failure is recorded and the rest go on.
+        """Drop each backup in its own transaction; a failure is recorded and the rest go on."""
+        return self._one_by_one(names, self.drop, progress)
+
+    def _one_by_one(
+        self, names: Iterable[str], act: Callable[[str], int], progress: Callable[[DropResult], None] | None
+    ) -> list[DropResult]:
+        """Run `act` (returning bytes freed) for each name; a failure is recorded and the rest go on.
 
         A lost connection stops the run: the backup in flight and the ones after it are reported
-        as not dropped (each drop is one transaction, so none of them half-happened).
+        as not done (each action is one transaction, so none of them half-happened).
         """
         results: list[DropResult] = []
         pending = list(names)
         while pending:
             name = pending.pop(0)
             try:
-                result = DropResult(name, freed_bytes=self.drop(name))
+                batch = [DropResult(name, freed_bytes=act(name))]
             except ConnectionLost as exc:
-                results.append(DropResult(name, error=str(exc)))
-                results.extend(DropResult(n, error="not attempted: the connection was lost") for n in pending)
-                if progress:
-                    for r in results[-len(pending) - 1 :]:
-                        progress(r)
-                break
+                batch = [DropResult(name, error=str(exc))]
+                batch += [DropResult(n, error="not attempted: the connection was lost") for n in pending]
+                pending = []
             except DatabaseError as exc:
-                result = DropResult(name, error=str(exc))
-            results.append(result)
+                batch = [DropResult(name, error=str(exc))]
+            results.extend(batch)
             if progress:
-                progress(result)
+                for result in batch:
+                    progress(result)
         return results
 
     def kinds(self) -> list[tuple[str, str]]:
@@ -197,17 +201,9 @@ class Database:
         self, names: list[str], target: Path, progress: Callable[[DropResult], None] | None = None
     ) -> list[DropResult]:
         """Archive each backup (write, verify, then drop); a failure is reported and the rest go on."""
-        results = []
-        for name in names:
-            try:
-                done = self._run(archive.archive_backup, self.settings, name, target)
-                result = DropResult(name, freed_bytes=done.freed_bytes)
-            except DatabaseError as exc:
-                result = DropResult(name, error=str(exc))
-            results.append(result)
-            if progress:
-                progress(result)
-        return results
+        return self._one_by_one(
+            names, lambda name: self._run(archive.archive_backup, self.settings, name, target).freed_bytes, progress
+        )
 
     def archive_manifest(self, name: str) -> tuple[str | None, dict | None]:
         def read(conn: psycopg.Connection) -> tuple[str | None, dict | None]:
