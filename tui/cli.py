@@ -10,14 +10,13 @@ import signal
 import sys
 from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta, timezone
-from pathlib import Path
 from typing import Any
 
 import psycopg
 
 from tui import __version__, db
 from tui import format as fmt
-from tui.db.archive import DEFAULT_TARGET, archive_backup, restore_backup
+from tui.db.archive import archive_backup, restore_backup
 from tui.db.check import adopt, run_check
 from tui.db.errors import DatabaseError, friendly_message
 from tui.db.inventory import inventory_json
@@ -31,7 +30,9 @@ from tui.model import (
     DropResult,
     PlanRow,
     SchemaState,
+    Transfer,
 )
+from tui.storage import StorageError, default_target, open_target
 
 
 class UserError(Exception):
@@ -246,6 +247,30 @@ class _ProgressLine:
             print(file=sys.stderr)
 
 
+class _TransferLine:
+    """Archive/restore progress on stderr when it is a terminal: phase, bar, rows, bytes."""
+
+    def __init__(self) -> None:
+        self.tty = sys.stderr.isatty()
+        self.shown = False
+
+    def __call__(self, t: Transfer) -> None:
+        if not self.tty:
+            return
+        fraction = t.fraction
+        bar = "" if fraction is None else "█" * int(24 * fraction) + "·" * (24 - int(24 * fraction))
+        rows = f"{t.rows:,}" + (f"/{t.total_rows:,}" if t.total_rows else "") + " rows"
+        size = fmt.size(t.bytes) + (f"/{fmt.size(t.total_bytes)}" if t.total_bytes else "")
+        percent = "" if fraction is None else f" {fraction:4.0%}"
+        print(f"\r\033[K{t.phase} {t.name[:40]} {bar}{percent}  {rows}  {size}", end="", file=sys.stderr, flush=True)
+        self.shown = True
+
+    def close(self) -> None:
+        if self.shown:
+            print("\r\033[K", end="", file=sys.stderr, flush=True)
+            self.shown = False
+
+
 def cmd_prune(args: argparse.Namespace) -> int:
     settings, conn = _open(args)
     with conn:
@@ -265,7 +290,12 @@ def cmd_prune(args: argparse.Namespace) -> int:
         return 0
     database = db.Database(settings)
     if to_archive:
-        for r in database.archive_many(to_archive, Path(args.archive_to)):
+        line = _TransferLine()
+        try:
+            archived = database.archive_many(to_archive, args.archive_to, transfer=line)
+        finally:
+            line.close()
+        for r in archived:
             print(
                 f"archived {r.name}" if r.ok else f"failed to archive {r.name}: {r.error}",
                 file=sys.stderr if args.json or not r.ok else sys.stdout,
@@ -328,17 +358,18 @@ def cmd_adopt(args: argparse.Namespace) -> int:
 
 
 def cmd_archive(args: argparse.Namespace) -> int:
+    try:
+        target = open_target(args.to or default_target())
+    except StorageError as exc:
+        raise UserError(str(exc)) from exc
     settings, conn = _open(args)
-    target = Path(args.to) if args.to else DEFAULT_TARGET
-    if str(target).startswith("s3://"):
-        raise UserError("S3 targets are not supported yet: archive to a directory")
     with conn:
         _require_installed(conn)
         if not args.yes:
             if not sys.stdin.isatty():
                 raise UserError("refusing to archive without confirmation: pass --yes when not on a terminal")
             print(
-                f"archive {len(args.names)} backup(s) to {target.expanduser()} and drop them from the database? "
+                f"archive {len(args.names)} backup(s) to {target.url} and drop them from the database? "
                 "type yes to confirm: ",
                 end="",
                 flush=True,
@@ -348,13 +379,20 @@ def cmd_archive(args: argparse.Namespace) -> int:
                 return 1
         failed = 0
         for name in args.names:
+            line = _TransferLine()
             try:
-                done = archive_backup(conn, settings, name, target)
+                done = archive_backup(conn, settings, name, target, line)
             except (DatabaseError, psycopg.Error) as exc:
                 failed += 1
                 print(f"failed {name}: {friendly_message(exc)}", file=sys.stderr)
                 continue
-            print(f"archived {name}: {done.rows:,} rows to {done.location}, freed {fmt.size(done.freed_bytes)}")
+            finally:
+                line.close()
+            print(
+                f"archived {name}: {done.rows:,} rows to {done.location} "
+                f"({fmt.size(done.bytes_written)} of CSV stored in {fmt.size(done.stored_bytes)}), "
+                f"freed {fmt.size(done.freed_bytes)}"
+            )
     return 1 if failed else 0
 
 
@@ -362,7 +400,11 @@ def cmd_restore(args: argparse.Namespace) -> int:
     settings, conn = _open(args)
     with conn:
         _require_installed(conn)
-        rows = restore_backup(conn, settings, args.name, args.as_table, args.schema)
+        line = _TransferLine()
+        try:
+            rows = restore_backup(conn, settings, args.name, args.as_table, args.schema, line)
+        finally:
+            line.close()
     print(f"restored {args.name} as {args.schema}.{args.as_table}: {rows:,} rows")
     print("to put it in place of the live table (by hand, in a maintenance window):", file=sys.stderr)
     print(
@@ -449,7 +491,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--apply", action="store_true", help="drop the backups the plan deletes (batched)")
     p.add_argument("--json", action="store_true", help="the plan rows as JSON (keys = plan_prune's columns)")
     p.add_argument("--batch-size", type=int, default=100, help="drops per committed transaction (default 100)")
-    p.add_argument("--archive-to", metavar="DIR", help="with --apply: also archive the 'archive' decisions here")
+    p.add_argument(
+        "--archive-to", metavar="TARGET", help="with --apply: also archive the 'archive' decisions (DIR or s3://…)"
+    )
     p.set_defaults(func=cmd_prune)
 
     p = sub.add_parser("check", parents=[common], help="integrity and exposure report; exit 1 on findings")
@@ -468,7 +512,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("archive", parents=[common], help="export backups to cold storage (verified), then drop them")
     p.add_argument("names", nargs="+", metavar="NAME")
-    p.add_argument("--to", help=f"target directory (default {DEFAULT_TARGET})")
+    p.add_argument(
+        "--to",
+        metavar="TARGET",
+        help="a directory or s3://bucket/prefix (default $BACKUP_TUI_ARCHIVE_TO or ~/.local/share/backup-tui/archive)",
+    )
     p.add_argument("--yes", action="store_true", help="do not ask for confirmation")
     p.set_defaults(func=cmd_archive)
 

@@ -87,6 +87,32 @@ class DropResult:
 
 
 @dataclass(frozen=True, slots=True)
+class Transfer:
+    """Progress of one archive or restore: its phase, rows and bytes so far, totals when known.
+
+    Rows while archiving are COPY messages (PostgreSQL sends one per row); while restoring and
+    verifying they are line ends, so values with newlines make the count run ahead. The exact
+    count (COPY's own) is reported when the phase ends.
+    """
+
+    name: str
+    phase: str  # "archiving", "verifying", "restoring", "done"
+    rows: int
+    total_rows: int | None
+    bytes: int
+    total_bytes: int | None = None
+
+    @property
+    def fraction(self) -> float | None:
+        """How far along, 0..1, from bytes when their total is known, else from rows."""
+        if self.total_bytes:
+            return min(1.0, self.bytes / self.total_bytes)
+        if self.total_rows:
+            return min(1.0, self.rows / self.total_rows)
+        return None
+
+
+@dataclass(frozen=True, slots=True)
 class Column:
     """A column of a backup table."""
 

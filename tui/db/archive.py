@@ -2,13 +2,15 @@
 archive, then dropped (the metadata row stays, `archived`); and restore, from an archive or
 from a backup still in the database, always into a new table.
 
-Archive layout, one directory per backup under the target:
-    <target>/<backup name>/manifest.json   what it is: source, date, kind, reason, columns,
-                                           rows, sha256 of the data, PostgreSQL and tool versions
-    <target>/<backup name>/data.csv.gz     the rows, COPY ... (FORMAT csv), gzip-compressed
-Written into a hidden temporary directory and renamed only once verified, so an interrupted
-archive leaves nothing that looks complete, and the table is dropped only after verification.
-Memory stays flat: COPY streams in blocks, compressed and hashed as it goes.
+Archive layout (see tui/storage.py for where it lives, a directory or S3):
+    NAME/manifest.json   what it is: source, date, kind, reason, columns and types, rows, sha256
+                         of the uncompressed data, compressed size, PostgreSQL and tool versions
+    NAME/data.csv.zst    the rows as `COPY ... (FORMAT csv)` wrote them, zstd-compressed (with
+                         zstd's own frame checksum); archives written before zstd have data.csv.gz
+The whole archive runs in one transaction that holds a SHARE lock on the backup table: nobody
+can write to it between the COPY and the drop, so what was verified is what is dropped.
+Memory stays flat: COPY streams, and each block is hashed, compressed and written as it comes.
+Any failure or cancellation removes what was written and leaves the table where it was.
 """
 
 from __future__ import annotations
@@ -18,23 +20,27 @@ import gzip
 import hashlib
 import io
 import json
-import shutil
-import uuid
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from pathlib import Path
+from typing import IO, Any
 
 import psycopg
+import zstandard
 from psycopg import sql
 
 from tui import __version__
 from tui.db.connection import Settings, write_transaction
-from tui.db.errors import DatabaseError
+from tui.db.errors import DatabaseError, friendly_message
+from tui.model import Transfer
+from tui.storage import ArchiveFiles, StorageError, Target, open_archive
 
-DEFAULT_TARGET = Path("~/.local/share/backup-tui/archive")
-FORMAT = "csv+gzip"
-Progress = Callable[[int, int], None]  # (rows so far, bytes so far)
+FORMAT = "csv+zstd"
+DATA_FILES = {"csv+zstd": "data.csv.zst", "csv+gzip": "data.csv.gz"}
+Progress = Callable[[Transfer], None]
+REPORT_EVERY = 0.1  # seconds between progress reports (and cancellation checks)
+READ_BLOCK = 1 << 20
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,8 +48,40 @@ class Archived:
     name: str
     location: str
     rows: int
-    bytes_written: int
+    bytes_written: int  # uncompressed CSV
+    stored_bytes: int  # compressed, as stored
     freed_bytes: int
+
+
+class _Reporter:
+    """Rate-limits progress callbacks; the callback may raise Cancelled to stop the transfer."""
+
+    def __init__(self, progress: Progress | None, name: str, phase: str, total_rows: int | None, total_bytes=None):
+        self.progress, self.name, self.phase = progress, name, phase
+        self.total_rows, self.total_bytes = total_rows, total_bytes
+        self.rows = self.bytes = 0
+        self._last = 0.0
+
+    def add(self, rows: int, nbytes: int) -> None:
+        self.rows += rows
+        self.bytes += nbytes
+        now = time.monotonic()
+        if self.progress and now - self._last >= REPORT_EVERY:
+            self._last = now
+            self.report()
+
+    def report(self, rows: int | None = None) -> None:
+        if self.progress:
+            self.progress(
+                Transfer(
+                    self.name,
+                    self.phase,
+                    self.rows if rows is None else rows,
+                    self.total_rows,
+                    self.bytes,
+                    self.total_bytes,
+                )
+            )
 
 
 def _columns(conn: psycopg.Connection, name: str) -> list[dict[str, str]]:
@@ -58,12 +96,16 @@ def _columns(conn: psycopg.Connection, name: str) -> list[dict[str, str]]:
 
 
 def archive_backup(
-    conn: psycopg.Connection, settings: Settings, name: str, target: Path, progress: Progress | None = None
+    conn: psycopg.Connection, settings: Settings, name: str, target: Target, progress: Progress | None = None
 ) -> Archived:
-    """Write, verify, then drop. Raises DatabaseError (nothing dropped) on any failure."""
+    """Write, verify, then drop, in one transaction. Raises DatabaseError (nothing dropped, no
+    archive left) on any failure, Cancelled when `progress` raised it."""
     meta = conn.execute(
-        "SELECT original_table_name, source_schema, backup_kind, backup_date, backup_reason, row_count "
-        "FROM backup.backup_metadata WHERE backup_table_name = %s",
+        "SELECT m.original_table_name, m.source_schema, m.backup_kind, m.backup_date, m.backup_reason, m.row_count, "
+        "       c.reltuples::bigint "
+        "FROM backup.backup_metadata m LEFT JOIN pg_class c "
+        "  ON c.relnamespace = 'backup'::regnamespace AND c.relname = m.backup_table_name "
+        "WHERE m.backup_table_name = %s",
         (name,),
     ).fetchone()
     if meta is None:
@@ -71,106 +113,211 @@ def archive_backup(
     columns = _columns(conn, name)
     if not columns:
         raise DatabaseError(f"backup.{name} has no table to archive (already archived or missing)")
-    target = target.expanduser()
-    final = target / name
-    if final.exists():
-        raise DatabaseError(f"{final} already exists: refusing to overwrite an archive")
-    target.mkdir(parents=True, exist_ok=True)
-    partial = target / f".{name}.partial-{uuid.uuid4().hex[:8]}"
-    partial.mkdir()
     try:
-        digest, rows, written = _write_data(conn, name, partial / "data.csv.gz", progress)
-        manifest = {
-            "format": FORMAT,
-            "backup_table_name": name,
-            "source_schema": meta[1],
-            "source_table": meta[0],
-            "backup_kind": meta[2],
-            "backup_date": meta[3].isoformat() if meta[3] else None,
-            "backup_reason": meta[4],
-            "recorded_row_count": meta[5],
-            "row_count": rows,
-            "columns": columns,
-            "sha256": digest,
-            "postgresql": conn.info.parameter_status("server_version"),
-            "tool": f"backup-tui {__version__}",
-            "archived_at": datetime.now(timezone.utc).isoformat(),
-        }
-        (partial / "manifest.json").write_text(json.dumps(manifest, indent=2, ensure_ascii=False))
-        verify_archive(partial)  # re-read everything before anything is dropped
-        partial.rename(final)
-    except BaseException:
-        shutil.rmtree(partial, ignore_errors=True)
+        if target.exists(name):
+            raise DatabaseError(f"{target.url}/{name} already exists: refusing to overwrite an archive")
+        staging = target.begin(name)
+    except StorageError as exc:
+        raise DatabaseError(str(exc)) from exc
+    total_rows = meta[5] if meta[5] is not None else (meta[6] if meta[6] and meta[6] > 0 else None)
+    committed = False
+    try:
+        with write_transaction(conn, settings):
+            # Nobody writes to the backup between the COPY and the drop (lock_timeout bounds the wait).
+            conn.execute(sql.SQL("LOCK TABLE backup.{} IN SHARE MODE").format(sql.Identifier(name)))
+            writing = _Reporter(progress, name, "archiving", total_rows)
+            digest, rows, written, stored = _write_data(conn, name, staging.create(DATA_FILES[FORMAT]), writing)
+            manifest = {
+                "format": FORMAT,
+                "data_file": DATA_FILES[FORMAT],
+                "backup_table_name": name,
+                "source_schema": meta[1],
+                "source_table": meta[0],
+                "backup_kind": meta[2],
+                "backup_date": meta[3].isoformat() if meta[3] else None,
+                "backup_reason": meta[4],
+                "recorded_row_count": meta[5],
+                "row_count": rows,
+                "columns": columns,
+                "sha256": digest,
+                "csv_bytes": written,
+                "stored_bytes": stored,
+                "postgresql": conn.info.parameter_status("server_version"),
+                "tool": f"backup-tui {__version__}",
+                "archived_at": datetime.now(timezone.utc).isoformat(),
+            }
+            staging.put_manifest(json.dumps(manifest, indent=2, ensure_ascii=False).encode())
+            verify_archive(staging.files(), progress)  # re-read everything before anything is dropped
+            location = staging.commit()
+            committed = True
+            row = conn.execute(
+                "SELECT backup.archive_table_backup(%s, %s, %s)", (name, location, json.dumps(manifest))
+            ).fetchone()
+    except BaseException as exc:
+        staging.abort()  # also removes a committed archive whose drop failed: the table is still here
+        if isinstance(exc, StorageError):
+            raise DatabaseError(str(exc)) from exc
+        if isinstance(exc, psycopg.Error) and committed:
+            raise DatabaseError(f"{friendly_message(exc)}; the table stays, the archive was removed") from exc
         raise
-    with write_transaction(conn, settings):
-        row = conn.execute(
-            "SELECT backup.archive_table_backup(%s, %s, %s)",
-            (name, str(final), json.dumps(manifest)),
-        ).fetchone()
     assert row is not None
-    return Archived(name, str(final), rows, written, row[0])
+    return Archived(name, location, rows, written, stored, row[0])
 
 
-def _write_data(conn: psycopg.Connection, name: str, path: Path, progress: Progress | None) -> tuple[str, int, int]:
+class _Counting(io.RawIOBase):
+    """Passes writes or reads through, counting the bytes (compressed sizes for progress)."""
+
+    def __init__(self, inner: Any) -> None:
+        self.inner, self.count = inner, 0
+
+    def writable(self) -> bool:
+        return True
+
+    def readable(self) -> bool:
+        return True
+
+    def write(self, data: Any) -> int:  # type: ignore[override]
+        self.inner.write(data)
+        self.count += len(data)
+        return len(data)
+
+    def read(self, size: int = -1) -> bytes:
+        data = self.inner.read(size)
+        self.count += len(data)
+        return data
+
+    def readinto(self, buffer: Any) -> int:
+        data = self.read(len(buffer))
+        buffer[: len(data)] = data
+        return len(data)
+
+    def close(self) -> None:
+        if not self.closed:
+            self.inner.close()
+        super().close()
+
+
+def _write_data(conn: psycopg.Connection, name: str, sink: IO[bytes], report: _Reporter) -> tuple[str, int, int, int]:
+    """COPY the table into `sink`, compressed: (sha256 of the CSV, rows, CSV bytes, stored bytes)."""
     sha = hashlib.sha256()
-    written = 0
-    with conn.cursor() as cur, gzip.open(path, "wb", compresslevel=6) as out:
+    counted = _Counting(sink)
+    out = zstandard.ZstdCompressor(level=3, write_checksum=True).stream_writer(counted, closefd=True)
+    with conn.cursor() as cur:
         copy_sql = sql.SQL("COPY backup.{} TO STDOUT (FORMAT csv)").format(sql.Identifier(name))
         with cur.copy(copy_sql) as copy:
             for block in copy:
                 sha.update(block)
                 out.write(block)
-                written += len(block)
-                if progress:
-                    progress(-1, written)
+                report.add(1, len(block))  # PostgreSQL sends one COPY message per row
         rows = cur.rowcount
-    return sha.hexdigest(), rows, written
+    out.close()  # ends the zstd frame and closes the sink (an S3 upload completes here)
+    report.report(rows)
+    return sha.hexdigest(), rows, report.bytes, counted.count
 
 
-def read_manifest(location: Path) -> dict:
+def _open_data(files: ArchiveFiles, manifest: dict) -> tuple[IO[bytes], _Counting, int]:
+    """The archive's uncompressed CSV as a stream, the counter of compressed bytes read, and their total."""
+    fmt = manifest.get("format")
+    if fmt not in DATA_FILES:
+        raise DatabaseError(f"archive {files.location} has an unknown format {fmt!r}")
+    data_file = DATA_FILES[fmt]
+    total = files.size(data_file)
+    raw = _Counting(files.open(data_file))
+    if fmt == "csv+gzip":
+        return gzip.GzipFile(fileobj=raw, mode="rb"), raw, total  # type: ignore[return-value]
+    return zstandard.ZstdDecompressor().stream_reader(raw, read_across_frames=True), raw, total
+
+
+_DAMAGE = (OSError, EOFError, ValueError, csv.Error, zstandard.ZstdError)
+
+
+def read_manifest(files: ArchiveFiles) -> dict:
     try:
-        return json.loads((location / "manifest.json").read_text())
-    except (OSError, ValueError) as exc:
-        raise DatabaseError(f"cannot read the archive's manifest in {location}: {exc}") from exc
+        manifest = json.loads(files.read_manifest())
+    except StorageError as exc:
+        raise DatabaseError(str(exc)) from exc
+    except ValueError as exc:
+        raise DatabaseError(f"cannot read the archive's manifest in {files.location}: {exc}") from exc
+    if not isinstance(manifest, dict) or not isinstance(manifest.get("columns"), list):
+        raise DatabaseError(f"the manifest in {files.location} is not a backup-tui manifest")
+    return manifest
 
 
-def verify_archive(location: Path) -> dict:
-    """Re-read the data: its sha256 and row count must match the manifest. Returns the manifest."""
-    manifest = read_manifest(location)
+def verify_archive(files: ArchiveFiles, progress: Progress | None = None) -> dict:
+    """Re-read the data: its sha256 and its CSV row count must match the manifest. Returns the manifest."""
+    manifest = read_manifest(files)
     sha = hashlib.sha256()
     rows = 0
     try:
-        with gzip.open(location / "data.csv.gz", "rb") as raw:
-            text = io.TextIOWrapper(_Hashing(raw, sha), encoding="utf-8", newline="")
-            for _ in csv.reader(text):
-                rows += 1
-    except (OSError, EOFError, ValueError, csv.Error) as exc:
-        raise DatabaseError(f"archive {location} is damaged: {exc}") from exc
+        stream, raw, total = _open_data(files, manifest)
+        report = _Reporter(progress, manifest.get("backup_table_name", ""), "verifying", manifest.get("row_count"))
+        report.total_bytes = total
+
+        def seen(_: int) -> None:
+            report.bytes = raw.count
+            report.add(0, 0)
+
+        hashing = _Hashing(stream, sha, seen)
+        text = io.TextIOWrapper(hashing, encoding="utf-8", newline="")
+        for _ in csv.reader(text):
+            rows += 1
+            if rows & 0x3FFF == 0:
+                report.rows = rows
+        raw.close()
+    except StorageError as exc:
+        raise DatabaseError(str(exc)) from exc
+    except _DAMAGE as exc:
+        raise DatabaseError(f"archive {files.location} is damaged: {exc}") from exc
     if sha.hexdigest() != manifest.get("sha256"):
-        raise DatabaseError(f"archive {location} is damaged: checksum mismatch")
+        raise DatabaseError(f"archive {files.location} is damaged: checksum mismatch")
     if rows != manifest.get("row_count"):
-        raise DatabaseError(f"archive {location} is damaged: {rows} rows, manifest says {manifest.get('row_count')}")
+        raise DatabaseError(
+            f"archive {files.location} is damaged: {rows} rows, manifest says {manifest.get('row_count')}"
+        )
+    report.bytes = total
+    report.report(rows)
     return manifest
 
 
 class _Hashing(io.RawIOBase):
-    """A read-through stream that hashes what passes."""
+    """A read-through stream that hashes what passes and calls `seen(n)` after each read."""
 
-    def __init__(self, inner: io.BufferedIOBase, sha: hashlib._Hash) -> None:
-        self.inner, self.sha = inner, sha
+    def __init__(self, inner: Any, sha: Any, seen: Callable[[int], object]) -> None:
+        self.inner, self.sha, self.seen = inner, sha, seen
 
     def readable(self) -> bool:
         return True
 
-    def readinto(self, buffer: memoryview) -> int:  # type: ignore[override]
+    def readinto(self, buffer: Any) -> int:
         data = self.inner.read(len(buffer))
         self.sha.update(data)
         buffer[: len(data)] = data
+        self.seen(len(data))
         return len(data)
 
 
-def restore_backup(conn: psycopg.Connection, settings: Settings, name: str, as_table: str, schema: str) -> int:
-    """Bring a backup back as a new table schema.as_table (never over an existing one); returns rows."""
+def archive_manifest(location: str) -> dict:
+    """The manifest of a committed archive (for the details screen); DatabaseError when unreadable."""
+    try:
+        return read_manifest(open_archive(location))
+    except StorageError as exc:
+        raise DatabaseError(str(exc)) from exc
+
+
+def restore_backup(
+    conn: psycopg.Connection,
+    settings: Settings,
+    name: str,
+    as_table: str,
+    schema: str,
+    progress: Progress | None = None,
+) -> int:
+    """Bring a backup back as a new table schema.as_table (never over an existing one); returns rows.
+
+    From the database when the backup table is there; else from its archive, in one pass and one
+    transaction: rows are copied in as they are read and hashed, and a checksum or row-count
+    mismatch rolls everything back, so a damaged archive never leaves a table behind.
+    """
     meta = conn.execute(
         "SELECT archive_location FROM backup.backup_metadata WHERE backup_table_name = %s", (name,)
     ).fetchone()
@@ -192,21 +339,46 @@ def restore_backup(conn: psycopg.Connection, settings: Settings, name: str, as_t
         return rows[0] if rows else 0
     if meta is None or meta[0] is None:
         raise DatabaseError(f"no backup or archive named {name}")
-    location = Path(meta[0])
-    manifest = verify_archive(location)  # a damaged archive is refused before anything is created
-    with write_transaction(conn, settings):
-        for column in manifest["columns"]:
-            conn.execute("SELECT %s::regtype", (column["type"],))  # a type, or the archive is refused
-        definition = sql.SQL(", ").join(
-            sql.SQL("{} {}").format(sql.Identifier(c["name"]), sql.SQL(c["type"])) for c in manifest["columns"]
-        )
-        conn.execute(sql.SQL("CREATE TABLE {} ({})").format(target, definition))
-        with conn.cursor() as cur:
-            with (
-                cur.copy(sql.SQL("COPY {} FROM STDIN (FORMAT csv)").format(target)) as copy,
-                gzip.open(location / "data.csv.gz", "rb") as data,
-            ):
-                while block := data.read(1 << 20):
-                    copy.write(block)
-            rows = cur.rowcount
+    try:
+        files = open_archive(meta[0])
+    except StorageError as exc:
+        raise DatabaseError(str(exc)) from exc
+    manifest = read_manifest(files)
+    sha = hashlib.sha256()
+    try:
+        with write_transaction(conn, settings):
+            for column in manifest["columns"]:
+                conn.execute("SELECT %s::regtype", (column["type"],))  # a type, or the archive is refused
+            definition = sql.SQL(", ").join(
+                sql.SQL("{} {}").format(sql.Identifier(c["name"]), sql.SQL(c["type"])) for c in manifest["columns"]
+            )
+            conn.execute(sql.SQL("CREATE TABLE {} ({})").format(target, definition))
+            stream, raw, total = _open_data(files, manifest)
+            report = _Reporter(progress, name, "restoring", manifest.get("row_count"), total)
+            with conn.cursor() as cur:
+                with cur.copy(sql.SQL("COPY {} FROM STDIN (FORMAT csv)").format(target)) as copy:
+                    while block := stream.read(READ_BLOCK):
+                        sha.update(block)
+                        copy.write(block)
+                        report.bytes = raw.count  # compressed bytes read so far, against their total
+                        report.add(block.count(b"\n"), 0)
+                rows = cur.rowcount
+            raw.close()
+            if sha.hexdigest() != manifest.get("sha256"):
+                raise DatabaseError(f"archive {files.location} is damaged: checksum mismatch; nothing was restored")
+            if rows != manifest.get("row_count"):
+                raise DatabaseError(
+                    f"archive {files.location} is damaged: {rows} rows, manifest says {manifest.get('row_count')}; "
+                    "nothing was restored"
+                )
+            report.bytes = total
+            report.report(rows)
+    except StorageError as exc:
+        raise DatabaseError(str(exc)) from exc
+    except _DAMAGE as exc:
+        raise DatabaseError(f"archive {files.location} is damaged: {exc}; nothing was restored") from exc
+    except psycopg.errors.DataException as exc:
+        raise DatabaseError(
+            f"archive {files.location} is damaged: {friendly_message(exc)}; nothing was restored"
+        ) from exc
     return rows

@@ -10,6 +10,10 @@ class DatabaseError(Exception):
     """A database problem already phrased for the user."""
 
 
+class Cancelled(DatabaseError):
+    """The user stopped a long action; what it had done so far was undone."""
+
+
 def friendly_message(exc: BaseException) -> str:
     """One line for any database error: what happened, and what to do where we know."""
     if isinstance(exc, DatabaseError):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Sequence
 
 import psycopg
@@ -33,14 +34,23 @@ def apply_prune(
     names: Sequence[str],
     batch_size: int = 100,
     progress: Callable[[DropResult], None] | None = None,
+    cancel: threading.Event | None = None,
 ) -> list[DropResult]:
-    """Apply the deletes `names` in batches of `batch_size`, one committed transaction each."""
+    """Apply the deletes `names` in batches of `batch_size`, one committed transaction each.
+    `cancel` stops before the next batch: committed batches stay done, the rest are reported."""
     results: list[DropResult] = []
     for start in range(0, len(names), batch_size):
-        for result in run_batch(names[start : start + batch_size]):
+        stopped = cancel is not None and cancel.is_set()
+        if stopped:
+            batch = [DropResult(n, error="not attempted: cancelled") for n in names[start:]]
+        else:
+            batch = run_batch(names[start : start + batch_size])
+        for result in batch:
             results.append(result)
             if progress:
                 progress(result)
+        if stopped:
+            break
     return results
 
 

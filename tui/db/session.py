@@ -6,17 +6,23 @@ import threading
 from collections.abc import Callable, Iterable
 from concurrent.futures import Future
 from dataclasses import dataclass
-from pathlib import Path
 from typing import TypeVar
 
 import psycopg
 
 from tui.db import actions, archive, check, details, inventory, prune, schema
 from tui.db.connection import Settings, connect, server_info
-from tui.db.errors import DatabaseError, friendly_message
-from tui.model import Backup, BackupDetails, DropResult, Finding, PlanRow, SchemaState, ServerInfo
+from tui.db.errors import Cancelled, DatabaseError, friendly_message
+from tui.model import Backup, BackupDetails, DropResult, Finding, PlanRow, SchemaState, ServerInfo, Transfer
+from tui.storage import StorageError, open_target
 
 T = TypeVar("T")
+
+
+# From this many backups on (catalog estimate), the first load is only the biggest FIRST_SCREEN
+# of them (the default sort), so the first rows paint in O(screen), not O(inventory).
+LARGE_INVENTORY = 2_000
+FIRST_SCREEN = 200
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,6 +31,7 @@ class FirstLoad:
     state: SchemaState
     rows: list[Backup]
     estimated: bool
+    partial_of: int | None = None  # rows holds only the biggest backups of about this many
 
 
 class ConnectionLost(DatabaseError):
@@ -63,10 +70,16 @@ class Database:
         return future.result() if future is not None else None
 
     def first_load(self) -> FirstLoad:
-        """Server, schema state and rows — with catalog size estimates when the schema has them."""
+        """Server, schema state and rows — with catalog size estimates when the schema has them,
+        and only the biggest FIRST_SCREEN backups of a large inventory."""
         info = self.server_info()
         state = self.schema_state()
         estimated = state in (SchemaState.CURRENT, SchemaState.OUTDATED)
+        if state is SchemaState.CURRENT:
+            count = self._run(inventory.approximate_count)
+            if count >= LARGE_INVENTORY:
+                rows = self._run(inventory.load_inventory, state, True, FIRST_SCREEN)
+                return FirstLoad(info, state, rows, True, partial_of=count)
         return FirstLoad(info, state, self.inventory(state, estimate_sizes=estimated), estimated)
 
     def _run(self, fn: Callable[..., T], *args: object) -> T:
@@ -121,27 +134,39 @@ class Database:
     def drop(self, name: str) -> int:
         return self._run(actions.drop_backup, self.settings, name)
 
-    def drop_many(self, names: Iterable[str], progress: Callable[[DropResult], None] | None = None) -> list[DropResult]:
+    def drop_many(
+        self,
+        names: Iterable[str],
+        progress: Callable[[DropResult], None] | None = None,
+        cancel: threading.Event | None = None,
+    ) -> list[DropResult]:
         """Drop each backup in its own transaction; a failure is recorded and the rest go on."""
-        return self._one_by_one(names, self.drop, progress)
+        return self._one_by_one(names, self.drop, progress, cancel)
 
     def _one_by_one(
-        self, names: Iterable[str], act: Callable[[str], int], progress: Callable[[DropResult], None] | None
+        self,
+        names: Iterable[str],
+        act: Callable[[str], int],
+        progress: Callable[[DropResult], None] | None,
+        cancel: threading.Event | None = None,
     ) -> list[DropResult]:
         """Run `act` (returning bytes freed) for each name; a failure is recorded and the rest go on.
 
-        A lost connection stops the run: the backup in flight and the ones after it are reported
-        as not done (each action is one transaction, so none of them half-happened).
+        A lost connection or a cancel stops the run: the backup in flight and the ones after it
+        are reported as not done (each action is one transaction, so none of them half-happened).
         """
         results: list[DropResult] = []
         pending = list(names)
         while pending:
             name = pending.pop(0)
             try:
+                if cancel is not None and cancel.is_set():
+                    raise Cancelled("cancelled before it started")
                 batch = [DropResult(name, freed_bytes=act(name))]
-            except ConnectionLost as exc:
+            except (ConnectionLost, Cancelled) as exc:
+                why = "the connection was lost" if isinstance(exc, ConnectionLost) else "cancelled"
                 batch = [DropResult(name, error=str(exc))]
-                batch += [DropResult(n, error="not attempted: the connection was lost") for n in pending]
+                batch += [DropResult(n, error=f"not attempted: {why}") for n in pending]
                 pending = []
             except DatabaseError as exc:
                 batch = [DropResult(name, error=str(exc))]
@@ -161,7 +186,11 @@ class Database:
         return self._run(prune.load_plan)
 
     def apply_prune(
-        self, names: list[str], progress: Callable[[DropResult], None] | None = None, batch_size: int = 100
+        self,
+        names: list[str],
+        progress: Callable[[DropResult], None] | None = None,
+        batch_size: int = 100,
+        cancel: threading.Event | None = None,
     ) -> list[DropResult]:
         """Drop the planned deletes in committed batches; a lost connection stops the run and
         reports the rest as not done (batches already committed stay done)."""
@@ -176,7 +205,7 @@ class Database:
                 progress(result)
 
         try:
-            prune.apply_prune(one_batch, names, batch_size, record)
+            prune.apply_prune(one_batch, names, batch_size, record, cancel)
         except ConnectionLost as exc:
             finished = {r.name for r in done}
             for name in names:
@@ -198,12 +227,33 @@ class Database:
         self._run(in_transaction)
 
     def archive_many(
-        self, names: list[str], target: Path, progress: Callable[[DropResult], None] | None = None
+        self,
+        names: list[str],
+        target: str,
+        progress: Callable[[DropResult], None] | None = None,
+        transfer: Callable[[Transfer], None] | None = None,
+        cancel: threading.Event | None = None,
     ) -> list[DropResult]:
-        """Archive each backup (write, verify, then drop); a failure is reported and the rest go on."""
-        return self._one_by_one(
-            names, lambda name: self._run(archive.archive_backup, self.settings, name, target).freed_bytes, progress
-        )
+        """Archive each backup to `target` (a directory or s3:// URL): write, verify, then drop.
+
+        A failure is reported and the rest go on; `cancel` stops the one in flight (its archive
+        is removed, its table stays) and the ones after it. `transfer` gets bytes/rows progress.
+        """
+        try:
+            store = open_target(target)
+        except StorageError as exc:
+            return [DropResult(name, error=str(exc)) for name in names]
+
+        def watched(t: Transfer) -> None:
+            if cancel is not None and cancel.is_set():
+                raise Cancelled("cancelled: the archive was removed, the backup stays in the database")
+            if transfer:
+                transfer(t)
+
+        def one(name: str) -> int:
+            return self._run(archive.archive_backup, self.settings, name, store, watched).freed_bytes
+
+        return self._one_by_one(names, one, progress, cancel)
 
     def archive_manifest(self, name: str) -> tuple[str | None, dict | None]:
         def read(conn: psycopg.Connection) -> tuple[str | None, dict | None]:

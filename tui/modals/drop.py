@@ -1,7 +1,10 @@
-"""`d`: drop backups after a typed confirmation; each in its own transaction, with progress."""
+"""`d` and `A`: drop (or archive) backups after a typed confirmation; each in its own
+transaction, with progress, and a Stop that ends the run after (drop) or during (archive) the
+backup in flight, undoing that one."""
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import ClassVar
@@ -17,9 +20,12 @@ from textual.widgets import Button, Input, ProgressBar, Static
 
 from tui import format as fmt
 from tui.db import Database
-from tui.model import Backup, DropResult
+from tui.model import Backup, DropResult, Transfer
 
-Runner = Callable[[list[str], Callable[[DropResult], None]], list[DropResult]]
+# (names, one result at a time, bytes/rows progress of the one in flight, stop) -> results
+Runner = Callable[
+    [list[str], Callable[[DropResult], None], Callable[[Transfer], None], threading.Event], list[DropResult]
+]
 
 
 class DropModal(ModalScreen[list[DropResult] | None]):
@@ -43,7 +49,10 @@ class DropModal(ModalScreen[list[DropResult] | None]):
         self.database = database
         self.backups = tuple(backups)  # a copy: a refresh underneath changes nothing here
         self.clock = clock
-        self._runner: Runner = run or database.drop_many
+        self._runner: Runner = run or (
+            lambda names, progress, _transfer, stop: database.drop_many(names, progress, stop)
+        )
+        self._stop = threading.Event()
         self._title = title
         self._done_verb = done_verb
         self.results: list[DropResult] = []
@@ -68,6 +77,8 @@ class DropModal(ModalScreen[list[DropResult] | None]):
             yield Input(compact=True, placeholder=self.expected, id="confirm")
             yield ProgressBar(total=len(self.backups), show_eta=False, id="drop-progress")
             yield Static("", id="drop-status")
+            yield ProgressBar(total=1.0, show_eta=False, id="transfer-progress")
+            yield Static("", id="transfer-status")
             with Horizontal(classes="dialog-buttons"):
                 yield Button(compact=True, label="Cancel", id="cancel")
                 yield Button(compact=True, label="Drop", id="drop", variant="error", disabled=True)
@@ -91,6 +102,8 @@ class DropModal(ModalScreen[list[DropResult] | None]):
 
     def on_mount(self) -> None:
         self.query_one("#drop-progress", ProgressBar).display = False
+        self.query_one("#transfer-progress", ProgressBar).display = False
+        self.query_one("#transfer-status", Static).display = False
         # Focus is in the confirmation box: typing is the safeguard, and enter there does nothing
         # until the text matches, so the default action stays the safe one. (Focusing Cancel
         # instead would send a fast "name⏎" to Cancel before focus could move.)
@@ -137,14 +150,29 @@ class DropModal(ModalScreen[list[DropResult] | None]):
         self.running = True
         self.query_one("#confirm", Input).disabled = True
         self.query_one("#drop", Button).disabled = True
-        self.query_one("#cancel", Button).disabled = True
+        self.query_one("#cancel", Button).label = "Stop"
         self.query_one("#drop-progress", ProgressBar).display = True
         self._run([b.backup_table_name for b in self.backups])
 
     @work(thread=True, exclusive=True, group="drop")
     def _run(self, names: list[str]) -> None:
-        results = self._runner(names, lambda r: self.app.call_from_thread(self._progress, r))
+        results = self._runner(
+            names,
+            lambda r: self.app.call_from_thread(self._progress, r),
+            lambda t: self.app.call_from_thread(self._transfer, t),
+            self._stop,
+        )
         self.app.call_from_thread(self._finished, results)
+
+    def _transfer(self, t: Transfer) -> None:
+        bar = self.query_one("#transfer-progress", ProgressBar)
+        status = self.query_one("#transfer-status", Static)
+        bar.display = status.display = True
+        if t.fraction is not None:
+            bar.update(progress=t.fraction)
+        rows = f"{t.rows:,}" + (f" of {t.total_rows:,}" if t.total_rows else "") + " rows"
+        size = fmt.size(t.bytes) + (f" of {fmt.size(t.total_bytes)}" if t.total_bytes else "")
+        status.update(Text.assemble((t.phase, "bold"), f" {t.name}  ·  {rows}  ·  {size}"))
 
     def _progress(self, result: DropResult) -> None:
         self.results.append(result)
@@ -154,6 +182,9 @@ class DropModal(ModalScreen[list[DropResult] | None]):
 
     def _finished(self, results: list[DropResult]) -> None:
         self.running, self.done = False, True
+        self.query_one("#transfer-progress", ProgressBar).display = False
+        self.query_one("#transfer-status", Static).display = False
+        self.query_one("#cancel", Button).display = False
         self.results = results
         dropped = [r for r in results if r.ok]
         failed = [r for r in results if not r.ok]
@@ -173,5 +204,10 @@ class DropModal(ModalScreen[list[DropResult] | None]):
 
     def action_cancel(self) -> None:
         if self.running:
-            return  # drops already committed stay committed; the run stops only on its own
+            # Stop: what is already done stays done; the backup in flight is undone (an archive
+            # removes what it wrote) or, for a drop, finishes; the rest are not attempted.
+            self._stop.set()
+            self.query_one("#cancel", Button).disabled = True
+            self.query_one("#drop-status", Static).update(Text("stopping…", "bold"))
+            return
         self.dismiss(self.results if self.done else None)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from datetime import datetime
 from typing import ClassVar
@@ -17,8 +18,9 @@ from tui import format as fmt
 from tui.db import Database, DatabaseError
 from tui.modals.drop import DropModal
 from tui.modals.review import ReviewModal
-from tui.model import Backup, DropResult, PlanRow
+from tui.model import Backup, DropResult, PlanRow, Transfer
 from tui.screens.listing_screen import SORT_BINDINGS, ListingScreen
+from tui.storage import default_target
 from tui.widgets.plan_table import PlanTable, plan_listing
 
 
@@ -39,7 +41,7 @@ def plan_summary(rows: list[PlanRow]) -> Text:
 class PruneScreen(ListingScreen):
     BINDINGS: ClassVar[list[BindingType]] = [
         *SORT_BINDINGS,
-        Binding("x", "apply", "Apply deletes", id="prune-apply", priority=True),
+        Binding("x", "apply", "Apply", id="prune-apply", priority=True),
         Binding("v", "review", "Reviewed", id="prune-review", priority=True),
         Binding("r", "refresh", "Refresh", id="prune-refresh"),
         Binding("q", "back", "Back", id="prune-back"),
@@ -142,23 +144,44 @@ class PruneScreen(ListingScreen):
             self.notify("This session is read-only: nothing can be deleted.", severity="warning")
             return
         due = [r for r in self.listing.all if r.decision == "delete"]
-        if not due:
-            self.notify("Nothing is due for deletion.")
+        to_archive = [r for r in self.listing.all if r.decision == "archive"]
+        if not due and not to_archive:
+            self.notify("Nothing is due for deletion or archiving.")
             return
+        target = default_target()
+        archive_names = {r.backup_table_name for r in to_archive}
+
+        def run(
+            names: list[str],
+            progress: Callable[[DropResult], None],
+            transfer: Callable[[Transfer], None],
+            stop: threading.Event,
+        ) -> list[DropResult]:
+            """Archive the archive decisions first (verified, then dropped), then the deletes, batched."""
+            results = self.database.archive_many(
+                [n for n in names if n in archive_names], target, progress, transfer, stop
+            )
+            return results + self.database.apply_prune(
+                [n for n in names if n not in archive_names], progress, cancel=stop
+            )
 
         def applied(results: list[DropResult] | None) -> None:
             if results:
                 self.changed = True
                 self.reload()
 
-        backups = [self.inventory(r.backup_table_name) or _as_backup(r) for r in due]
+        backups = [self.inventory(r.backup_table_name) or _as_backup(r) for r in to_archive + due]
+        title = f"Prune: delete {len(due)}"
+        if to_archive:
+            title = f"Prune: archive {len(to_archive)} to {target}, delete {len(due)} —"
         self.app.push_screen(
             DropModal(
                 self.database,
                 backups,
                 self.clock,
-                run=lambda names, progress: self.database.apply_prune(names, progress),
-                title="Prune: delete",
+                run=run,
+                title=title,
+                done_verb="archived or dropped" if to_archive else "dropped",
             ),
             applied,
         )

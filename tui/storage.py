@@ -1,0 +1,350 @@
+"""Where archives live: a local directory or an S3 bucket. No SQL, no Textual.
+
+An archive is a folder (a key prefix on S3) with two files: `manifest.json` and the data
+(`data.csv.zst`; `data.csv.gz` for archives written before zstd). The manifest is written
+last, when the data is complete and verified: a folder without one is not an archive.
+
+- Directory: written into a hidden `.NAME.partial-*` folder, renamed into place on commit.
+- S3 (`s3://bucket/prefix`, boto3 from the optional extra `s3`): the data goes up as a
+  multipart upload in 8 MiB parts (memory stays flat, nothing is visible before it completes);
+  the manifest is put on commit. Abort deletes what was uploaded. Credentials, region and
+  endpoint come the standard AWS way (environment, ~/.aws, AWS_ENDPOINT_URL for S3-compatible
+  stores such as MinIO).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import os
+import shutil
+import uuid
+from pathlib import Path
+from typing import IO, Any, Protocol
+
+DEFAULT_TARGET = "~/.local/share/backup-tui/archive"
+TARGET_ENV = "BACKUP_TUI_ARCHIVE_TO"  # overrides DEFAULT_TARGET for the CLI and the TUI
+PART_BYTES = 8 << 20  # S3 multipart part size (S3's minimum is 5 MiB)
+
+
+class StorageError(Exception):
+    """An archive target cannot be read or written; phrased for the user."""
+
+
+def default_target() -> str:
+    return os.environ.get(TARGET_ENV) or DEFAULT_TARGET
+
+
+class ArchiveFiles(Protocol):
+    """An archive's files, for reading (complete, or staged and not yet committed)."""
+
+    location: str
+
+    def read_manifest(self) -> bytes: ...
+    def open(self, filename: str) -> IO[bytes]: ...
+    def size(self, filename: str) -> int: ...
+
+
+class Staging(Protocol):
+    """An archive being written: nothing is visible as an archive until commit(); abort()
+    removes everything written, before or after the commit."""
+
+    def create(self, filename: str) -> IO[bytes]: ...
+    def put_manifest(self, data: bytes) -> None: ...
+    def files(self) -> ArchiveFiles: ...
+    def commit(self) -> str: ...
+    def abort(self) -> None: ...
+
+
+class Target(Protocol):
+    url: str
+
+    def exists(self, name: str) -> bool: ...
+    def begin(self, name: str) -> Staging: ...
+
+
+def open_target(url: str | Path) -> Target:
+    """The target for a directory path or an s3:// URL."""
+    text = str(url)
+    if text.startswith("s3://"):
+        bucket, _, prefix = text[len("s3://") :].partition("/")
+        if not bucket:
+            raise StorageError(f"{text}: an S3 target needs a bucket (s3://bucket/prefix)")
+        return S3Target(bucket, prefix.strip("/"))
+    return DirectoryTarget(Path(text).expanduser())
+
+
+def open_archive(location: str) -> ArchiveFiles:
+    """A committed archive, from the location recorded in the metadata."""
+    if location.startswith("s3://"):
+        bucket, _, key = location[len("s3://") :].partition("/")
+        return S3Files(_s3_client(), bucket, key.strip("/"), manifest=None)
+    return DirectoryFiles(Path(location))
+
+
+# -- a local directory ---------------------------------------------------------------------------
+
+
+class DirectoryFiles:
+    def __init__(self, folder: Path, location: str | None = None) -> None:
+        self.folder = folder
+        self.location = location or str(folder)
+
+    def read_manifest(self) -> bytes:
+        return self._guard(lambda: (self.folder / "manifest.json").read_bytes())
+
+    def open(self, filename: str) -> IO[bytes]:
+        return self._guard(lambda: open(self.folder / filename, "rb"))
+
+    def size(self, filename: str) -> int:
+        return self._guard(lambda: (self.folder / filename).stat().st_size)
+
+    def _guard(self, fn: Any) -> Any:
+        try:
+            return fn()
+        except OSError as exc:
+            raise StorageError(f"cannot read the archive in {self.location}: {exc.strerror or exc}") from exc
+
+
+class DirectoryTarget:
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.url = str(root)
+
+    def exists(self, name: str) -> bool:
+        return (self.root / name).exists()
+
+    def begin(self, name: str) -> DirectoryStaging:
+        final = self.root / name
+        try:
+            self.root.mkdir(parents=True, exist_ok=True)
+            partial = self.root / f".{name}.partial-{uuid.uuid4().hex[:8]}"
+            partial.mkdir()
+        except OSError as exc:
+            raise StorageError(f"cannot write to {self.root}: {exc.strerror or exc}") from exc
+        return DirectoryStaging(partial, final)
+
+
+class DirectoryStaging:
+    def __init__(self, partial: Path, final: Path) -> None:
+        self.partial, self.final = partial, final
+        self.committed = False
+
+    def create(self, filename: str) -> IO[bytes]:
+        return open(self.partial / filename, "wb")
+
+    def put_manifest(self, data: bytes) -> None:
+        (self.partial / "manifest.json").write_bytes(data)
+
+    def files(self) -> ArchiveFiles:
+        return DirectoryFiles(self.partial, str(self.final))
+
+    def commit(self) -> str:
+        if self.final.exists():
+            raise StorageError(f"{self.final} appeared meanwhile: refusing to overwrite an archive")
+        self.partial.rename(self.final)
+        self.committed = True
+        return str(self.final)
+
+    def abort(self) -> None:
+        shutil.rmtree(self.final if self.committed else self.partial, ignore_errors=True)
+
+
+# -- S3 -------------------------------------------------------------------------------------------
+
+
+def _s3_client() -> Any:
+    try:
+        import boto3
+    except ImportError as exc:
+        raise StorageError("S3 targets need boto3: pip install 'backup-tui[s3]'") from exc
+    return boto3.client("s3")
+
+
+def _s3_error(exc: Exception, what: str) -> StorageError:
+    """botocore's errors in one line: what failed, and the service's own words."""
+    response = getattr(exc, "response", None)
+    if isinstance(response, dict) and "Error" in response:
+        error = response["Error"]
+        return StorageError(f"{what}: {error.get('Code', '')} {error.get('Message', '')}".strip())
+    return StorageError(f"{what}: {exc}")
+
+
+def _s3_call(what: str, fn: Any, *args: Any, **kwargs: Any) -> Any:
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    try:
+        return fn(*args, **kwargs)
+    except (BotoCoreError, ClientError) as exc:
+        raise _s3_error(exc, what) from exc
+
+
+class S3Files:
+    def __init__(self, client: Any, bucket: str, prefix: str, manifest: bytes | None) -> None:
+        self.client, self.bucket, self.prefix = client, bucket, prefix
+        self.location = f"s3://{bucket}/{prefix}"
+        self._manifest = manifest  # staged: held here until commit
+
+    def _key(self, filename: str) -> str:
+        return f"{self.prefix}/{filename}"
+
+    def read_manifest(self) -> bytes:
+        if self._manifest is not None:
+            return self._manifest
+        return self.open("manifest.json").read()
+
+    def open(self, filename: str) -> IO[bytes]:
+        response = _s3_call(
+            f"cannot read {self.location}/{filename}",
+            self.client.get_object,
+            Bucket=self.bucket,
+            Key=self._key(filename),
+        )
+        return response["Body"]
+
+    def size(self, filename: str) -> int:
+        response = _s3_call(
+            f"cannot read {self.location}/{filename}",
+            self.client.head_object,
+            Bucket=self.bucket,
+            Key=self._key(filename),
+        )
+        return int(response["ContentLength"])
+
+
+class S3Target:
+    def __init__(self, bucket: str, prefix: str) -> None:
+        self.client = _s3_client()
+        self.bucket, self.prefix = bucket, prefix
+        self.url = f"s3://{bucket}/{prefix}" if prefix else f"s3://{bucket}"
+
+    def _folder(self, name: str) -> str:
+        return f"{self.prefix}/{name}" if self.prefix else name
+
+    def exists(self, name: str) -> bool:
+        listed = _s3_call(
+            f"cannot list {self.url}",
+            self.client.list_objects_v2,
+            Bucket=self.bucket,
+            Prefix=self._folder(name) + "/",
+            MaxKeys=1,
+        )
+        return bool(listed.get("KeyCount"))
+
+    def begin(self, name: str) -> S3Staging:
+        return S3Staging(self.client, self.bucket, self._folder(name))
+
+
+class S3Staging:
+    def __init__(self, client: Any, bucket: str, folder: str) -> None:
+        self.client, self.bucket, self.folder = client, bucket, folder
+        self.location = f"s3://{bucket}/{folder}"
+        self._written: list[str] = []
+        self._uploads: list[_MultipartWriter] = []
+        self._manifest: bytes | None = None
+
+    def create(self, filename: str) -> IO[bytes]:
+        key = f"{self.folder}/{filename}"
+        self._written.append(key)
+        writer = _MultipartWriter(self.client, self.bucket, key)
+        self._uploads.append(writer)
+        return writer  # type: ignore[return-value]  # buffers PART_BYTES itself
+
+    def put_manifest(self, data: bytes) -> None:
+        self._manifest = data
+
+    def files(self) -> ArchiveFiles:
+        return S3Files(self.client, self.bucket, self.folder, self._manifest)
+
+    def commit(self) -> str:
+        assert self._manifest is not None, "put_manifest before commit"
+        _s3_call(
+            f"cannot write {self.location}/manifest.json",
+            self.client.put_object,
+            Bucket=self.bucket,
+            Key=f"{self.folder}/manifest.json",
+            Body=self._manifest,
+            ContentType="application/json",
+        )
+        self._written.append(f"{self.folder}/manifest.json")
+        return self.location
+
+    def abort(self) -> None:
+        for upload in self._uploads:
+            upload.abort()
+        for key in self._written:
+            # Best effort: an uncommitted archive has no manifest, so a leftover is never taken for one.
+            with contextlib.suppress(Exception):
+                self.client.delete_object(Bucket=self.bucket, Key=key)
+
+
+class _MultipartWriter(io.RawIOBase):
+    """A write-only stream that uploads PART_BYTES parts as they fill: memory stays flat."""
+
+    def __init__(self, client: Any, bucket: str, key: str) -> None:
+        self.client, self.bucket, self.key = client, bucket, key
+        self._buffer = bytearray()
+        self._parts: list[dict[str, Any]] = []
+        self._upload_id: str | None = None
+        self._done = False
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data: Any) -> int:  # type: ignore[override]
+        self._buffer += data
+        while len(self._buffer) >= PART_BYTES:
+            self._upload(bytes(self._buffer[:PART_BYTES]))
+            del self._buffer[:PART_BYTES]
+        return len(data)
+
+    def _upload(self, chunk: bytes) -> None:
+        where = f"cannot write s3://{self.bucket}/{self.key}"
+        if self._upload_id is None:
+            self._upload_id = _s3_call(where, self.client.create_multipart_upload, Bucket=self.bucket, Key=self.key)[
+                "UploadId"
+            ]
+        number = len(self._parts) + 1
+        response = _s3_call(
+            where,
+            self.client.upload_part,
+            Bucket=self.bucket,
+            Key=self.key,
+            UploadId=self._upload_id,
+            PartNumber=number,
+            Body=chunk,
+        )
+        self._parts.append({"PartNumber": number, "ETag": response["ETag"]})
+
+    def close(self) -> None:
+        if self.closed:
+            return
+        try:
+            if not self._done:
+                where = f"cannot write s3://{self.bucket}/{self.key}"
+                if self._upload_id is None:  # small enough for one request
+                    _s3_call(where, self.client.put_object, Bucket=self.bucket, Key=self.key, Body=bytes(self._buffer))
+                else:
+                    if self._buffer:
+                        self._upload(bytes(self._buffer))
+                    _s3_call(
+                        where,
+                        self.client.complete_multipart_upload,
+                        Bucket=self.bucket,
+                        Key=self.key,
+                        UploadId=self._upload_id,
+                        MultipartUpload={"Parts": self._parts},
+                    )
+                self._buffer.clear()
+                self._done = True
+        finally:
+            super().close()
+
+    def abort(self) -> None:
+        """Forget the upload (an interrupted archive): S3 discards the parts."""
+        if self._upload_id is not None and not self._done:
+            with contextlib.suppress(Exception):
+                self.client.abort_multipart_upload(Bucket=self.bucket, Key=self.key, UploadId=self._upload_id)
+        self._done = True
+        self._buffer.clear()
+        super().close()
