@@ -2,11 +2,14 @@
 
 Plain Python, no Textual: the table widgets render `visible`, a window of which is on screen.
 Costs, n = all rows, m = rows now visible:
-  set_rows  O(n log n)  (haystacks built once, then one sort)
-  sort_by   O(n log n)  (all rows re-sorted; the filter re-applied in O(n))
+  prepare   O(n log n)  (haystacks, identity order, the current sort), safe in a worker thread:
+                        the UI thread then only adopts the result
+  sort_by   O(n log n)  one sort of row positions by a cached key array (each column's keys are
+                        computed once per load, O(n)); the filter is re-applied in O(n)
   filter    O(n) for a new query, O(m) when the query only grew (typing narrows what is visible)
   index_of  O(m)
   marked_rows O(k log k) for k marks
+Measured at 100,000 rows: sort ~0.1 s, a filter key ~50 ms (benchmarks/).
 """
 
 from __future__ import annotations
@@ -26,6 +29,18 @@ class SortKey(Generic[R]):
     descending_first: bool = False
 
 
+@dataclass(frozen=True)
+class Prepared(Generic[R]):
+    """Rows made ready for a Listing off the UI thread (Listing.prepare), adopted in O(1)."""
+
+    base: list[R]  # by identity: ties in every sort read in name order
+    hay: dict[int, str]
+    by_id: dict[str, R]
+    column: str
+    descending: bool
+    ordered: list[R]
+
+
 class Listing(Generic[R]):
     """All rows, sorted; the visible ones are those matching the filter, in the same order."""
 
@@ -42,6 +57,8 @@ class Listing(Generic[R]):
         self.sort_column = sort_column
         self.descending = sort_keys[sort_column].descending_first
         self.query = ""
+        self._base: list[R] = []
+        self._keys: dict[str, tuple[list[Any], list[int], list[int]]] = {}
         self._all: list[R] = []
         self._hay: dict[int, str] = {}
         self._by_id: dict[str, R] = {}
@@ -56,15 +73,34 @@ class Listing(Generic[R]):
     def all(self) -> list[R]:
         return self._all
 
+    def prepare(self, rows: Iterable[R]) -> Prepared[R]:
+        """Everything set_rows needs, computed without touching this listing (thread-safe)."""
+        base = sorted(rows, key=self._identity)
+        column, descending = self.sort_column, self.descending
+        keys = self._column_keys(base, column)
+        return Prepared(
+            base=base,
+            hay={id(r): self._haystack(r).casefold() for r in base},
+            by_id={self._identity(r): r for r in base},
+            column=column,
+            descending=descending,
+            ordered=self._ordered(base, keys, descending),
+        )
+
+    def adopt(self, prepared: Prepared[R]) -> None:
+        """Take prepared rows, keeping filter and the marks of rows that still exist."""
+        self._base, self._hay, self._by_id = prepared.base, prepared.hay, prepared.by_id
+        self._keys = {}
+        self.marks &= self._by_id.keys()
+        if (prepared.column, prepared.descending) == (self.sort_column, self.descending):
+            self._all = prepared.ordered
+        else:  # the sort changed while the rows were being prepared
+            self._sort()
+        self._refilter(self._all)
+
     def set_rows(self, rows: Iterable[R]) -> None:
         """Replace the rows, keeping sort, filter and the marks of rows that still exist."""
-        # Ordered by identity first: the column sort is stable, so ties read in name order.
-        self._all = sorted(rows, key=self._identity)
-        self._hay = {id(r): self._haystack(r).casefold() for r in self._all}
-        self._by_id = {self._identity(r): r for r in self._all}
-        self.marks &= self._by_id.keys()
-        self._sort()
-        self._refilter(self._all)
+        self.adopt(self.prepare(rows))
 
     def sort_by(self, column: str) -> None:
         """Sort by column; the same column again reverses the order."""
@@ -111,15 +147,28 @@ class Listing(Generic[R]):
                 return i
         return None
 
+    def _column_keys(self, base: list[R], column: str) -> tuple[list[Any], list[int], list[int]]:
+        """A column's sort key for every row (O(n), once per load), split into rows that have a
+        value and rows that have none (those sort last in both directions)."""
+        key = self._sort_keys[column].key
+        values = [key(r) for r in base]
+        present = [i for i, v in enumerate(values) if v is not None]
+        absent = [i for i, v in enumerate(values) if v is None]
+        return values, present, absent
+
+    @staticmethod
+    def _ordered(base: list[R], keys: tuple[list[Any], list[int], list[int]], descending: bool) -> list[R]:
+        # Sorting positions by a list's __getitem__ runs in C; the sort is stable in both
+        # directions, so ties stay in identity (name) order.
+        values, present, absent = keys
+        order = sorted(present, key=values.__getitem__, reverse=descending)
+        return [base[i] for i in order] + [base[i] for i in absent]
+
     def _sort(self) -> None:
-        # Rows without a value sort last in both directions; Python's sort is stable, so ties
-        # keep the previous order (sort by name, then by size: equal sizes stay by name).
-        key = self._sort_keys[self.sort_column].key
-        keyed = [(key(r), r) for r in self._all]
-        present = [kr for kr in keyed if kr[0] is not None]
-        absent = [r for k, r in keyed if k is None]
-        present.sort(key=lambda kr: kr[0], reverse=self.descending)
-        self._all = [r for _, r in present] + absent
+        keys = self._keys.get(self.sort_column)
+        if keys is None:
+            keys = self._keys[self.sort_column] = self._column_keys(self._base, self.sort_column)
+        self._all = self._ordered(self._base, keys, self.descending)
 
     def _refilter(self, source: list[R]) -> None:
         if not self.query:

@@ -259,3 +259,32 @@ async def test_connection_error_is_a_message_not_a_traceback(make_app) -> None:
         assert "cannot connect" in screen_text(pilot)
         await pilot.press("q")
     assert app.return_value == 0
+
+
+async def test_a_large_inventory_paints_its_biggest_backups_first_then_every_row(
+    seeded_dsn: str, make_app, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Above LARGE_INVENTORY backups the first load is the biggest FIRST_SCREEN only (lowered here
+    so the fixture counts as large); the same rows, statuses and reasons as the full inventory's."""
+    from tests.fixtures import frozen_settings
+    from tui.db import Database, session
+
+    monkeypatch.setattr(session, "LARGE_INVENTORY", 1)
+    monkeypatch.setattr(session, "FIRST_SCREEN", 3)
+    database = Database(frozen_settings(seeded_dsn))
+    try:
+        first = database.first_load()
+        full = {b.backup_table_name: b for b in database.inventory(first.state, estimate_sizes=True)}
+    finally:
+        database.close()
+    assert first.partial_of is not None and first.partial_of >= len(BACKUPS) and len(first.rows) == 3
+    biggest = sorted((b.size_bytes or 0 for b in full.values()), reverse=True)[:3]
+    assert sorted((b.size_bytes or 0 for b in first.rows), reverse=True) == biggest
+    assert all(b == full[b.backup_table_name] for b in first.rows)
+    # The app paints those, then replaces them with every row.
+    app = make_app(seeded_dsn)
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await settle(pilot)
+        assert len(visible_names(pilot)) == TOTAL
+        text = screen_text(pilot)
+        assert f"{TOTAL} backups" in text and "loading the rest" not in text

@@ -60,19 +60,37 @@ def inventory_json(conn: psycopg.Connection, state: SchemaState) -> str:
     return row[0]
 
 
-def load_inventory(conn: psycopg.Connection, state: SchemaState, estimate_sizes: bool = False) -> list[Backup]:
+def load_inventory(
+    conn: psycopg.Connection, state: SchemaState, estimate_sizes: bool = False, biggest: int | None = None
+) -> list[Backup]:
     """Every backup, in no particular order (callers sort). O(n) in the number of backups.
 
     `estimate_sizes`: sizes from the catalog instead of pg_total_relation_size, which opens every
     table (most of the query's time in a new session); for a quick first paint, then load exact.
+    `biggest`: only the N biggest backups (by catalog size) — a first screen of a large inventory
+    in O(N log n) instead of O(n); needs the current schema (backup.inventory_rows).
     """
     if state is SchemaState.ABSENT:
         return []
     with conn.transaction(), conn.cursor() as cur:
         if estimate_sizes and state is not SchemaState.LEGACY:
             cur.execute("SELECT set_config('backup.size_estimates', 'on', true)")
-        cur.execute(inventory_query(state))
+        if biggest is not None and state is SchemaState.CURRENT:
+            query = sql.SQL("SELECT {} FROM backup.inventory_rows(backup.biggest_backups(%s))").format(
+                sql.SQL(", ").join(sql.Identifier(c) for c in INVENTORY_COLUMNS)
+            )
+            cur.execute(query, (biggest,))
+        else:
+            cur.execute(inventory_query(state))
         return [Backup(*row) for row in cur]
+
+
+def approximate_count(conn: psycopg.Connection) -> int:
+    """How many backups, from the catalog's row estimate of backup_metadata (O(1)); 0 if unknown."""
+    row = conn.execute(
+        "SELECT greatest(c.reltuples, 0)::bigint FROM pg_class c WHERE c.oid = to_regclass('backup.backup_metadata')"
+    ).fetchone()
+    return int(row[0]) if row else 0
 
 
 def source_tables(conn: psycopg.Connection) -> list[tuple[str, str, int, float]]:

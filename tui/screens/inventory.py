@@ -6,6 +6,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import ClassVar
 
+from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
@@ -14,7 +15,7 @@ from textual.worker import get_current_worker
 
 from tui import format as fmt
 from tui.db import Database, DatabaseError
-from tui.db.archive import DEFAULT_TARGET
+from tui.listing import Prepared
 from tui.modals.adopt import AdoptModal
 from tui.modals.confirm import ConfirmModal
 from tui.modals.create import CreateBackupModal
@@ -24,6 +25,7 @@ from tui.screens.check import CheckScreen
 from tui.screens.details import DetailsScreen
 from tui.screens.listing_screen import SORT_BINDINGS, ListingScreen
 from tui.screens.prune import PruneScreen
+from tui.storage import default_target
 from tui.widgets.bars import ConnectionBar, Totals, summary_text
 from tui.widgets.inventory_table import InventoryTable, backup_listing
 
@@ -58,6 +60,7 @@ class InventoryScreen(ListingScreen):
         self.listing = backup_listing()
         self.totals = Totals()
         self.sizes_estimated = False
+        self.partial_of: int | None = None  # only the biggest backups are loaded yet, of about this many
         self.info: ServerInfo | None = None
         self.state: SchemaState | None = None
 
@@ -90,18 +93,23 @@ class InventoryScreen(ListingScreen):
 
     @work(thread=True, exclusive=True, group="inventory")
     def _load(self, focus: str | None = None) -> None:
-        # The first load paints rows with catalog size estimates (prefetched while the UI was
-        # importing, when the CLI started one), then replaces them with exact sizes: opening every
-        # table for pg_total_relation_size is most of a cold query's time.
+        # Progressive on a large inventory: the first screen (the biggest backups, prefetched
+        # while the UI was importing when the CLI started one), then every row with catalog size
+        # estimates, then exact sizes (opening every table for pg_total_relation_size is most of a
+        # cold query's time). Rows are sorted and indexed here, in the worker: the UI thread
+        # only swaps them in, so keys stay responsive while 100,000 rows load.
         try:
             if self.info is None:
                 first = self.database.take_prefetch() or self.database.first_load()
-                if get_current_worker().is_cancelled:
-                    return
-                self.app.call_from_thread(self._loaded, first.info, first.state, first.rows, focus, first.estimated)
-                if not first.estimated:
+                if not self._deliver(first.info, first.state, first.rows, focus, first.estimated, first.partial_of):
                     return
                 info, state = first.info, first.state
+                if first.partial_of is not None:
+                    rows = self.database.inventory(state, estimate_sizes=True)
+                    if not self._deliver(info, state, rows, focus, True):
+                        return
+                if not first.estimated:
+                    return
             else:
                 info = self.database.server_info()
                 state = self.database.schema_state()
@@ -109,9 +117,25 @@ class InventoryScreen(ListingScreen):
         except DatabaseError as exc:
             self.app.call_from_thread(self._load_failed, str(exc))
             return
+        self._deliver(info, state, rows, focus)
+
+    def _deliver(
+        self,
+        info: ServerInfo,
+        state: SchemaState,
+        rows: list[Backup],
+        focus: str | None,
+        estimated: bool = False,
+        partial_of: int | None = None,
+    ) -> bool:
+        """From the worker: prepare rows (O(n log n) here) and hand them to the UI thread.
+        False when a newer load replaced this one (its rows are the ones to show)."""
+        prepared = self.listing.prepare(rows)
+        totals = Totals.of(rows)
         if get_current_worker().is_cancelled:
-            return  # a newer load replaced this one: its rows are the ones to show
-        self.app.call_from_thread(self._loaded, info, state, rows, focus)
+            return False
+        self.app.call_from_thread(self._loaded, info, state, prepared, totals, focus, estimated, partial_of)
+        return True
 
     def _load_failed(self, message: str) -> None:
         self.table.loading = False
@@ -122,17 +146,20 @@ class InventoryScreen(ListingScreen):
         self,
         info: ServerInfo,
         state: SchemaState,
-        rows: list[Backup],
+        prepared: Prepared[Backup],
+        totals: Totals,
         focus: str | None = None,
         estimated: bool = False,
+        partial_of: int | None = None,
     ) -> None:
         keep = focus or (self.table.current.backup_table_name if self.table.current else None)
         self.sizes_estimated = estimated
+        self.partial_of = partial_of
         self.info, self.state = info, state
         self.query_one(ConnectionBar).show(info, state)
-        self.listing.set_rows(rows)
-        self.totals = Totals.of(rows)
-        self.table.loading = estimated and not rows
+        self.listing.adopt(prepared)
+        self.totals = totals
+        self.table.loading = estimated and not prepared.base
         self.table.rows_changed(keep, reloaded=True)
         self.update_summary()
         if state is SchemaState.LEGACY:
@@ -207,6 +234,14 @@ class InventoryScreen(ListingScreen):
         banner.display = bool(message)
 
     def update_summary(self) -> None:
+        if self.partial_of is not None:
+            text = Text.assemble(
+                (f"the {self.listing.total:,} biggest", "bold"),
+                f" of about {self.partial_of:,} backups  ·  ",
+                ("loading the rest…", "dim italic"),
+            )
+            self.query_one("#summary", Static).update(text)
+            return
         text = summary_text(self.totals, len(self.listing.visible), self.listing.marked_rows(), self.listing.query)
         if self.sizes_estimated:
             text.append("  ·  sizes estimated, measuring…", "dim italic")
@@ -284,14 +319,16 @@ class InventoryScreen(ListingScreen):
             if results:
                 self.reload()
 
-        target = DEFAULT_TARGET
+        target = default_target()
         self.app.push_screen(
             DropModal(
                 self.database,
                 [current],
                 self.clock,
-                run=lambda names, progress: self.database.archive_many(names, target, progress),
-                title="Archive, then drop",
+                run=lambda names, progress, transfer, stop: self.database.archive_many(
+                    names, target, progress, transfer, stop
+                ),
+                title=f"Archive to {target}, then drop",
                 done_verb="archived",
             ),
             archived,
