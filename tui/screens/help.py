@@ -24,7 +24,7 @@ KEYS: tuple[tuple[str, str], ...] = (
         "!",
         "check: missing, unregistered, drift, dependants, exposure, with the SQL that fixes each (rows flagged !)",
     ),
-    ("A", "archive the current backup to ~/.local/share/backup-tui/archive (verified, then dropped)"),
+    ("A", "archive the current backup to $BACKUP_TUI_ARCHIVE_TO (a directory or s3://…), verified, then dropped"),
     ("R", "register (adopt) the unregistered table under the cursor"),
     ("r", "refresh (keeps sort, filter, marks and cursor); reconnects after a lost connection"),
     ("↑ ↓ pgup pgdn home end", "move"),
