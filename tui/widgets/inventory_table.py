@@ -31,9 +31,11 @@ SORT_KEYS: dict[str, SortKey[Backup]] = {
     "name": SortKey(lambda b: b.backup_table_name.casefold()),
     "source": SortKey(lambda b: b.source.casefold() or None),
     "kind": SortKey(lambda b: b.backup_kind),
-    "created": SortKey(lambda b: b.backup_date, descending_first=True),
+    # Dates sort as POSIX timestamps: comparing floats is several times cheaper than comparing
+    # aware datetimes, which is what a sort of 100,000 rows mostly does.
+    "created": SortKey(lambda b: b.backup_date.timestamp() if b.backup_date else None, descending_first=True),
     # Oldest first: age grows as the date shrinks, so "descending age" is ascending date.
-    "age": SortKey(lambda b: b.backup_date),
+    "age": SortKey(lambda b: b.backup_date.timestamp() if b.backup_date else None),
     "rows": SortKey(lambda b: b.row_count, descending_first=True),
     "size": SortKey(lambda b: b.size_bytes, descending_first=True),
     "status": SortKey(lambda b: STATUSES.index(b.status) if b.status in STATUSES else len(STATUSES)),
