@@ -5,7 +5,8 @@ Costs, n = all rows, m = rows now visible:
   prepare   O(n log n)  (haystacks, identity order, the current sort), safe in a worker thread:
                         the UI thread then only adopts the result
   sort_by   O(n log n)  one sort of row positions by a cached key array (each column's keys are
-                        computed once per load, O(n)); the filter is re-applied in O(n)
+                        computed once per load, O(n): in prepare() for the columns with a key,
+                        on first use for the others); the filter is re-applied in O(n)
   filter    O(n) for a new query, O(m) when the query only grew (typing narrows what is visible)
   index_of  O(m)
   marked_rows O(k log k) for k marks
@@ -39,6 +40,7 @@ class Prepared(Generic[R]):
     column: str
     descending: bool
     ordered: list[R]
+    keys: dict[str, tuple[list[Any], list[int], list[int]]]
 
 
 class Listing(Generic[R]):
@@ -50,8 +52,10 @@ class Listing(Generic[R]):
         haystack: Callable[[R], str],
         identity: Callable[[R], str],
         sort_column: str,
+        prebuilt: tuple[str, ...] = (),
     ) -> None:
         self._sort_keys = sort_keys
+        self._prebuilt = prebuilt  # columns whose sort keys prepare() builds (the ones with a key)
         self._haystack = haystack
         self._identity = identity
         self.sort_column = sort_column
@@ -77,20 +81,21 @@ class Listing(Generic[R]):
         """Everything set_rows needs, computed without touching this listing (thread-safe)."""
         base = sorted(rows, key=self._identity)
         column, descending = self.sort_column, self.descending
-        keys = self._column_keys(base, column)
+        keys = {c: self._column_keys(base, c) for c in {column, *self._prebuilt}}
         return Prepared(
             base=base,
             hay={id(r): self._haystack(r).casefold() for r in base},
             by_id={self._identity(r): r for r in base},
             column=column,
             descending=descending,
-            ordered=self._ordered(base, keys, descending),
+            ordered=self._ordered(base, keys[column], descending),
+            keys=keys,
         )
 
     def adopt(self, prepared: Prepared[R]) -> None:
         """Take prepared rows, keeping filter and the marks of rows that still exist."""
         self._base, self._hay, self._by_id = prepared.base, prepared.hay, prepared.by_id
-        self._keys = {}
+        self._keys = dict(prepared.keys)
         self.marks &= self._by_id.keys()
         if (prepared.column, prepared.descending) == (self.sort_column, self.descending):
             self._all = prepared.ordered

@@ -44,6 +44,8 @@ class DropModal(ModalScreen[list[DropResult] | None]):
         run: Runner | None = None,
         title: str = "Drop",
         done_verb: str = "dropped",
+        action_label: str = "Drop",
+        question: str | None = None,
     ) -> None:
         super().__init__()
         self.database = database
@@ -54,6 +56,8 @@ class DropModal(ModalScreen[list[DropResult] | None]):
         )
         self._stop = threading.Event()
         self._title = title
+        self._action_label = action_label
+        self._question = question  # the whole question, instead of "<title> N backups, freeing X?"
         self._done_verb = done_verb
         self.results: list[DropResult] = []
         self.running = False
@@ -67,7 +71,9 @@ class DropModal(ModalScreen[list[DropResult] | None]):
     def compose(self) -> ComposeResult:
         total = sum(b.size_bytes or 0 for b in self.backups)
         one = len(self.backups) == 1
-        title = f"{self._title} {'this backup' if one else f'{len(self.backups)} backups'}, freeing {fmt.size(total)}?"
+        title = self._question or (
+            f"{self._title} {'this backup' if one else f'{len(self.backups)} backups'}, freeing {fmt.size(total)}?"
+        )
         with Vertical(classes="dialog", id="drop-dialog"):
             yield Static(title, classes="dialog-title")
             with VerticalScroll(id="drop-list"):
@@ -81,7 +87,7 @@ class DropModal(ModalScreen[list[DropResult] | None]):
             yield Static("", id="transfer-status")
             with Horizontal(classes="dialog-buttons"):
                 yield Button(compact=True, label="Cancel", id="cancel")
-                yield Button(compact=True, label="Drop", id="drop", variant="error", disabled=True)
+                yield Button(compact=True, label=self._action_label, id="drop", variant="error", disabled=True)
 
     def _listing(self) -> Table:
         now = self.clock()
@@ -151,7 +157,8 @@ class DropModal(ModalScreen[list[DropResult] | None]):
         self.query_one("#confirm", Input).disabled = True
         self.query_one("#drop", Button).disabled = True
         self.query_one("#cancel", Button).label = "Stop"
-        self.query_one("#drop-progress", ProgressBar).display = True
+        # One backup: its transfer bar says it all; several: how many are done, too.
+        self.query_one("#drop-progress", ProgressBar).display = len(self.backups) > 1
         self._run([b.backup_table_name for b in self.backups])
 
     @work(thread=True, exclusive=True, group="drop")
@@ -165,6 +172,8 @@ class DropModal(ModalScreen[list[DropResult] | None]):
         self.app.call_from_thread(self._finished, results)
 
     def _transfer(self, t: Transfer) -> None:
+        if not self.is_attached:  # the app is closing under a running worker
+            return
         bar = self.query_one("#transfer-progress", ProgressBar)
         status = self.query_one("#transfer-status", Static)
         bar.display = status.display = True
@@ -175,12 +184,16 @@ class DropModal(ModalScreen[list[DropResult] | None]):
         status.update(Text.assemble((t.phase, "bold"), f" {t.name}  ·  {rows}  ·  {size}"))
 
     def _progress(self, result: DropResult) -> None:
+        if not self.is_attached:
+            return
         self.results.append(result)
         self.query_one("#drop-progress", ProgressBar).advance(1)
         verb = self._done_verb if result.ok else "failed"
         self.query_one("#drop-status", Static).update(f"{verb} {result.name}")
 
     def _finished(self, results: list[DropResult]) -> None:
+        if not self.is_attached:
+            return
         self.running, self.done = False, True
         self.query_one("#transfer-progress", ProgressBar).display = False
         self.query_one("#transfer-status", Static).display = False

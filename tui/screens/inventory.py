@@ -329,6 +329,7 @@ class InventoryScreen(ListingScreen):
                     names, target, progress, transfer, stop
                 ),
                 title=f"Archive to {target}, then drop",
+                action_label="Archive",
                 done_verb="archived",
             ),
             archived,

@@ -171,17 +171,23 @@ class PruneScreen(ListingScreen):
                 self.reload()
 
         backups = [self.inventory(r.backup_table_name) or _as_backup(r) for r in to_archive + due]
-        title = f"Prune: delete {len(due)}"
+        question = None
         if to_archive:
-            title = f"Prune: archive {len(to_archive)} to {target}, delete {len(due)} —"
+            freed = fmt.size(sum(b.size_bytes or 0 for b in backups))
+            question = (
+                f"Prune: archive {len(to_archive)} to {target} (verified, then dropped) and delete {len(due)}, "
+                f"freeing {freed}?"
+            )
         self.app.push_screen(
             DropModal(
                 self.database,
                 backups,
                 self.clock,
                 run=run,
-                title=title,
+                title="Prune: delete",
                 done_verb="archived or dropped" if to_archive else "dropped",
+                action_label="Apply" if to_archive else "Drop",
+                question=question,
             ),
             applied,
         )

@@ -65,11 +65,11 @@ def summary_text(totals: Totals, visible: int, marked: Sequence[Backup], query: 
         text.append("  ·  ")
     text.append(f"{fmt.size(totals.size)}  ·  ")
     text.append(fmt.size(totals.reclaimable), "bold")
-    text.append(f" reclaimable now ({totals.expired} expired)")
+    text.append(f" reclaimable now ({totals.expired:,} expired)")
     if totals.missing:
-        text.append(f"  ·  {totals.missing} missing", "bold")
+        text.append(f"  ·  {totals.missing:,} missing", "bold")
     if totals.unregistered:
-        text.append(f"  ·  {totals.unregistered} unregistered")
+        text.append(f"  ·  {totals.unregistered:,} unregistered")
     if marked:
-        text.append(f"  ·  {len(marked)} marked ({fmt.size(sum(b.size_bytes or 0 for b in marked))})", "bold")
+        text.append(f"  ·  {len(marked):,} marked ({fmt.size(sum(b.size_bytes or 0 for b in marked))})", "bold")
     return text

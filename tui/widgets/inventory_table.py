@@ -50,6 +50,7 @@ def backup_listing() -> Listing[Backup]:
         haystack=lambda b: f"{b.backup_table_name}\x00{b.source}\x00{b.backup_reason or ''}",
         identity=lambda b: b.backup_table_name,
         sort_column="size",
+        prebuilt=("size", "age", "name"),  # the s / a / n keys: their first press is a plain sort
     )
 
 

@@ -29,7 +29,7 @@ SORT_KEYS: dict[str, SortKey[PlanRow]] = {
     "source": SortKey(lambda r: (r.source.casefold(), _rank(r.decision))),
     "decision": SortKey(lambda r: (_rank(r.decision), r.source.casefold())),
     "name": SortKey(lambda r: r.backup_table_name.casefold()),
-    "age": SortKey(lambda r: r.age, descending_first=True),
+    "age": SortKey(lambda r: r.age.total_seconds() if r.age is not None else None, descending_first=True),
     "size": SortKey(lambda r: r.size_bytes, descending_first=True),
     "reason": SortKey(lambda r: r.reason.casefold()),
 }
@@ -41,6 +41,7 @@ def plan_listing() -> Listing[PlanRow]:
         haystack=lambda r: f"{r.backup_table_name}\x00{r.source}\x00{r.reason}\x00{r.decision}",
         identity=lambda r: r.backup_table_name,
         sort_column="source",
+        prebuilt=("size", "age", "name"),
     )
 
 
