@@ -148,8 +148,6 @@ AS $$
       FROM floors x
 $$;
 
-REVOKE EXECUTE ON ALL FUNCTIONS IN SCHEMA backup FROM PUBLIC;
-
 -- The inventory's rows for some backups only (NULL: all). The TUI paints its first screen from
 -- the biggest backups this way, before the whole inventory arrives. Same columns as the view.
 CREATE OR REPLACE FUNCTION backup.inventory_rows(only_names text[] DEFAULT NULL)

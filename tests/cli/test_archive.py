@@ -443,3 +443,34 @@ def test_the_row_counter_agrees_with_a_csv_parser_wherever_the_pieces_are_cut() 
             counter.feed(data[at : at + step])
             at += step
         assert (counter.rows, counter.inside) == (len(rows), False)
+
+
+def test_a_connection_lost_around_the_drop_keeps_the_verified_archive(
+    installed: psycopg.Connection, settings: db.Settings, dsn: str, tmp_path: Path, awkward_backup: str
+) -> None:
+    """When the session dies between the archive's commit and the drop's, nobody can tell whether
+    the drop happened: the verified archive is kept (never risk losing both copies)."""
+    session = db.connect(settings)
+    target = open_target(tmp_path)
+    begin = target.begin
+
+    def begin_then_lose_the_connection_on_commit(name: str):
+        staging = begin(name)
+        commit = staging.commit
+
+        def commit_and_kill() -> str:
+            location = commit()
+            with psycopg.connect(dsn, autocommit=True) as other:
+                other.execute("SELECT pg_terminate_backend(%s)", (session.info.backend_pid,))
+            return location
+
+        staging.commit = commit_and_kill
+        return staging
+
+    target.begin = begin_then_lose_the_connection_on_commit
+    with pytest.raises(db.DatabaseError, match="archive is kept"):
+        archive_backup(session, settings, awkward_backup, target)
+    session.close()
+    assert (tmp_path / awkward_backup / "manifest.json").exists()
+    # Here the drop never committed: the table is still there too.
+    assert scalar(installed, "SELECT to_regclass(format('backup.%%I', %s::text)) IS NOT NULL", (awkward_backup,))

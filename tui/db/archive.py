@@ -106,7 +106,7 @@ def archive_backup(
         "SELECT m.original_table_name, m.source_schema, m.backup_kind, m.backup_date, m.backup_reason, m.row_count, "
         "       c.reltuples::bigint "
         "FROM backup.backup_metadata m LEFT JOIN pg_class c "
-        "  ON c.relnamespace = 'backup'::regnamespace AND c.relname = m.backup_table_name "
+        "  ON c.relnamespace = 'backup'::regnamespace AND c.relname = m.backup_table_name::name "
         "WHERE m.backup_table_name = %s",
         (name,),
     ).fetchone()
@@ -156,6 +156,13 @@ def archive_backup(
                 "SELECT backup.archive_table_backup(%s, %s, %s)", (name, location, json.dumps(manifest))
             ).fetchone()
     except BaseException as exc:
+        if committed and (conn.broken or conn.closed):
+            # The connection died around the COMMIT: the drop may or may not have happened, so the
+            # verified archive is the one copy we can vouch for. Keep it.
+            raise DatabaseError(
+                f"the connection was lost while dropping backup.{name}; its verified archive is kept at "
+                f"{location}: check whether the table still exists before archiving it again"
+            ) from exc
         staging.abort()  # also removes a committed archive whose drop failed: the table is still here
         if isinstance(exc, StorageError):
             raise DatabaseError(str(exc)) from exc
