@@ -338,14 +338,6 @@ def verify_archive(files: ArchiveFiles, progress: Progress | None = None) -> dic
     return manifest
 
 
-def archive_manifest(location: str) -> dict:
-    """The manifest of a committed archive (for the details screen); DatabaseError when unreadable."""
-    try:
-        return read_manifest(open_archive(location))
-    except StorageError as exc:
-        raise DatabaseError(str(exc)) from exc
-
-
 def restore_backup(
     conn: psycopg.Connection,
     settings: Settings,
