@@ -130,3 +130,38 @@ def test_user_creates_then_drops_a_backup_through_the_modals(terminal: tuple[Ter
     term.keys("q")
     term.wait_for(lambda s: status.exists() and status.read_text().strip() != "", "the exit status", timeout=15)
     assert status.read_text().strip() == "0"
+
+
+def test_archive_and_restore_show_progress_in_a_real_terminal(dsn: str, tmp_path: Path) -> None:
+    """The CLI's progress line (terminals only): everything the pane received is recorded with
+    pipe-pane, so the transient bar is checked without racing it."""
+    import psycopg
+
+    from tui import db
+
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        db.install(conn)
+        conn.execute(
+            "CREATE TABLE public.events AS SELECT g AS id, md5(g::text) AS label FROM generate_series(1, 200000) g"
+        )
+        name = db.create_backup(conn, db.Settings(), "events", "progress test", "monthly")
+    session = f"bt-{uuid.uuid4().hex[:8]}"
+    log, done = tmp_path / "pane.log", tmp_path / "done"
+    script = shlex.quote(installed_script())
+    archive = f"{script} archive {name} --to {tmp_path}/cold --yes --dsn {shlex.quote(dsn)}"
+    restore = f"{script} restore {name} --as events_back --dsn {shlex.quote(dsn)}"
+    steps = f"{archive} && {restore}; echo $? > {done}"
+    command = f"env -u COLUMNS -u LINES TERM=xterm-256color sh -c {shlex.quote(steps)}; sleep 600"
+    subprocess.run(["tmux", "new-session", "-d", "-s", session, "-x", "120", "-y", "30", "sleep 600"], check=True)
+    try:
+        subprocess.run(["tmux", "pipe-pane", "-o", "-t", session, f"cat >> {shlex.quote(str(log))}"], check=True)
+        subprocess.run(["tmux", "respawn-pane", "-k", "-t", session, command], check=True)
+        Terminal(session).wait_for(lambda _: done.exists() and done.read_text().strip() != "", "archive and restore")
+    finally:
+        subprocess.run(["tmux", "kill-session", "-t", session], check=False)
+    assert done.read_text().strip() == "0"
+    output = log.read_text(errors="replace")
+    assert f"archiving {name}" in output and "verifying" in output and "/200,000 rows" in output
+    assert "restoring" in output and "restored" in output and "200,000 rows" in output
+    with psycopg.connect(dsn) as conn:
+        assert conn.execute("SELECT count(*) FROM public.events_back").fetchone()[0] == 200000
