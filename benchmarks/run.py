@@ -186,6 +186,7 @@ def bench_first_paint(dsn: str, runs: int) -> tuple[Figure, Figure]:
             rss.append(_peak_rss_mb(int(pid)))
         finally:
             subprocess.run(["tmux", "kill-session", "-t", session], check=False)
+            _wait_for_backends_to_leave(dsn)
     paint = Figure(
         "TUI: start to first rows (tmux)",
         statistics.median(samples),
@@ -196,6 +197,19 @@ def bench_first_paint(dsn: str, runs: int) -> tuple[Figure, Figure]:
     )
     memory = Figure("TUI: peak RSS after sort + filter", max(rss), "MB", None, max(rss) - min(rss), "< 150 MB")
     return paint, memory
+
+
+def _wait_for_backends_to_leave(dsn: str, timeout: float = 60) -> None:
+    """A killed TUI's server backend runs its query (exact sizes) to the end before it notices the
+    client is gone; the next run must not share the CPU with it."""
+    deadline = time.monotonic() + timeout
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        while conn.execute(
+            "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'backup-tui' AND pid <> pg_backend_pid()"
+        ).fetchone()[0]:
+            if time.monotonic() > deadline:
+                raise RuntimeError("a backup-tui session is still on the server after 60 s")
+            time.sleep(0.05)
 
 
 def _peak_rss_mb(pid: int) -> float:
