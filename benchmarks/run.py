@@ -351,18 +351,29 @@ def bench_prune(admin: str, count: int, runs: int) -> Figure:
     )
 
 
+def _source_table(dsn: str, name: str, rows: int, label: str) -> None:
+    """public.<name> with `rows` rows of a few types (label: the SQL of its text column), made once
+    and reused while it has about that many rows."""
+    table = sql.Identifier("public", name)
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        have = conn.execute(
+            "SELECT reltuples FROM pg_class WHERE oid = to_regclass(%s)", (f"public.{name}",)
+        ).fetchone()
+        if have and have[0] >= rows * 0.9:
+            return
+        conn.execute(sql.SQL("DROP TABLE IF EXISTS {}").format(table))
+        conn.execute(
+            sql.SQL(
+                "CREATE TABLE {} AS SELECT g AS id, now() - g * interval '1 second' AS at, {} AS label, "
+                "(g % 1000) / 7.0 AS amount FROM generate_series(1, {}) g"
+            ).format(table, sql.SQL(label), sql.Literal(rows))
+        )
+        conn.execute(sql.SQL("VACUUM ANALYZE {}").format(table))
+
+
 def bench_create(dsn: str, rows: int, runs: int) -> Figure:
     """backup.create_table_backup of a big table vs a bare CREATE TABLE AS, alternating, in psql."""
-    with psycopg.connect(dsn, autocommit=True) as conn:
-        have = conn.execute("SELECT reltuples FROM pg_class WHERE oid = to_regclass('public.big')").fetchone()
-        if not have or have[0] < rows * 0.9:
-            conn.execute("DROP TABLE IF EXISTS public.big")
-            conn.execute(
-                "CREATE TABLE public.big AS SELECT g AS id, now() - g * interval '1 second' AS at, "
-                "md5(g::text) AS label, (g %% 1000) / 7.0 AS amount FROM generate_series(1, %s) g",
-                (rows,),
-            )
-            conn.execute("VACUUM ANALYZE public.big")
+    _source_table(dsn, "big", rows, "md5(g::text)")
     ours, bare = [], []
     for _ in range(runs):
         start = time.perf_counter()
@@ -391,16 +402,8 @@ def bench_create(dsn: str, rows: int, runs: int) -> Figure:
 def bench_archive(dsn: str, rows: int, runs: int) -> list[Figure]:
     """`archive` of one big backup to a directory vs `psql COPY ... | zstd` into a file, and the
     archiving process's peak RSS (memory must stay flat whatever the table's size)."""
+    _source_table(dsn, "wide", rows, "repeat(md5(g::text), 3)")
     with psycopg.connect(dsn, autocommit=True) as conn:
-        have = conn.execute("SELECT reltuples FROM pg_class WHERE oid = to_regclass('public.wide')").fetchone()
-        if not have or have[0] < rows * 0.9:
-            conn.execute("DROP TABLE IF EXISTS public.wide")
-            conn.execute(
-                "CREATE TABLE public.wide AS SELECT g AS id, now() - g * interval '1 second' AS at, "
-                "repeat(md5(g::text), 3) AS label, (g %% 1000) / 7.0 AS amount FROM generate_series(1, %s) g",
-                (rows,),
-            )
-            conn.execute("VACUUM ANALYZE public.wide")
         table_mb = conn.execute("SELECT pg_total_relation_size('public.wide')").fetchone()[0] / 2**20
     target = HERE / ".data" / "archive"
     ours, bare, peak = [], [], []

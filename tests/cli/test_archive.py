@@ -45,6 +45,13 @@ def _unzstd(data: bytes) -> bytes:
     return zstandard.ZstdDecompressor().stream_reader(io.BytesIO(data)).read()
 
 
+def _restore_is_refused(capsys, conn: psycopg.Connection, dsn: str, name: str, as_table: str, why: str) -> None:
+    """restore exits 1 saying `why`, and no table was created."""
+    code, _, err = run(capsys, "restore", name, "--as", as_table, "--dsn", dsn)
+    assert code == 1 and why in err, err
+    assert scalar(conn, "SELECT to_regclass(%s)", (f"public.{as_table}",)) is None
+
+
 @pytest.fixture
 def awkward_backup(installed: psycopg.Connection) -> str:
     installed.execute(AWKWARD)
@@ -85,13 +92,11 @@ def test_a_corrupted_archive_is_refused_on_restore(
     data = tmp_path / awkward_backup / "data.csv.zst"
     content = _unzstd(data.read_bytes()).replace(b"line one", b"line ONE")
     data.write_bytes(zstandard.compress(content))
-    code, _, err = run(capsys, "restore", awkward_backup, "--as", "odd_restored", "--dsn", dsn)
-    assert code == 1 and "checksum mismatch" in err and "nothing was restored" in err
-    assert scalar(installed, "SELECT to_regclass('public.odd_restored')") is None
+    _restore_is_refused(
+        capsys, installed, dsn, awkward_backup, "odd_restored", "checksum mismatch; nothing was restored"
+    )
     data.write_bytes(data.read_bytes()[:-20])  # cut short: zstd's frame is incomplete
-    code, _, err = run(capsys, "restore", awkward_backup, "--as", "odd_restored", "--dsn", dsn)
-    assert code == 1 and "is damaged" in err
-    assert scalar(installed, "SELECT to_regclass('public.odd_restored')") is None
+    _restore_is_refused(capsys, installed, dsn, awkward_backup, "odd_restored", "is damaged")
 
 
 def test_an_archive_written_with_gzip_before_zstd_still_restores(
@@ -384,9 +389,7 @@ def test_s3_round_trip_in_parts_and_a_damaged_object_refused(
     client.put_object(
         Bucket="cold", Key=f"{folder}/data.csv.zst", Body=zstandard.compress(body.replace("ünï".encode(), b"uni"))
     )
-    code, _, err = run(capsys, "restore", name, "--as", "from_s3_again", "--dsn", dsn)
-    assert code == 1 and "checksum mismatch" in err
-    assert scalar(installed, "SELECT to_regclass('public.from_s3_again')") is None
+    _restore_is_refused(capsys, installed, dsn, name, "from_s3_again", "checksum mismatch")
 
 
 def test_s3_errors_are_one_line_and_change_nothing(
