@@ -218,6 +218,11 @@ def plan_totals(plan: list[PlanRow]) -> str:
     return " · ".join(parts)
 
 
+def _bar(fraction: float, width: int) -> str:
+    filled = int(width * fraction)
+    return "█" * filled + "·" * (width - filled)
+
+
 class _ProgressLine:
     """A one-line progress bar on stderr when it is a terminal; silent otherwise."""
 
@@ -232,8 +237,7 @@ class _ProgressLine:
             self._clear()
             print(f"skipped {result.name}: {result.error}", file=sys.stderr)
         if self.tty:
-            filled = int(30 * self.done / max(self.total, 1))
-            bar = "█" * filled + "·" * (30 - filled)
+            bar = _bar(self.done / max(self.total, 1), 30)
             print(
                 f"\r{bar} {self.done}/{self.total}  freed {fmt.size(self.freed)}", end="", file=sys.stderr, flush=True
             )
@@ -258,7 +262,7 @@ class _TransferLine:
         if not self.tty:
             return
         fraction = t.fraction
-        bar = "" if fraction is None else "█" * int(24 * fraction) + "·" * (24 - int(24 * fraction))
+        bar = "" if fraction is None else _bar(fraction, 24)
         rows = f"{t.rows:,}" + (f"/{t.total_rows:,}" if t.total_rows else "") + " rows"
         size = fmt.size(t.bytes) + (f"/{fmt.size(t.total_bytes)}" if t.total_bytes else "")
         percent = "" if fraction is None else f" {fraction:4.0%}"

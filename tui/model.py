@@ -96,7 +96,7 @@ class Transfer:
     """
 
     name: str
-    phase: str  # "archiving", "verifying", "restoring", "done"
+    phase: str  # "archiving", "verifying", "restoring"
     rows: int
     total_rows: int | None
     bytes: int

@@ -45,6 +45,10 @@ def _unzstd(data: bytes) -> bytes:
     return zstandard.ZstdDecompressor().stream_reader(io.BytesIO(data)).read()
 
 
+def _backup_table_exists(conn: psycopg.Connection, name: str) -> bool:
+    return scalar(conn, "SELECT to_regclass(format('backup.%%I', %s::text)) IS NOT NULL", (name,)) is True
+
+
 def _restore_is_refused(capsys, conn: psycopg.Connection, dsn: str, name: str, as_table: str, why: str) -> None:
     """restore exits 1 saying `why`, and no table was created."""
     code, _, err = run(capsys, "restore", name, "--as", as_table, "--dsn", dsn)
@@ -75,7 +79,7 @@ def test_archive_then_restore_round_trips_every_value(
     assert manifest["row_count"] == 4 and manifest["source_table"] == 'Odd "Table" é'
     assert manifest["backup_kind"] == "monthly" and len(manifest["sha256"]) == 64
     # The table left the database; the row stayed, archived, with its location.
-    assert scalar(installed, "SELECT to_regclass(format('backup.%%I', %s::text))", (awkward_backup,)) is None
+    assert not _backup_table_exists(installed, awkward_backup)
     status = installed.execute(
         "SELECT status, policy_reason FROM backup.backup_inventory WHERE backup_table_name = %s", (awkward_backup,)
     ).fetchone()
@@ -124,7 +128,7 @@ def test_archive_with_a_dependant_drops_nothing_and_leaves_no_archive(
     )
     code, _, err = run(capsys, "archive", awkward_backup, "--to", str(tmp_path), "--yes", "--dsn", dsn)
     assert code == 1 and "view public.keeps_it" in err and "the archive was removed" in err
-    assert scalar(installed, "SELECT to_regclass(format('backup.%%I', %s::text)) IS NOT NULL", (awkward_backup,))
+    assert _backup_table_exists(installed, awkward_backup)
     # The table stays, so its archive is removed: once the view is gone, archiving again just works.
     assert list(tmp_path.iterdir()) == []
     installed.execute("DROP VIEW public.keeps_it")
@@ -149,7 +153,7 @@ def test_archive_refuses_to_overwrite_and_to_run_unconfirmed_off_a_terminal(
     (tmp_path / awkward_backup).mkdir()
     code, _, err = run(capsys, "archive", awkward_backup, "--to", str(tmp_path), "--yes", "--dsn", dsn)
     assert code == 1 and "already exists" in err
-    assert scalar(installed, "SELECT to_regclass(format('backup.%%I', %s::text)) IS NOT NULL", (awkward_backup,))
+    assert _backup_table_exists(installed, awkward_backup)
 
 
 def test_prune_apply_archives_the_archive_decisions(
@@ -275,7 +279,7 @@ async def test_stop_in_the_tui_cancels_the_archive_in_flight(
         text = screen_text(pilot)
         assert "cancelled" in text and "archived 0" in text
     assert list(tmp_path.iterdir()) == []
-    assert scalar(installed, "SELECT to_regclass(format('backup.%%I', %s::text)) IS NOT NULL", (awkward_backup,))
+    assert _backup_table_exists(installed, awkward_backup)
 
 
 async def test_prune_apply_in_the_tui_archives_the_archive_decisions(
@@ -397,7 +401,7 @@ def test_s3_errors_are_one_line_and_change_nothing(
 ) -> None:
     code, _, err = run(capsys, "archive", awkward_backup, "--to", "s3://no-such-bucket/x", "--yes", "--dsn", dsn)
     assert code == 1 and "NoSuchBucket" in err and "Traceback" not in err
-    assert scalar(installed, "SELECT to_regclass(format('backup.%%I', %s::text)) IS NOT NULL", (awkward_backup,))
+    assert _backup_table_exists(installed, awkward_backup)
     code, _, err = run(capsys, "archive", awkward_backup, "--to", "s3://", "--yes", "--dsn", dsn)
     assert code == 1 and "needs a bucket" in err
     # An archive already at the target is never overwritten.
@@ -424,7 +428,7 @@ def test_a_cancelled_s3_archive_leaves_no_object(
     with pytest.raises(Cancelled):
         archive_backup(installed, settings, awkward_backup, open_target(s3), stop)
     assert _keys() == []
-    assert scalar(installed, "SELECT to_regclass(format('backup.%%I', %s::text)) IS NOT NULL", (awkward_backup,))
+    assert _backup_table_exists(installed, awkward_backup)
 
 
 def test_the_row_counter_agrees_with_a_csv_parser_wherever_the_pieces_are_cut() -> None:
@@ -476,4 +480,4 @@ def test_a_connection_lost_around_the_drop_keeps_the_verified_archive(
     session.close()
     assert (tmp_path / awkward_backup / "manifest.json").exists()
     # Here the drop never committed: the table is still there too.
-    assert scalar(installed, "SELECT to_regclass(format('backup.%%I', %s::text)) IS NOT NULL", (awkward_backup,))
+    assert _backup_table_exists(installed, awkward_backup)

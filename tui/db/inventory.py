@@ -37,13 +37,14 @@ SELECT e.id, e.original_table_name, e.backup_table_name, e.backup_date, e.row_co
 """
 
 
+_COLUMNS = sql.SQL(", ").join(sql.Identifier(c) for c in INVENTORY_COLUMNS)
+
+
 def inventory_query(state: SchemaState) -> sql.Composable:
     """The query whose rows are INVENTORY_COLUMNS, for this schema state."""
     if state is SchemaState.LEGACY:
         return sql.SQL(_LEGACY_INVENTORY)
-    return sql.SQL("SELECT {} FROM backup.backup_inventory").format(
-        sql.SQL(", ").join(sql.Identifier(c) for c in INVENTORY_COLUMNS)
-    )
+    return sql.SQL("SELECT {} FROM backup.backup_inventory").format(_COLUMNS)
 
 
 def inventory_json(conn: psycopg.Connection, state: SchemaState) -> str:
@@ -76,9 +77,7 @@ def load_inventory(
         if estimate_sizes and state is not SchemaState.LEGACY:
             cur.execute("SELECT set_config('backup.size_estimates', 'on', true)")
         if biggest is not None and state is SchemaState.CURRENT:
-            query = sql.SQL("SELECT {} FROM backup.inventory_rows(backup.biggest_backups(%s))").format(
-                sql.SQL(", ").join(sql.Identifier(c) for c in INVENTORY_COLUMNS)
-            )
+            query = sql.SQL("SELECT {} FROM backup.inventory_rows(backup.biggest_backups(%s))").format(_COLUMNS)
             cur.execute(query, (biggest,))
         else:
             cur.execute(inventory_query(state))

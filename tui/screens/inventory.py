@@ -173,7 +173,8 @@ class InventoryScreen(ListingScreen):
         else:
             self._banner(None)
         self._show_empty_state()
-        self._flag_findings()
+        if not estimated and partial_of is None:
+            self._flag_findings()  # once per load, on its final rows: not on each progressive step
         if state is SchemaState.ABSENT:
             self._offer_install()
 
