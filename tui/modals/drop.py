@@ -79,7 +79,7 @@ class DropModal(ModalScreen[list[DropResult] | None]):
             with VerticalScroll(id="drop-list"):
                 yield Static(self._listing())
             prompt = "Type the backup's name to confirm:" if one else f"Type {len(self.backups)} to confirm:"
-            yield Static(prompt)
+            yield Static(prompt, id="confirm-prompt")
             yield Input(compact=True, placeholder=self.expected, id="confirm")
             yield ProgressBar(total=len(self.backups), show_eta=False, id="drop-progress")
             yield Static("", id="drop-status")
@@ -157,6 +157,9 @@ class DropModal(ModalScreen[list[DropResult] | None]):
         self.query_one("#confirm", Input).disabled = True
         self.query_one("#drop", Button).disabled = True
         self.query_one("#cancel", Button).label = "Stop"
+        # The confirmation has served; its two lines go to the progress (80x24 must fit it all).
+        self.query_one("#confirm-prompt", Static).display = False
+        self.query_one("#confirm", Input).display = False
         # One backup: its transfer bar says it all; several: how many are done, too.
         self.query_one("#drop-progress", ProgressBar).display = len(self.backups) > 1
         self._run([b.backup_table_name for b in self.backups])
