@@ -32,7 +32,9 @@ import psycopg
 from psycopg import sql
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
-from tui import db
+from tui.db import Database, Settings
+from tui.db.backups import drop_backup
+from tui.db.schema import install
 
 HERE = Path(__file__).resolve().parent
 SCRIPT = str(Path(sys.executable).parent / "backup-tui")
@@ -92,7 +94,7 @@ def build_inventory(dsn: str, n: int) -> None:
     """n backups through backup.create_table_backup, in batches, over 50 source tables of
     different sizes, then spread across kinds and ages (a history of up to two years)."""
     with psycopg.connect(dsn, autocommit=True) as conn:
-        db.install(conn)
+        install(conn)
         have = conn.execute("SELECT count(*) FROM backup.backup_metadata").fetchone()[0]
         if have >= n:
             return
@@ -234,7 +236,7 @@ def bench_keystrokes(dsn: str, runs: int) -> list[Figure]:
     from tui.screens.inventory import InventoryScreen
 
     async def measure() -> list[Figure]:
-        database = db.Database(db.Settings(dsn=dsn))
+        database = Database(Settings(dsn=dsn))
         app = BackupApp(database)
         figures = []
         async with app.run_test(size=(120, 40)) as pilot:
@@ -305,7 +307,7 @@ def bench_prune(admin: str, count: int, runs: int) -> Figure:
         dsn, _ = database(admin, f"bench_prune_{uuid.uuid4().hex[:6]}")
         try:
             with psycopg.connect(dsn, autocommit=True) as conn:
-                db.install(conn)
+                install(conn)
                 conn.execute("CREATE TABLE src AS SELECT g AS id, md5(g::text) AS label FROM generate_series(1, 100) g")
                 with conn.transaction():
                     conn.execute(
@@ -388,7 +390,7 @@ def bench_create(dsn: str, rows: int, runs: int) -> Figure:
                 "SELECT backup_table_name FROM backup.backup_metadata WHERE original_table_name = "
                 "'big' ORDER BY created_at DESC LIMIT 1"
             ).fetchone()[0]
-            db.drop_backup(conn, db.Settings(), name)
+            drop_backup(conn, Settings(), name)
     return Figure(
         f"create backup of {rows:,} rows vs CREATE TABLE AS",
         statistics.median(ours),

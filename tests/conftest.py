@@ -16,8 +16,9 @@ import pytest
 from psycopg import sql
 from psycopg.conninfo import make_conninfo
 
-from tests.fixtures import FROZEN_NOW, frozen_settings, seed_ui_fixture
-from tui import db
+from tests.fixtures import frozen_settings, seed_ui_fixture
+from tui.db import Database, Settings, connect
+from tui.db.schema import install
 
 
 @pytest.fixture(scope="session")
@@ -49,14 +50,14 @@ def dsn(admin_dsn: str) -> Iterator[str]:
 
 
 @pytest.fixture
-def settings(dsn: str) -> db.Settings:
-    return db.Settings(dsn=dsn, lock_timeout="1s")
+def settings(dsn: str) -> Settings:
+    return Settings(dsn=dsn, lock_timeout="1s")
 
 
 @pytest.fixture
-def conn(settings: db.Settings) -> Iterator[psycopg.Connection]:
+def conn(settings: Settings) -> Iterator[psycopg.Connection]:
     """A backup-tui session (autocommit, lock_timeout) on an empty database."""
-    connection = db.connect(settings)
+    connection = connect(settings)
     try:
         yield connection
     finally:
@@ -66,7 +67,7 @@ def conn(settings: db.Settings) -> Iterator[psycopg.Connection]:
 @pytest.fixture
 def installed(conn: psycopg.Connection) -> psycopg.Connection:
     """A session on a database with the current backup schema."""
-    db.install(conn)
+    install(conn)
     return conn
 
 
@@ -120,8 +121,12 @@ def make_app():
     def build(dsn: str, **settings: object) -> BackupApp:
         database = Database(frozen_settings(dsn, **settings))
         made.append(database)
-        return BackupApp(database, clock=lambda: FROZEN_NOW)
+        return BackupApp(database)
 
     yield build
     for database in made:
         database.close()
+
+
+# -- archives: fixtures shared by tests/cli, tests/db and tests/app ------------------------
+from tests.archives import awkward_backup, s3  # noqa: E402,F401  (pytest finds fixtures by name here)

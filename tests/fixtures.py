@@ -7,7 +7,10 @@ from datetime import datetime, timedelta, timezone
 import psycopg
 from psycopg import sql
 
-from tui import db
+from tui.db import Settings
+from tui.db.backups import create_backup
+from tui.db.sample import backdate, drop_table_behind_metadata
+from tui.db.schema import install
 
 FROZEN_NOW = datetime(2026, 6, 1, 12, 0, tzinfo=timezone.utc)
 
@@ -30,7 +33,7 @@ TOTAL = len(BACKUPS) + 2
 
 def seed_ui_fixture(conn: psycopg.Connection) -> None:
     """Install, create the live tables and the backups above, then one missing and one unregistered."""
-    db.install(conn)
+    install(conn)
     for table in sorted({b[0] for b in BACKUPS}):
         rows = max(b[1] for b in BACKUPS if b[0] == table)
         conn.execute(
@@ -39,22 +42,13 @@ def seed_ui_fixture(conn: psycopg.Connection) -> None:
             ),
             (rows,),
         )
-    settings = db.Settings()
+    settings = Settings()
     for table, _, kind, age, reason, final in BACKUPS:
-        name = db.create_backup(conn, settings, table, reason, kind)
-        when = FROZEN_NOW - timedelta(days=age)
-        with conn.transaction():
-            conn.execute(
-                sql.SQL("ALTER TABLE backup.{} RENAME TO {}").format(sql.Identifier(name), sql.Identifier(final))
-            )
-            conn.execute(
-                "UPDATE backup.backup_metadata SET backup_table_name = %s, backup_date = %s, created_at = %s "
-                "WHERE backup_table_name = %s",
-                (final, when, when, name),
-            )
-    gone = db.create_backup(conn, settings, "users", "before carrier migration", "manual")
+        name = create_backup(conn, settings, table, reason, kind)
+        backdate(conn, name, final, FROZEN_NOW - timedelta(days=age))
+    gone = create_backup(conn, settings, "users", "before carrier migration", "manual")
     with conn.transaction():
-        conn.execute(sql.SQL("DROP TABLE backup.{}").format(sql.Identifier(gone)))
+        drop_table_behind_metadata(conn, gone)
         conn.execute(
             "UPDATE backup.backup_metadata SET backup_table_name = 'users_backup_2026_01_01_000000', "
             "backup_date = %s, created_by = 'postgres' WHERE backup_table_name = %s",
@@ -68,6 +62,6 @@ def seed_ui_fixture(conn: psycopg.Connection) -> None:
     conn.execute("VACUUM ANALYZE")
 
 
-def frozen_settings(dsn: str, **kw: object) -> db.Settings:
+def frozen_settings(dsn: str, **kw: object) -> Settings:
     options: dict[str, object] = {"lock_timeout": "1s", **kw}
-    return db.Settings(dsn=dsn, as_of=FROZEN_NOW.isoformat(), **options)  # type: ignore[arg-type]
+    return Settings(dsn=dsn, as_of=FROZEN_NOW.isoformat(), **options)  # type: ignore[arg-type]

@@ -1,3 +1,3 @@
 """backup-tui: browse, create and prune table-level PostgreSQL backups."""
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"

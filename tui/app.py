@@ -7,7 +7,6 @@ import contextlib
 import os
 import signal
 from collections.abc import Callable
-from datetime import datetime, timezone
 from typing import ClassVar
 
 from textual.app import App
@@ -15,13 +14,9 @@ from textual.binding import Binding, BindingType
 from textual.widgets import Input
 
 from tui.db import Database
+from tui.loading import Prefetch
 from tui.screens.help import HelpScreen
 from tui.screens.inventory import InventoryScreen
-
-
-def _now() -> datetime:
-    return datetime.now(timezone.utc)
-
 
 _ON_HANG_UP: list[Callable[[], object]] = []
 
@@ -43,25 +38,25 @@ class BackupApp(App[int]):
     # Every action has a key in the footer; the palette would only take footer space at 80 columns.
     ENABLE_COMMAND_PALETTE = False
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("q", "quit", "Quit", id="quit"),
-        Binding("question_mark", "help", "Help", id="help", priority=True),
+        Binding("q", "quit", "Quit", id="quit", tooltip="quit"),
+        Binding("question_mark", "help", "Help", id="help", priority=True, tooltip="this help"),
         # priority: focus moves before the keys typed after tab are delivered, so a form filled
         # in one burst (a fast typist, a paste, tmux send-keys) puts each value in its own field.
-        Binding("tab", "app.focus_next", "Next field", show=False, priority=True),
-        Binding("shift+tab", "app.focus_previous", "Previous field", show=False, priority=True),
+        Binding("tab", "app.focus_next", "Next field", show=False, priority=True, id="focus-next"),
+        Binding("shift+tab", "app.focus_previous", "Previous field", show=False, priority=True, id="focus-previous"),
     ]
 
-    def __init__(self, database: Database, clock: Callable[[], datetime] = _now) -> None:
+    def __init__(self, database: Database, prefetch: Prefetch | None = None) -> None:
         super().__init__()
         self.database = database
-        self.clock = clock
+        self.prefetch = prefetch or Prefetch(database)
 
     def on_mount(self) -> None:
         # SSH gone: SIGHUP. Leave at once rather than linger as an orphan. (Not possible off the
         # main thread, as in some test runners, or on platforms without SIGHUP.)
         with contextlib.suppress(NotImplementedError, RuntimeError, ValueError, AttributeError):
             asyncio.get_running_loop().add_signal_handler(signal.SIGHUP, _hang_up)
-        self.push_screen(InventoryScreen(self.database, self.clock))
+        self.push_screen(InventoryScreen(self.database, self.prefetch))
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         # "?" is a priority key, but typed into a field it is text ("why?"), not a request for help.
@@ -69,7 +64,7 @@ class BackupApp(App[int]):
 
     def action_help(self) -> None:
         if not isinstance(self.screen, HelpScreen):
-            self.push_screen(HelpScreen())
+            self.push_screen(HelpScreen(self.screen))
 
     async def action_quit(self) -> None:
         self.exit(0)
@@ -78,11 +73,11 @@ class BackupApp(App[int]):
         self.database.close()
 
 
-def run(database: Database, on_hang_up: Callable[[], object] | None = None) -> int:
+def run(prefetch: Prefetch, on_hang_up: Callable[[], object] | None = None) -> int:
     """Run the TUI until the user quits; returns the exit code. `on_hang_up` runs if the
     terminal goes away (the normal exit path is skipped then)."""
     if on_hang_up is not None:
         _ON_HANG_UP.append(on_hang_up)
-    app = BackupApp(database)
+    app = BackupApp(prefetch.database, prefetch)
     code = app.run()
     return code if isinstance(code, int) else 0

@@ -1,4 +1,7 @@
-"""The `backup-tui` command: one function per subcommand, one clear line and exit 1 on errors."""
+"""The `backup-tui` command: one function per subcommand, one clear line and an exit status on errors.
+
+Every database call goes through tui.db.Database; this module only parses, asks and words.
+"""
 
 from __future__ import annotations
 
@@ -9,28 +12,23 @@ import json
 import signal
 import sys
 from collections.abc import Callable, Sequence
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from typing import Any
 
-import psycopg
-
-from tui import __version__, db
+from tui import __version__
 from tui import format as fmt
-from tui.db.archive import archive_backup, restore_backup
-from tui.db.check import adopt, run_check
-from tui.db.errors import DatabaseError, friendly_message
-from tui.db.inventory import inventory_json
-from tui.db.prune import load_plan
+from tui.db import Database, DatabaseError, ErrorKind, Settings
 from tui.model import (
-    CHECK_CATEGORIES,
-    DECISIONS,
     INVENTORY_COLUMNS,
     PLAN_COLUMNS,
     Backup,
-    DropResult,
+    Category,
+    Decision,
+    ItemResult,
     PlanRow,
     SchemaState,
     Transfer,
+    WriteResult,
 )
 from tui.storage import StorageError, default_target, open_target
 
@@ -39,8 +37,8 @@ class UserError(Exception):
     """Wrong usage or input: reported as one line, exit 1."""
 
 
-def _settings(args: argparse.Namespace) -> db.Settings:
-    return db.Settings(
+def _settings(args: argparse.Namespace) -> Settings:
+    return Settings(
         dsn=args.dsn,
         read_only=getattr(args, "read_only", False),
         lock_timeout=args.lock_timeout,
@@ -48,13 +46,12 @@ def _settings(args: argparse.Namespace) -> db.Settings:
     )
 
 
-def _open(args: argparse.Namespace) -> tuple[db.Settings, psycopg.Connection]:
-    settings = _settings(args)
-    return settings, db.connect(settings)
+def _database(args: argparse.Namespace) -> Database:
+    return Database(_settings(args))
 
 
-def _require_installed(conn: psycopg.Connection) -> None:
-    state = db.schema_state(conn)
+def _require_installed(database: Database) -> None:
+    state = database.schema_state()
     if state is SchemaState.ABSENT:
         raise UserError("there is no backup schema in this database; run `backup-tui install` first")
     if state is SchemaState.LEGACY:
@@ -62,19 +59,28 @@ def _require_installed(conn: psycopg.Connection) -> None:
             "the backup schema has the 2025 layout; run `backup-tui install` to upgrade it "
             "(every row is kept) before changing backups"
         )
+    if state is SchemaState.OUTDATED:
+        raise UserError("the backup schema is older than this backup-tui; run `backup-tui install` to upgrade it")
+    if state is SchemaState.NEWER:
+        raise UserError("the backup schema was installed by a newer backup-tui; use that version to change backups")
 
 
 def cmd_install(args: argparse.Namespace) -> int:
-    _, conn = _open(args)
-    with conn:
-        before = db.schema_state(conn)
-        applied = db.install(conn)
-        if not applied:
+    with _database(args) as database:
+        report = database.install()
+        if not report.changed:
             print("backup schema is up to date; nothing to do")
         else:
-            verb = "upgraded the 2025 backup schema" if before is SchemaState.LEGACY else "installed"
-            print(f"{verb}: applied {', '.join(applied)}")
-        for warning in db.exposure_warnings(conn):
+            verb = "upgraded the 2025 backup schema" if report.before is SchemaState.LEGACY else "installed"
+            if report.before is SchemaState.OUTDATED:
+                verb = "upgraded"
+            parts = []
+            if report.migrations:
+                parts.append(f"migrations {', '.join(report.migrations)}")
+            if report.definitions:
+                parts.append(f"definitions {', '.join(report.definitions)}")
+            print(f"{verb}: applied {'; '.join(parts)}")
+        for warning in database.exposure_warnings():
             print(f"warning: {warning} (see `backup-tui check`)", file=sys.stderr)
     return 0
 
@@ -84,13 +90,12 @@ def _json_value(value: Any) -> Any:
         return value.isoformat()
     if isinstance(value, timedelta):
         return value.total_seconds()
-    if value is None or isinstance(value, (int, float, str, bool)):
+    if value is None or isinstance(value, (int, float, bool)):
         return value
-    return str(value)
+    return str(value)  # text, and the enums (their value), UUIDs
 
 
 def _print_table(backups: list[Backup]) -> None:
-    now = datetime.now(timezone.utc)
     headers = ("backup", "source", "kind", "created", "age", "rows", "size", "status", "reason")
     rows = [
         (
@@ -98,10 +103,10 @@ def _print_table(backups: list[Backup]) -> None:
             fmt.text(b.source),
             fmt.text(b.backup_kind),
             fmt.date(b.backup_date),
-            fmt.age(b.backup_date, now),
+            fmt.text(b.age_words),
             fmt.count(b.row_count),
             fmt.size(b.size_bytes),
-            b.status,
+            str(b.status),
             fmt.text(b.backup_reason),
         )
         for b in backups
@@ -116,22 +121,21 @@ def _print_table(backups: list[Backup]) -> None:
 
 
 def cmd_list(args: argparse.Namespace) -> int:
-    _, conn = _open(args)
-    with conn:
-        state = db.schema_state(conn)
+    with _database(args) as database:
+        state = database.schema_state()
         if args.json:
             # PostgreSQL builds the JSON (the view's own column names, ISO 8601 dates); the client
             # only passes it on, so a Python process costs little more than psql here.
-            sys.stdout.write(inventory_json(conn, state))
+            sys.stdout.write(database.inventory_json(state))
             sys.stdout.write("\n")
             return 0
-        backups = db.load_inventory(conn, state)
+        backups = database.inventory(state)
     backups.sort(key=lambda b: (b.backup_date is None, b.backup_date), reverse=True)
     if args.csv:
         writer = csv.writer(sys.stdout)
         writer.writerow(INVENTORY_COLUMNS)
         for b in backups:
-            writer.writerow(["" if v is None else _json_value(v) for v in astuple_fast(b)])
+            writer.writerow(["" if v is None else _json_value(v) for v in _values(b)])
     elif not backups:
         print("no backups yet; create one with: backup-tui create TABLE --reason TEXT")
     else:
@@ -139,7 +143,7 @@ def cmd_list(args: argparse.Namespace) -> int:
     return 0
 
 
-def astuple_fast(b: Backup) -> tuple[object, ...]:
+def _values(b: Backup) -> tuple[object, ...]:
     """The inventory row's values in column order (dataclasses.astuple deep-copies: too slow here)."""
     return tuple(getattr(b, c) for c in INVENTORY_COLUMNS)
 
@@ -147,52 +151,56 @@ def astuple_fast(b: Backup) -> tuple[object, ...]:
 def cmd_create(args: argparse.Namespace) -> int:
     if not args.reason or not args.reason.strip():
         raise UserError("a reason is required (--reason TEXT): say why this backup exists")
-    settings, conn = _open(args)
-    with conn:
-        _require_installed(conn)
-        name = db.create_backup(conn, settings, args.table, args.reason.strip(), args.kind, args.schema)
+    with _database(args) as database:
+        _require_installed(database)
+        name = database.create(args.table, args.reason.strip(), args.kind, args.schema)
     print(name)
     return 0
 
 
-def _confirm_drop(backups: list[Backup]) -> bool:
-    for b in backups:
-        print(f"  {b.backup_table_name}  {fmt.count(b.row_count)} rows  {fmt.size(b.size_bytes)}  {b.status}")
-    total = sum(b.size_bytes or 0 for b in backups)
-    print(f"drop {len(backups)} backup(s), freeing {fmt.size(total)}? type yes to confirm: ", end="", flush=True)
-    return sys.stdin.readline().strip().lower() == "yes"
+def _confirm(question: str, expected: str = "yes") -> bool:
+    print(f"{question} type {expected} to confirm: ", end="", flush=True)
+    return sys.stdin.readline().strip().lower() == expected.lower()
 
 
 def cmd_drop(args: argparse.Namespace) -> int:
-    settings, conn = _open(args)
-    with conn:
-        _require_installed(conn)
+    with _database(args) as database:
+        _require_installed(database)
         if not args.yes:
             if not sys.stdin.isatty():
                 raise UserError("refusing to drop without confirmation: pass --yes when not on a terminal")
-            known = {b.backup_table_name: b for b in db.load_inventory(conn, SchemaState.CURRENT)}
+            known = {b.backup_table_name: b for b in database.inventory(SchemaState.CURRENT, names=args.names)}
             unknown = [n for n in args.names if n not in known]
             if unknown:
                 raise UserError(f"no backup named {', '.join(unknown)} in schema backup")
-            if not _confirm_drop([known[n] for n in args.names]):
+            chosen = [known[n] for n in args.names]
+            for b in chosen:
+                print(f"  {b.backup_table_name}  {fmt.count(b.row_count)} rows  {fmt.size(b.size_bytes)}  {b.status}")
+            total = fmt.size(sum(b.size_bytes or 0 for b in chosen))
+            if not _confirm(f"drop {len(chosen)} backup(s), freeing {total}?"):
                 print("nothing dropped")
                 return 1
-    database = db.Database(settings)
-    try:
-        results = database.drop_many(args.names, progress=_print_drop)
-    finally:
-        database.close()
-    dropped = [r for r in results if r.ok]
-    failed = len(results) - len(dropped)
-    print(f"dropped {len(dropped)}, freed {fmt.size(sum(r.freed_bytes for r in dropped))}, failed {failed}")
-    return 1 if failed else 0
+        result = database.drop_many(args.names, progress=_print_item("dropped"))
+    print(_summary("dropped", result))
+    return 0 if result.complete else 1
 
 
-def _print_drop(result: DropResult) -> None:
-    if result.ok:
-        print(f"dropped {result.name} ({fmt.size(result.freed_bytes)})", flush=True)
-    else:
-        print(f"failed {result.name}: {result.error}", file=sys.stderr, flush=True)
+def _print_item(verb: str) -> Callable[[ItemResult], None]:
+    def show(item: ItemResult) -> None:
+        if item.ok:
+            print(f"{verb} {item.name} ({fmt.size(item.freed_bytes)})", flush=True)
+        else:
+            print(f"failed {item.name}: {item.error}", file=sys.stderr, flush=True)
+
+    return show
+
+
+def _summary(verb: str, result: WriteResult) -> str:
+    """'dropped 5, freed 1.2 GiB, failed 1, not attempted 2; stopped: connection lost (…)'."""
+    line = result.summary(verb, fmt.size(result.freed_bytes))
+    if result.stopped is not None:
+        line += f"; stopped: {result.stop_message}"
+    return line
 
 
 def _print_plan(plan: list[PlanRow]) -> None:
@@ -212,8 +220,8 @@ def _print_plan(plan: list[PlanRow]) -> None:
 def plan_totals(plan: list[PlanRow]) -> str:
     """'delete 37 (4.2 GiB) · archive 3 (1.1 GiB) · review 5 (...) · keep 60 (...)'."""
     parts = []
-    for decision in DECISIONS:
-        rows = [r for r in plan if r.decision == decision]
+    for decision in Decision:
+        rows = [r for r in plan if r.decision is decision]
         parts.append(f"{decision} {len(rows)} ({fmt.size(sum(r.size_bytes or 0 for r in rows))})")
     return " · ".join(parts)
 
@@ -224,18 +232,18 @@ def _bar(fraction: float, width: int) -> str:
 
 
 class _ProgressLine:
-    """A one-line progress bar on stderr when it is a terminal; silent otherwise."""
+    """A one-line progress bar on stderr when it is a terminal; failures are printed above it."""
 
     def __init__(self, total: int) -> None:
         self.total, self.done, self.freed = total, 0, 0
         self.tty = sys.stderr.isatty()
 
-    def __call__(self, result: DropResult) -> None:
+    def __call__(self, item: ItemResult) -> None:
         self.done += 1
-        self.freed += result.freed_bytes
-        if not result.ok:
+        self.freed += item.freed_bytes
+        if not item.ok:
             self._clear()
-            print(f"skipped {result.name}: {result.error}", file=sys.stderr)
+            print(f"skipped {item.name}: {item.error}", file=sys.stderr)
         if self.tty:
             bar = _bar(self.done / max(self.total, 1), 30)
             print(
@@ -276,45 +284,44 @@ class _TransferLine:
 
 
 def cmd_prune(args: argparse.Namespace) -> int:
-    settings, conn = _open(args)
-    with conn:
-        _require_installed(conn)
-        plan = load_plan(conn)
-    if args.json:
-        json.dump([{c: _json_value(getattr(r, c)) for c in PLAN_COLUMNS} for r in plan], sys.stdout, ensure_ascii=False)
-        sys.stdout.write("\n")
-    else:
-        _print_plan(plan)
-    if not args.apply:
-        return 0
-    due = [r.backup_table_name for r in plan if r.decision == "delete"]
-    to_archive = [r.backup_table_name for r in plan if r.decision == "archive"] if args.archive_to else []
-    if not due and not to_archive:
-        print("nothing to delete", file=sys.stderr if args.json else sys.stdout)
-        return 0
-    database = db.Database(settings)
-    if to_archive:
-        line = _TransferLine()
-        try:
-            archived = database.archive_many(to_archive, args.archive_to, transfer=line)
-        finally:
-            line.close()
-        for r in archived:
-            print(
-                f"archived {r.name}" if r.ok else f"failed to archive {r.name}: {r.error}",
-                file=sys.stderr if args.json or not r.ok else sys.stdout,
+    with _database(args) as database:
+        _require_installed(database)
+        plan = database.plan()
+        if args.json:
+            json.dump(
+                [{c: _json_value(getattr(r, c)) for c in PLAN_COLUMNS} for r in plan], sys.stdout, ensure_ascii=False
             )
-    progress = _ProgressLine(len(due))
-    try:
-        results = database.apply_prune(due, progress, batch_size=args.batch_size)
-    finally:
-        progress.close()
-        database.close()
-    dropped = [r for r in results if r.ok]
-    skipped = len(results) - len(dropped)
-    out = sys.stderr if args.json else sys.stdout
-    print(f"dropped {len(dropped)}, freed {fmt.size(sum(r.freed_bytes for r in dropped))}, skipped {skipped}", file=out)
-    return 0
+            sys.stdout.write("\n")
+        else:
+            _print_plan(plan)
+        if not args.apply:
+            return 0
+        out = sys.stderr if args.json else sys.stdout
+        due = [r.backup_table_name for r in plan if r.decision is Decision.DELETE]
+        to_archive = [r.backup_table_name for r in plan if r.decision is Decision.ARCHIVE] if args.archive_to else []
+        if not due and not to_archive:
+            print("nothing to delete", file=out)
+            return 0
+        complete = True
+        if to_archive:
+            line = _TransferLine()
+            try:
+                archived = database.archive_many(to_archive, args.archive_to, transfer=line)
+            finally:
+                line.close()
+            for item in archived.items:
+                print(
+                    f"archived {item.name}" if item.ok else f"failed to archive {item.name}: {item.error}",
+                    file=out if item.ok else sys.stderr,
+                )
+            complete = archived.complete
+        progress = _ProgressLine(len(due))
+        try:
+            result = database.apply_prune(due, progress, batch_size=args.batch_size)
+        finally:
+            progress.close()
+    print(_summary("dropped", result), file=out)
+    return 0 if complete and result.stopped is None else 1
 
 
 class CheckFailed(Exception):
@@ -323,14 +330,13 @@ class CheckFailed(Exception):
 
 def cmd_check(args: argparse.Namespace) -> int:
     try:
-        _, conn = _open(args)
-        with conn:
-            findings = run_check(conn, db.schema_state(conn), fast=args.fast, roles=args.role or ())
-    except (DatabaseError, psycopg.Error) as exc:
-        raise CheckFailed(friendly_message(exc)) from exc
+        with _database(args) as database:
+            findings = database.check(database.schema_state(), fast=args.fast, roles=args.role or ())
+    except DatabaseError as exc:
+        raise CheckFailed(str(exc)) from exc
     if args.json:
         json.dump(
-            [{"category": f.category, "subject": f.subject, "detail": f.detail, "fix": f.fix} for f in findings],
+            [{"category": str(f.category), "subject": f.subject, "detail": f.detail, "fix": f.fix} for f in findings],
             sys.stdout,
             ensure_ascii=False,
         )
@@ -338,8 +344,8 @@ def cmd_check(args: argparse.Namespace) -> int:
     elif not findings:
         print("clean: no missing or unregistered tables, no drift, no dependants, nothing exposed")
     else:
-        for category in CHECK_CATEGORIES:
-            group = [f for f in findings if f.category == category]
+        for category in Category:
+            group = [f for f in findings if f.category is category]
             if not group:
                 continue
             print(f"{category} ({len(group)})")
@@ -352,11 +358,9 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 
 def cmd_adopt(args: argparse.Namespace) -> int:
-    _, conn = _open(args)
-    with conn:
-        _require_installed(conn)
-        with conn.transaction():
-            source, rows = adopt(conn, args.name, args.source, args.kind, args.reason, args.schema)
+    with _database(args) as database:
+        _require_installed(database)
+        source, rows = database.adopt(args.name, args.source, args.kind, args.reason, args.schema)
     print(f"registered {args.name}: source {source}, {rows:,} rows")
     return 0
 
@@ -366,47 +370,41 @@ def cmd_archive(args: argparse.Namespace) -> int:
         target = open_target(args.to or default_target())
     except StorageError as exc:
         raise UserError(str(exc)) from exc
-    settings, conn = _open(args)
-    with conn:
-        _require_installed(conn)
+    with _database(args) as database:
+        _require_installed(database)
         if not args.yes:
             if not sys.stdin.isatty():
                 raise UserError("refusing to archive without confirmation: pass --yes when not on a terminal")
-            print(
-                f"archive {len(args.names)} backup(s) to {target.url} and drop them from the database? "
-                "type yes to confirm: ",
-                end="",
-                flush=True,
-            )
-            if sys.stdin.readline().strip().lower() != "yes":
+            if not _confirm(f"archive {len(args.names)} backup(s) to {target.url} and drop them from the database?"):
                 print("nothing archived")
                 return 1
-        failed = 0
-        for name in args.names:
-            line = _TransferLine()
-            try:
-                done = archive_backup(conn, settings, name, target, line)
-            except (DatabaseError, psycopg.Error) as exc:
-                failed += 1
-                print(f"failed {name}: {friendly_message(exc)}", file=sys.stderr)
-                continue
-            finally:
-                line.close()
-            print(
-                f"archived {name}: {done.rows:,} rows to {done.location} "
-                f"({fmt.size(done.bytes_written)} of CSV stored in {fmt.size(done.stored_bytes)}), "
-                f"freed {fmt.size(done.freed_bytes)}"
-            )
-    return 1 if failed else 0
+        line = _TransferLine()
+
+        def show(item: ItemResult) -> None:
+            line.close()
+            if item.ok and item.archived is not None:
+                done = item.archived
+                print(
+                    f"archived {item.name}: {done.rows:,} rows to {done.location} "
+                    f"({fmt.size(done.csv_bytes)} of CSV stored in {fmt.size(done.stored_bytes)}), "
+                    f"freed {fmt.size(item.freed_bytes)}"
+                )
+            else:
+                print(f"failed {item.name}: {item.error}", file=sys.stderr)
+
+        try:
+            result = database.archive_many(args.names, target.url, progress=show, transfer=line)
+        finally:
+            line.close()
+    return 0 if result.complete else 1
 
 
 def cmd_restore(args: argparse.Namespace) -> int:
-    settings, conn = _open(args)
-    with conn:
-        _require_installed(conn)
+    with _database(args) as database:
+        _require_installed(database)
         line = _TransferLine()
         try:
-            rows = restore_backup(conn, settings, args.name, args.as_table, args.schema, line)
+            rows = database.restore(args.name, args.as_table, args.schema, line)
         finally:
             line.close()
     print(f"restored {args.name} as {args.schema}.{args.as_table}: {rows:,} rows")
@@ -430,17 +428,18 @@ def cmd_demo(args: argparse.Namespace) -> int:
             with contextlib.suppress(KeyboardInterrupt):
                 signal.pause()
             return 0
-        settings = db.Settings(dsn=dsn, lock_timeout=args.lock_timeout, statement_timeout=args.statement_timeout)
+        settings = Settings(dsn=dsn, lock_timeout=args.lock_timeout, statement_timeout=args.statement_timeout)
         # A dropped SSH session skips the normal exit: stop the embedded server from the hang-up.
         return _run_tui(settings, on_hang_up=stack.close)
 
 
-def _run_tui(settings: db.Settings, on_hang_up: Callable[[], object] | None = None) -> int:
-    database = db.Database(settings)
-    database.prefetch()  # connect and query while Textual imports: the two overlap
+def _run_tui(settings: Settings, on_hang_up: Callable[[], object] | None = None) -> int:
+    from tui.loading import Prefetch
+
+    prefetch = Prefetch.start(Database(settings))  # connect and query while Textual imports: the two overlap
     from tui.app import run
 
-    return run(database, on_hang_up)
+    return run(prefetch, on_hang_up)
 
 
 def cmd_tui(args: argparse.Namespace) -> int:
@@ -537,6 +536,13 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _error_line(exc: DatabaseError) -> str:
+    """A DatabaseError as the CLI words it."""
+    if exc.kind is ErrorKind.CONNECTION_LOST:
+        return f"{exc}; nothing more was done"
+    return str(exc)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -548,10 +554,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except CheckFailed as exc:
         print(f"backup-tui: {exc}", file=sys.stderr)
         return 2
-    except (UserError, DatabaseError) as exc:
+    except DatabaseError as exc:
+        print(f"backup-tui: {_error_line(exc)}", file=sys.stderr)
+    except UserError as exc:
         print(f"backup-tui: {exc}", file=sys.stderr)
-    except psycopg.Error as exc:
-        print(f"backup-tui: {friendly_message(exc)}", file=sys.stderr)
     except KeyboardInterrupt:
         print("backup-tui: interrupted", file=sys.stderr)
         return 130

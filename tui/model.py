@@ -1,18 +1,96 @@
-"""Plain data the CLI and the UI render; no SQL, no Textual."""
+"""The domain's words as types, and the plain data the CLI and the UI render; no SQL, no Textual.
+
+Statuses, decisions, rules and check categories are closed sets (the SQL's rule table in
+sql/definitions/plan.sql and tui/db/check.py produce exactly these). Kinds are rows of
+backup.retention_policy, which a DBA may extend: the seeded ones are members, others become
+members of their own when first read.
+"""
 
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from datetime import datetime, timedelta
 from uuid import UUID
 
 
-def qualified_source(schema: str | None, table: str | None) -> str:
-    """Source table, schema-qualified when not in public; '' when unknown."""
-    if table and schema and schema != "public":
-        return f"{schema}.{table}"
-    return table or ""
+class Word(str, enum.Enum):
+    """A closed set of the domain's words: each member is its own text (str(), f-strings, JSON)."""
+
+    def __str__(self) -> str:
+        return self.value
+
+
+class Status(Word):
+    """A backup's state in the inventory (the plan's rule, in inventory words)."""
+
+    KEEP = "keep"
+    EXPIRED = "expired"  # due for deletion
+    REVIEW = "review"
+    ARCHIVE = "archive"  # due for cold storage
+    ARCHIVED = "archived"  # in cold storage; the row stays with its location
+    MISSING = "missing"  # a metadata row whose table is gone
+    UNREGISTERED = "unregistered"  # a table in schema backup without a metadata row
+
+
+class Decision(Word):
+    """What the retention policy does to a backup; in the order things happen."""
+
+    DELETE = "delete"
+    ARCHIVE = "archive"
+    REVIEW = "review"
+    KEEP = "keep"
+
+
+class Rule(Word):
+    """Which rule of the policy decided (sql/definitions/plan.sql: one table gives each its
+    decision, status and reason)."""
+
+    UNREGISTERED = "unregistered"
+    ARCHIVED = "archived"
+    MISSING = "missing"
+    FOREVER_REVIEW_DUE = "forever-review-due"
+    FOREVER = "forever"
+    YOUNG = "young"
+    REVIEWED = "reviewed"
+    EXPIRED_DELETE = "expired-delete"
+    EXPIRED_REVIEW = "expired-review"
+    EXPIRED_ARCHIVE = "expired-archive"
+    NEWEST = "newest"
+    DEPENDED = "depended"
+
+
+class Kind(Word):
+    """A retention kind. The seeded six are members; a kind a DBA added to the policy becomes a
+    member of its own the first time it is read (Kind("quarterly") works)."""
+
+    PRE_MIGRATION = "pre-migration"
+    DAILY = "daily"
+    WEEKLY = "weekly"
+    MONTHLY = "monthly"
+    CRITICAL = "critical"
+    MANUAL = "manual"
+
+    @classmethod
+    def _missing_(cls, value: object) -> Kind | None:
+        if not isinstance(value, str) or not value:
+            return None
+        member = str.__new__(cls, value)
+        member._name_ = value
+        member._value_ = value
+        cls._value2member_map_[value] = member
+        return member
+
+
+class Category(Word):
+    """A kind of `check` finding, in the order the report lists them."""
+
+    MISSING = "missing"
+    UNREGISTERED = "unregistered"
+    DRIFT = "drift"
+    DEPENDANTS = "dependants"
+    EXPOSURE = "exposure"
+    DEFINER = "definer"
 
 
 class SchemaState(enum.Enum):
@@ -22,6 +100,24 @@ class SchemaState(enum.Enum):
     LEGACY = "legacy"  # the 2025 layout, not upgraded: browse only
     OUTDATED = "outdated"  # installed by an older backup-tui: browse, install upgrades
     CURRENT = "current"
+    NEWER = "newer"  # installed by a newer backup-tui: browse; this version never downgrades it
+
+    @property
+    def writable(self) -> bool:
+        """Whether this version may create, drop or prune here."""
+        return self is SchemaState.CURRENT
+
+    @property
+    def upgraded(self) -> bool:
+        """Whether backup-tui's functions and views are there (any version)."""
+        return self in (SchemaState.CURRENT, SchemaState.OUTDATED, SchemaState.NEWER)
+
+
+def qualified_source(schema: str | None, table: str | None) -> str:
+    """Source table, schema-qualified when not in public; '' when unknown."""
+    if table and schema and schema != "public":
+        return f"{schema}.{table}"
+    return table or ""
 
 
 @dataclass(slots=True)
@@ -38,11 +134,17 @@ class Backup:
     created_by: str | None
     backup_size: str | None
     source_schema: str | None
-    backup_kind: str | None
+    backup_kind: Kind | None
     size_bytes: int | None
     expires_at: datetime | None
-    status: str
+    status: Status
     policy_reason: str | None = None
+    age_words: str | None = None  # how old, in words (backup.age_words), as of the load
+
+    def __post_init__(self) -> None:
+        self.status = Status(self.status)
+        if self.backup_kind is not None:
+            self.backup_kind = Kind(self.backup_kind)
 
     @property
     def name(self) -> str:
@@ -54,6 +156,36 @@ class Backup:
 
 
 INVENTORY_COLUMNS: tuple[str, ...] = tuple(f.name for f in fields(Backup))
+
+
+@dataclass(slots=True)
+class PlanRow:
+    """One row of backup.plan_prune(); field names are the function's column names."""
+
+    backup_table_name: str
+    original_table_name: str | None
+    source_schema: str | None
+    backup_kind: Kind | None
+    backup_date: datetime | None
+    age: timedelta | None
+    size_bytes: int | None
+    decision: Decision
+    reason: str
+    age_words: str | None
+    rule: Rule
+
+    def __post_init__(self) -> None:
+        self.decision = Decision(self.decision)
+        self.rule = Rule(self.rule)
+        if self.backup_kind is not None:
+            self.backup_kind = Kind(self.backup_kind)
+
+    @property
+    def source(self) -> str:
+        return qualified_source(self.source_schema, self.original_table_name)
+
+
+PLAN_COLUMNS: tuple[str, ...] = tuple(f.name for f in fields(PlanRow))
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,17 +205,83 @@ class ServerInfo:
         return f"{self.user}@{host}:{self.port}/{self.dbname}"
 
 
+class Outcome(enum.Enum):
+    """What became of one backup in a multi-backup write."""
+
+    DONE = "done"
+    FAILED = "failed"
+    NOT_ATTEMPTED = "not attempted"  # the run stopped first (cancelled, connection lost)
+
+
 @dataclass(frozen=True, slots=True)
-class DropResult:
-    """The outcome of dropping one backup: bytes freed, or why it was not dropped."""
+class Archived:
+    """What an archive wrote: where, how many rows, how many bytes before and after compression."""
+
+    location: str
+    rows: int
+    csv_bytes: int
+    stored_bytes: int
+
+
+@dataclass(frozen=True, slots=True)
+class ItemResult:
+    """One backup's result in a multi-backup write (drop, archive, prune): bytes freed, or why not."""
 
     name: str
+    outcome: Outcome
     freed_bytes: int = 0
-    error: str | None = None
+    error: str | None = None  # phrased for any front end
+    archived: Archived | None = None
 
     @property
     def ok(self) -> bool:
-        return self.error is None
+        return self.outcome is Outcome.DONE
+
+
+class StopReason(enum.Enum):
+    CANCELLED = "cancelled"
+    CONNECTION_LOST = "the connection was lost"
+
+
+@dataclass(slots=True)
+class WriteResult:
+    """The result of a multi-backup write, item by item, and why it stopped early if it did."""
+
+    items: list[ItemResult] = field(default_factory=list)
+    stopped: StopReason | None = None
+    stop_message: str | None = None
+
+    def of(self, outcome: Outcome) -> list[ItemResult]:
+        return [i for i in self.items if i.outcome is outcome]
+
+    @property
+    def done(self) -> list[ItemResult]:
+        return self.of(Outcome.DONE)
+
+    @property
+    def failed(self) -> list[ItemResult]:
+        return self.of(Outcome.FAILED)
+
+    @property
+    def not_attempted(self) -> list[ItemResult]:
+        return self.of(Outcome.NOT_ATTEMPTED)
+
+    @property
+    def freed_bytes(self) -> int:
+        return sum(i.freed_bytes for i in self.done)
+
+    @property
+    def complete(self) -> bool:
+        """Everything asked for was done."""
+        return all(i.ok for i in self.items)
+
+    def summary(self, verb: str, size: str) -> str:
+        """'dropped 5, freed 1.2 GiB, failed 1, not attempted 2': the one wording of a result, for
+        every front end (`size` is the freed bytes as the front end writes sizes)."""
+        line = f"{verb} {len(self.done)}, freed {size}, failed {len(self.failed)}"
+        if self.not_attempted:
+            line += f", not attempted {len(self.not_attempted)}"
+        return line
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,40 +329,27 @@ class BackupDetails:
     index_bytes: int = 0
     toast_bytes: int = 0
     estimated_rows: int | None = None
-    dependants: tuple[str, ...] = ()
-
-
-@dataclass(slots=True)
-class PlanRow:
-    """One row of backup.plan_prune(); field names are the function's column names."""
-
-    backup_table_name: str
-    original_table_name: str | None
-    source_schema: str | None
-    backup_kind: str | None
-    backup_date: datetime | None
-    age: timedelta | None
-    size_bytes: int | None
-    decision: str
-    reason: str
-
-    @property
-    def source(self) -> str:
-        return qualified_source(self.source_schema, self.original_table_name)
-
-
-PLAN_COLUMNS: tuple[str, ...] = tuple(f.name for f in fields(PlanRow))
-DECISIONS: tuple[str, ...] = ("delete", "archive", "review", "keep")
+    dependants: tuple[str, ...] | None = ()  # None: not known on this layout (before install)
 
 
 @dataclass(frozen=True, slots=True)
 class Finding:
     """One problem `check` reports: what kind, about what, in words, and the SQL that fixes it."""
 
-    category: str  # missing, unregistered, drift, dependants, exposure, definer
+    category: Category
     subject: str
     detail: str
     fix: str
 
 
-CHECK_CATEGORIES: tuple[str, ...] = ("missing", "unregistered", "drift", "dependants", "exposure", "definer")
+@dataclass(frozen=True, slots=True)
+class InstallReport:
+    """What `install` did: the migrations run and the definitions (re-)applied, by file name."""
+
+    before: SchemaState
+    migrations: tuple[str, ...] = ()
+    definitions: tuple[str, ...] = ()
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.migrations or self.definitions)

@@ -209,7 +209,7 @@ async def test_drop_acts_on_what_it_shows_even_after_a_refresh(seeded_dsn: str, 
         await settle(pilot)
         await pilot.press(*name, "enter")
         await settle(pilot)
-        assert app.screen.results[0].name == name and app.screen.results[0].ok
+        assert app.screen.result.items[0].name == name and app.screen.result.items[0].ok
 
 
 async def test_unregistered_tables_are_not_dropped_from_here(seeded_dsn: str, make_app) -> None:

@@ -10,7 +10,9 @@ import pytest
 from tests.cli.test_cli import run
 from tests.conftest import make_table, scalar
 from tests.legacy import build_legacy
-from tui import db
+from tui.db import Settings
+from tui.db.backups import create_backup
+from tui.db.schema import install
 
 
 def _findings(capsys: pytest.CaptureFixture[str], dsn: str, *extra: str) -> tuple[int, list[dict]]:
@@ -40,7 +42,7 @@ def test_after_install_and_the_fixes_check_is_clean(
     conn: psycopg.Connection, dsn: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
     names = build_legacy(conn)
-    db.install(conn)
+    install(conn)
     for f in _findings(capsys, dsn)[1]:
         if f["fix"].startswith(("REVOKE", "SELECT backup.drop_table_backup", "ALTER FUNCTION")):
             conn.execute(f["fix"])
@@ -56,7 +58,7 @@ def test_drift_after_writing_into_a_backup_exact_and_fast(
     installed: psycopg.Connection, dsn: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
     make_table(installed, "t", rows=100)
-    name = db.create_backup(installed, db.Settings(), "t", "r")
+    name = create_backup(installed, Settings(), "t", "r")
     installed.execute(f'INSERT INTO backup."{name}" SELECT g + 1000, NULL, NULL FROM generate_series(1, 50) g')
     code, findings = _findings(capsys, dsn)
     assert code == 1
@@ -70,7 +72,7 @@ def test_a_dependant_view_is_named_by_check_and_by_drop(
     installed: psycopg.Connection, dsn: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
     make_table(installed, "t")
-    name = db.create_backup(installed, db.Settings(), "t", "r")
+    name = create_backup(installed, Settings(), "t", "r")
     installed.execute(f'CREATE VIEW public.uses_backup AS SELECT * FROM backup."{name}"')
     findings = _findings(capsys, dsn)[1]
     assert [f["detail"] for f in findings if f["category"] == "dependants"] == [
@@ -134,7 +136,7 @@ def test_wrappers_and_functions_grant_nothing_to_anon_or_public(installed: psyco
         "DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'anon') "
         "THEN CREATE ROLE anon NOLOGIN; END IF; END $$"
     )
-    db.install(installed)  # again: nothing to apply, nothing widened
+    install(installed)  # again: nothing to apply, nothing widened
     rows = installed.execute(
         """
         SELECT p.oid::regprocedure::text FROM pg_proc p

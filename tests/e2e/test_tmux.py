@@ -140,14 +140,16 @@ def test_archive_and_restore_show_progress_in_a_real_terminal(dsn: str, tmp_path
     pipe-pane, so the transient bar is checked without racing it."""
     import psycopg
 
-    from tui import db
+    from tui.db import Settings
+    from tui.db.backups import create_backup
+    from tui.db.schema import install
 
     with psycopg.connect(dsn, autocommit=True) as conn:
-        db.install(conn)
+        install(conn)
         conn.execute(
             "CREATE TABLE public.events AS SELECT g AS id, md5(g::text) AS label FROM generate_series(1, 200000) g"
         )
-        name = db.create_backup(conn, db.Settings(), "events", "progress test", "monthly")
+        name = create_backup(conn, Settings(), "events", "progress test", "monthly")
     session = f"bt-{uuid.uuid4().hex[:8]}"
     log, done = tmp_path / "pane.log", tmp_path / "done"
     script = shlex.quote(installed_script())

@@ -56,10 +56,10 @@ def test_details_screen(snap_compare, seeded_dsn: str, make_app) -> None:
 def test_empty_state(snap_compare, dsn: str, make_app) -> None:
     import psycopg
 
-    from tui import db
+    from tui.db.schema import install
 
     with psycopg.connect(dsn, autocommit=True) as conn:
-        db.install(conn)
+        install(conn)
     assert snap_compare(make_app(dsn), terminal_size=(80, 24), run_before=settle)
 
 

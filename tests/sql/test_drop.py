@@ -7,17 +7,18 @@ import pytest
 from psycopg import errors as pgerr
 
 from tests.conftest import make_table, scalar
-from tui import db
+from tui.db import Settings, connect
+from tui.db.backups import create_backup, drop_backup
 
 
 @pytest.fixture
 def backup_name(installed: psycopg.Connection) -> str:
     make_table(installed, "users", rows=20)
-    return db.create_backup(installed, db.Settings(), "users", "before change")
+    return create_backup(installed, Settings(), "users", "before change")
 
 
 def test_drop_removes_table_and_metadata_and_audits_bytes(installed: psycopg.Connection, backup_name: str) -> None:
-    freed = db.drop_backup(installed, db.Settings(), backup_name)
+    freed = drop_backup(installed, Settings(), backup_name)
     assert freed > 0
     assert scalar(installed, "SELECT count(*) FROM backup.backup_metadata") == 0
     assert scalar(installed, "SELECT to_regclass(format('backup.%%I', %s::text))", (backup_name,)) is None
@@ -30,14 +31,14 @@ def test_drop_removes_table_and_metadata_and_audits_bytes(installed: psycopg.Con
 @pytest.mark.parametrize("name", ["backup_metadata", "backup_audit", "retention_policy", "schema_version"])
 def test_drop_refuses_the_schemas_own_tables(installed: psycopg.Connection, name: str) -> None:
     with pytest.raises(psycopg.Error, match="part of the backup schema itself"):
-        db.drop_backup(installed, db.Settings(), name)
+        drop_backup(installed, Settings(), name)
     assert scalar(installed, f"SELECT to_regclass('backup.{name}') IS NOT NULL") is True
 
 
 def test_drop_refuses_live_tables_and_other_schemas(installed: psycopg.Connection, backup_name: str) -> None:
     for name in ["users", "public.users", '"public"."users"']:
         with pytest.raises(psycopg.Error, match="no backup named"):
-            db.drop_backup(installed, db.Settings(), name)
+            drop_backup(installed, Settings(), name)
     assert scalar(installed, "SELECT count(*) FROM public.users") == 20
 
 
@@ -46,41 +47,41 @@ def test_drop_refuses_even_a_forged_metadata_row_for_an_internal_table(installed
         "INSERT INTO backup.backup_metadata (original_table_name, backup_table_name) VALUES ('x', 'retention_policy')"
     )
     with pytest.raises(psycopg.Error, match="part of the backup schema itself"):
-        db.drop_backup(installed, db.Settings(), "retention_policy")
+        drop_backup(installed, Settings(), "retention_policy")
 
 
 def test_drop_refuses_unregistered_tables(installed: psycopg.Connection) -> None:
     installed.execute("CREATE TABLE backup.stray AS SELECT 1 AS x")
     with pytest.raises(psycopg.Error, match="not a registered backup"):
-        db.drop_backup(installed, db.Settings(), "stray")
+        drop_backup(installed, Settings(), "stray")
     assert scalar(installed, "SELECT to_regclass('backup.stray') IS NOT NULL") is True
 
 
 def test_drop_refuses_backup_with_dependants_and_names_them(installed: psycopg.Connection, backup_name: str) -> None:
     installed.execute(f'CREATE VIEW public.report AS SELECT * FROM backup."{backup_name}"')
     with pytest.raises(pgerr.DependentObjectsStillExist, match="view public.report"):
-        db.drop_backup(installed, db.Settings(), backup_name)
+        drop_backup(installed, Settings(), backup_name)
     assert scalar(installed, "SELECT count(*) FROM backup.backup_metadata") == 1
 
 
 def test_drop_of_a_missing_backup_removes_the_stale_row(installed: psycopg.Connection, backup_name: str) -> None:
     installed.execute(f'DROP TABLE backup."{backup_name}"')
-    assert db.drop_backup(installed, db.Settings(), backup_name) == 0
+    assert drop_backup(installed, Settings(), backup_name) == 0
     assert scalar(installed, "SELECT count(*) FROM backup.backup_metadata") == 0
     assert scalar(installed, "SELECT action FROM backup.backup_audit WHERE action LIKE 'drop%%'", ()) == "drop-missing"
 
 
 def test_second_drop_says_already_dropped(installed: psycopg.Connection, backup_name: str) -> None:
-    db.drop_backup(installed, db.Settings(), backup_name)
+    drop_backup(installed, Settings(), backup_name)
     with pytest.raises(psycopg.Error, match="already dropped"):
-        db.drop_backup(installed, db.Settings(), backup_name)
+        drop_backup(installed, Settings(), backup_name)
 
 
 def test_concurrent_drops_one_wins_the_other_is_told(
-    installed: psycopg.Connection, settings: db.Settings, backup_name: str
+    installed: psycopg.Connection, settings: Settings, backup_name: str
 ) -> None:
-    patient = db.Settings(dsn=settings.dsn, lock_timeout="30s")
-    first, second = db.connect(patient), db.connect(patient)
+    patient = Settings(dsn=settings.dsn, lock_timeout="30s")
+    first, second = connect(patient), connect(patient)
     outcome: dict[str, object] = {}
     try:
         with first.transaction():
@@ -90,7 +91,7 @@ def test_concurrent_drops_one_wins_the_other_is_told(
             def drop_concurrently() -> None:
                 blocked.set()
                 try:
-                    outcome["freed"] = db.drop_backup(second, patient, backup_name)
+                    outcome["freed"] = drop_backup(second, patient, backup_name)
                 except psycopg.Error as exc:
                     outcome["error"] = str(exc)
 
@@ -115,13 +116,13 @@ def test_concurrent_drops_one_wins_the_other_is_told(
     assert scalar(installed, "SELECT count(*) FROM backup.backup_audit WHERE action = 'drop'") == 1
 
 
-def test_drop_gives_up_on_lock_timeout(installed: psycopg.Connection, settings: db.Settings, backup_name: str) -> None:
-    holder = db.connect(settings)
+def test_drop_gives_up_on_lock_timeout(installed: psycopg.Connection, settings: Settings, backup_name: str) -> None:
+    holder = connect(settings)
     try:
         with holder.transaction():
             holder.execute(f'SELECT count(*) FROM backup."{backup_name}"')
             with pytest.raises(pgerr.LockNotAvailable):
-                db.drop_backup(installed, db.Settings(lock_timeout="100ms"), backup_name)
+                drop_backup(installed, Settings(lock_timeout="100ms"), backup_name)
     finally:
         holder.close()
     assert scalar(installed, "SELECT count(*) FROM backup.backup_metadata") == 1

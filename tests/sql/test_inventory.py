@@ -6,7 +6,8 @@ import psycopg
 import pytest
 
 from tests.conftest import make_table, scalar
-from tui import db
+from tui.db import Settings
+from tui.db.backups import create_backup
 from tui.db.inventory import load_inventory
 from tui.model import SchemaState
 
@@ -41,17 +42,17 @@ def _status(conn: psycopg.Connection) -> dict[str, str]:
 )
 def test_status_follows_the_policy(installed: psycopg.Connection, kind: str, days: float, status: str) -> None:
     make_table(installed, "t")
-    name = db.create_backup(installed, db.Settings(), "t", "r", kind)
+    name = create_backup(installed, Settings(), "t", "r", kind)
     _backdate(installed, name, days)
-    db.create_backup(installed, db.Settings(), "t", "a newer copy, so the floor does not apply")
+    create_backup(installed, Settings(), "t", "a newer copy, so the floor does not apply")
     assert _status(installed)[name] == status
 
 
 def test_status_follows_an_edited_policy(installed: psycopg.Connection) -> None:
     make_table(installed, "t")
-    name = db.create_backup(installed, db.Settings(), "t", "r", "daily")
+    name = create_backup(installed, Settings(), "t", "r", "daily")
     _backdate(installed, name, 10)
-    db.create_backup(installed, db.Settings(), "t", "newer")
+    create_backup(installed, Settings(), "t", "newer")
     assert _status(installed)[name] == "expired"
     installed.execute("UPDATE backup.retention_policy SET keep_for = '30 days' WHERE backup_kind = 'daily'")
     assert _status(installed)[name] == "keep"
@@ -59,8 +60,8 @@ def test_status_follows_an_edited_policy(installed: psycopg.Connection) -> None:
 
 def test_inventory_never_errors_on_missing_unregistered_and_odd_names(installed: psycopg.Connection) -> None:
     make_table(installed, "Mixed Case")
-    kept = db.create_backup(installed, db.Settings(), "Mixed Case", "r")
-    gone = db.create_backup(installed, db.Settings(), "Mixed Case", "r")
+    kept = create_backup(installed, Settings(), "Mixed Case", "r")
+    gone = create_backup(installed, Settings(), "Mixed Case", "r")
     installed.execute(f'DROP TABLE backup."{gone}"')
     installed.execute('CREATE TABLE backup."Stray_backup_2025_02_30" AS SELECT 1 AS x')  # impossible date
     installed.execute('CREATE TABLE backup."x; DROP TABLE y; --" AS SELECT 1 AS x')
@@ -113,6 +114,6 @@ def test_parse_backup_name_patterns(installed: psycopg.Connection) -> None:
 
 def test_wrappers_return_the_inventory(installed: psycopg.Connection) -> None:
     make_table(installed, "t")
-    name = db.create_backup(installed, db.Settings(), "t", "r")
+    name = create_backup(installed, Settings(), "t", "r")
     assert scalar(installed, "SELECT backup_table_name FROM public.backup_inventory_view") == name
     assert scalar(installed, "SELECT backup_table_name FROM public.get_backup_tables()") == name

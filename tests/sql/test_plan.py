@@ -9,11 +9,12 @@ import pytest
 from psycopg import sql
 
 from tests.conftest import make_table, scalar
-from tui import db
+from tui.db import Settings, connect
+from tui.db.backups import create_backup
 
 
 def _backup(conn: psycopg.Connection, table: str, kind: str, days: float) -> str:
-    name = db.create_backup(conn, db.Settings(), table, f"{kind} copy", kind)
+    name = create_backup(conn, Settings(), table, f"{kind} copy", kind)
     conn.execute(
         "UPDATE backup.backup_metadata SET backup_date = now() - %s WHERE backup_table_name = %s",
         (timedelta(days=days), name),
@@ -80,7 +81,7 @@ def test_same_source_name_in_another_schema_is_another_table(installed: psycopg.
     make_table(installed, "experts", schema="crm")
     public_old = _backup(installed, table, "daily", 30)
     _backup(installed, table, "daily", 1)
-    crm_only = db.create_backup(installed, db.Settings(), "experts", "r", "daily", "crm")
+    crm_only = create_backup(installed, Settings(), "experts", "r", "daily", "crm")
     installed.execute(
         "UPDATE backup.backup_metadata SET backup_date = now() - interval '30 days' WHERE backup_table_name = %s",
         (crm_only,),
@@ -200,12 +201,12 @@ def test_apply_prune_of_a_thousand_expired_backups_keeps_only_the_newest(install
 
 
 def test_apply_prune_skips_a_locked_backup_and_reports_it(
-    installed: psycopg.Connection, settings: db.Settings, table: str
+    installed: psycopg.Connection, settings: Settings, table: str
 ) -> None:
     locked = _backup(installed, table, "daily", 30)
     free = _backup(installed, table, "daily", 20)
     _backup(installed, table, "daily", 1)
-    holder = db.connect(settings)
+    holder = connect(settings)
     notices: list[str] = []
     installed.add_notice_handler(lambda d: notices.append(d.message_primary))
     try:

@@ -1,25 +1,11 @@
-"""The only code that speaks SQL. No Textual imports here (tests/test_layering.py checks)."""
+"""The only code that speaks SQL (no Textual, no Rich: the import-linter contracts check).
 
-from tui.db.actions import create_backup, drop_backup
-from tui.db.connection import Settings, connect, server_info
-from tui.db.errors import DatabaseError, friendly_message
-from tui.db.inventory import load_inventory, source_tables
-from tui.db.schema import exposure_warnings, install, schema_state
-from tui.db.session import ConnectionLost, Database
+Front ends use `Database`; the modules beside it are functions of a connection, one per SQL API
+call, which tests of the SQL layer call directly.
+"""
 
-__all__ = [
-    "ConnectionLost",
-    "Database",
-    "DatabaseError",
-    "Settings",
-    "connect",
-    "create_backup",
-    "drop_backup",
-    "exposure_warnings",
-    "friendly_message",
-    "install",
-    "load_inventory",
-    "schema_state",
-    "server_info",
-    "source_tables",
-]
+from tui.db.connection import Settings, connect
+from tui.db.database import Database
+from tui.db.errors import Cancelled, ConnectionLost, DatabaseError, ErrorKind
+
+__all__ = ["Cancelled", "ConnectionLost", "Database", "DatabaseError", "ErrorKind", "Settings", "connect"]

@@ -23,7 +23,6 @@ import queue
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import IO, Any
 
@@ -33,8 +32,8 @@ from psycopg import sql
 
 from tui import __version__
 from tui.db.connection import Settings, write_transaction
-from tui.db.errors import DatabaseError, friendly_message
-from tui.model import Transfer
+from tui.db.errors import DatabaseError, ErrorKind, friendly_message, kind_of
+from tui.model import Archived, ItemResult, Outcome, Transfer
 from tui.storage import ArchiveFiles, StorageError, Target, open_archive
 
 FORMAT = "csv+zstd"
@@ -43,16 +42,6 @@ Progress = Callable[[Transfer], None]
 REPORT_EVERY = 0.1  # seconds between progress reports (and cancellation checks)
 READ_BLOCK = 1 << 20
 CHUNK = 1 << 20  # COPY rows are gathered into pieces this big before hashing and compressing
-
-
-@dataclass(frozen=True, slots=True)
-class Archived:
-    name: str
-    location: str
-    rows: int
-    bytes_written: int  # uncompressed CSV
-    stored_bytes: int  # compressed, as stored
-    freed_bytes: int
 
 
 class _Reporter:
@@ -99,7 +88,7 @@ def _columns(conn: psycopg.Connection, name: str) -> list[dict[str, str]]:
 
 def archive_backup(
     conn: psycopg.Connection, settings: Settings, name: str, target: Target, progress: Progress | None = None
-) -> Archived:
+) -> ItemResult:
     """Write, verify, then drop, in one transaction. Raises DatabaseError (nothing dropped, no
     archive left) on any failure, Cancelled when `progress` raised it."""
     meta = conn.execute(
@@ -111,16 +100,18 @@ def archive_backup(
         (name,),
     ).fetchone()
     if meta is None:
-        raise DatabaseError(f"no registered backup named {name} in schema backup")
+        raise DatabaseError(f"no registered backup named {name} in schema backup", ErrorKind.NOT_FOUND)
     columns = _columns(conn, name)
     if not columns:
-        raise DatabaseError(f"backup.{name} has no table to archive (already archived or missing)")
+        raise DatabaseError(f"backup.{name} has no table to archive (already archived or missing)", ErrorKind.REFUSED)
     try:
         if target.exists(name):
-            raise DatabaseError(f"{target.url}/{name} already exists: refusing to overwrite an archive")
+            raise DatabaseError(
+                f"{target.url}/{name} already exists: refusing to overwrite an archive", ErrorKind.REFUSED
+            )
         staging = target.begin(name)
     except StorageError as exc:
-        raise DatabaseError(str(exc)) from exc
+        raise DatabaseError(str(exc), ErrorKind.STORAGE) from exc
     total_rows = meta[5] if meta[5] is not None else (meta[6] if meta[6] and meta[6] > 0 else None)
     committed = False
     try:
@@ -161,16 +152,19 @@ def archive_backup(
             # verified archive is the one copy we can vouch for. Keep it.
             raise DatabaseError(
                 f"the connection was lost while dropping backup.{name}; its verified archive is kept at "
-                f"{location}: check whether the table still exists before archiving it again"
+                f"{location}: check whether the table still exists before archiving it again",
+                ErrorKind.CONNECTION_LOST,
             ) from exc
         staging.abort()  # also removes a committed archive whose drop failed: the table is still here
         if isinstance(exc, StorageError):
-            raise DatabaseError(str(exc)) from exc
+            raise DatabaseError(str(exc), ErrorKind.STORAGE) from exc
         if isinstance(exc, psycopg.Error) and committed:
-            raise DatabaseError(f"{friendly_message(exc)}; the table stays, the archive was removed") from exc
+            raise DatabaseError(
+                f"{friendly_message(exc)}; the table stays, the archive was removed", kind_of(exc)
+            ) from exc
         raise
     assert row is not None
-    return Archived(name, location, rows, written, stored, row[0])
+    return ItemResult(name, Outcome.DONE, row[0], archived=Archived(location, rows, written, stored))
 
 
 class _Counting(io.RawIOBase):
@@ -266,7 +260,7 @@ def _open_data(files: ArchiveFiles, manifest: dict) -> tuple[IO[bytes], _Countin
     """The archive's uncompressed CSV as a stream, the counter of compressed bytes read, and their total."""
     fmt = manifest.get("format")
     if fmt not in DATA_FILES:
-        raise DatabaseError(f"archive {files.location} has an unknown format {fmt!r}")
+        raise DatabaseError(f"archive {files.location} has an unknown format {fmt!r}", ErrorKind.DAMAGED)
     data_file = DATA_FILES[fmt]
     total = files.size(data_file)
     raw = _Counting(files.open(data_file))
@@ -282,11 +276,13 @@ def read_manifest(files: ArchiveFiles) -> dict:
     try:
         manifest = json.loads(files.read_manifest())
     except StorageError as exc:
-        raise DatabaseError(str(exc)) from exc
+        raise DatabaseError(str(exc), ErrorKind.STORAGE) from exc
     except ValueError as exc:
-        raise DatabaseError(f"cannot read the archive's manifest in {files.location}: {exc}") from exc
+        raise DatabaseError(
+            f"cannot read the archive's manifest in {files.location}: {exc}", ErrorKind.DAMAGED
+        ) from exc
     if not isinstance(manifest, dict) or not isinstance(manifest.get("columns"), list):
-        raise DatabaseError(f"the manifest in {files.location} is not a backup-tui manifest")
+        raise DatabaseError(f"the manifest in {files.location} is not a backup-tui manifest", ErrorKind.DAMAGED)
     return manifest
 
 
@@ -323,15 +319,16 @@ def verify_archive(files: ArchiveFiles, progress: Progress | None = None) -> dic
             report.add(0, 0)
         raw.close()
     except StorageError as exc:
-        raise DatabaseError(str(exc)) from exc
+        raise DatabaseError(str(exc), ErrorKind.STORAGE) from exc
     except _DAMAGE as exc:
-        raise DatabaseError(f"archive {files.location} is damaged: {exc}") from exc
+        raise DatabaseError(f"archive {files.location} is damaged: {exc}", ErrorKind.DAMAGED) from exc
     rows = counter.rows
     if sha.hexdigest() != manifest.get("sha256"):
-        raise DatabaseError(f"archive {files.location} is damaged: checksum mismatch")
+        raise DatabaseError(f"archive {files.location} is damaged: checksum mismatch", ErrorKind.DAMAGED)
     if rows != manifest.get("row_count") or counter.inside:
         raise DatabaseError(
-            f"archive {files.location} is damaged: {rows} rows, manifest says {manifest.get('row_count')}"
+            f"archive {files.location} is damaged: {rows} rows, manifest says {manifest.get('row_count')}",
+            ErrorKind.DAMAGED,
         )
     report.bytes = total
     report.report(rows)
@@ -364,7 +361,7 @@ def restore_backup(
         (schema, as_table),
     ).fetchone()
     if exists:
-        raise DatabaseError(f"{schema}.{as_table} already exists: restore never writes over a table")
+        raise DatabaseError(f"{schema}.{as_table} already exists: restore never writes over a table", ErrorKind.REFUSED)
     target = sql.Identifier(schema, as_table)
     if in_db:
         with write_transaction(conn, settings):
@@ -372,11 +369,11 @@ def restore_backup(
             rows = conn.execute(sql.SQL("SELECT count(*) FROM {}").format(target)).fetchone()
         return rows[0] if rows else 0
     if meta is None or meta[0] is None:
-        raise DatabaseError(f"no backup or archive named {name}")
+        raise DatabaseError(f"no backup or archive named {name}", ErrorKind.NOT_FOUND)
     try:
         files = open_archive(meta[0])
     except StorageError as exc:
-        raise DatabaseError(str(exc)) from exc
+        raise DatabaseError(str(exc), ErrorKind.STORAGE) from exc
     manifest = read_manifest(files)
     sha = hashlib.sha256()
     try:
@@ -399,20 +396,25 @@ def restore_backup(
                 rows = cur.rowcount
             raw.close()
             if sha.hexdigest() != manifest.get("sha256"):
-                raise DatabaseError(f"archive {files.location} is damaged: checksum mismatch; nothing was restored")
+                raise DatabaseError(
+                    f"archive {files.location} is damaged: checksum mismatch; nothing was restored", ErrorKind.DAMAGED
+                )
             if rows != manifest.get("row_count"):
                 raise DatabaseError(
                     f"archive {files.location} is damaged: {rows} rows, manifest says {manifest.get('row_count')}; "
-                    "nothing was restored"
+                    "nothing was restored",
+                    ErrorKind.DAMAGED,
                 )
             report.bytes = total
             report.report(rows)
     except StorageError as exc:
-        raise DatabaseError(str(exc)) from exc
+        raise DatabaseError(str(exc), ErrorKind.STORAGE) from exc
     except _DAMAGE as exc:
-        raise DatabaseError(f"archive {files.location} is damaged: {exc}; nothing was restored") from exc
+        raise DatabaseError(
+            f"archive {files.location} is damaged: {exc}; nothing was restored", ErrorKind.DAMAGED
+        ) from exc
     except psycopg.errors.DataException as exc:
         raise DatabaseError(
-            f"archive {files.location} is damaged: {friendly_message(exc)}; nothing was restored"
+            f"archive {files.location} is damaged: {friendly_message(exc)}; nothing was restored", ErrorKind.DAMAGED
         ) from exc
     return rows

@@ -3,14 +3,16 @@
 
 from __future__ import annotations
 
+import shlex
 from collections.abc import Sequence
 
 import psycopg
 from psycopg import sql
 
-from tui.model import Finding, SchemaState
+from tui.model import Category, Finding, SchemaState
 
-_INTERNAL = ("backup_metadata", "backup_audit", "retention_policy", "schema_version")
+# The 2025 layout's only table of its own; an upgraded schema says which are its own itself.
+_LEGACY_INTERNAL = ("backup_metadata",)
 
 _TABLES = """
 SELECT c.oid, c.relname::text, c.reltuples
@@ -20,19 +22,11 @@ SELECT c.oid, c.relname::text, c.reltuples
 """
 
 _DEPENDANTS = """
-SELECT DISTINCT c.relname::text,
-       CASE WHEN d.classid = 'pg_rewrite'::regclass
-            THEN (SELECT format('view %%I.%%I', vn.nspname, vc.relname)
-                    FROM pg_rewrite r JOIN pg_class vc ON vc.oid = r.ev_class
-                    JOIN pg_namespace vn ON vn.oid = vc.relnamespace WHERE r.oid = d.objid)
-            ELSE pg_describe_object(d.classid, d.objid, d.objsubid) END
-  FROM pg_depend d
-  JOIN pg_class c ON c.oid = d.refobjid
- WHERE d.refclassid = 'pg_class'::regclass AND d.deptype = 'n'
-   AND c.relnamespace = 'backup'::regnamespace AND c.relkind IN ('r', 'p') AND c.relname <> ALL (%s)
-   AND NOT (d.classid = 'pg_rewrite'::regclass AND (SELECT r.ev_class FROM pg_rewrite r WHERE r.oid = d.objid) = c.oid)
-   AND NOT (d.classid = 'pg_constraint'::regclass
-            AND (SELECT k.conrelid FROM pg_constraint k WHERE k.oid = d.objid) = c.oid)
+SELECT c.relname::text, d.dependant
+  FROM backup.dependants(ARRAY(SELECT c.oid FROM pg_class c
+                                WHERE c.relnamespace = 'backup'::regnamespace AND c.relkind IN ('r', 'p')
+                                  AND c.relname <> ALL (backup.internal_tables()))) d
+  JOIN pg_class c ON c.oid = d.table_oid
  ORDER BY 1, 2
 """
 
@@ -94,13 +88,13 @@ def run_check(
     """Every finding, grouped by category: missing, unregistered, drift, dependants, exposure, definer."""
     if state is SchemaState.ABSENT:
         return []
-    internal = list(_INTERNAL)
+    upgraded = state.upgraded
+    internal = _internal_tables(conn) if upgraded else list(_LEGACY_INTERNAL)
     tables = {name: (oid, reltuples) for oid, name, reltuples in conn.execute(_TABLES, (internal,))}
     meta = conn.execute(
         "SELECT backup_table_name::text, row_count::bigint FROM backup.backup_metadata ORDER BY 1"
     ).fetchall()
     registered = {name for name, _ in meta}
-    upgraded = state is not SchemaState.LEGACY
     findings: list[Finding] = []
 
     for name, _ in meta:
@@ -110,12 +104,12 @@ def run_check(
                 if upgraded
                 else f"DELETE FROM backup.backup_metadata WHERE backup_table_name = {_literal(conn, name)};"
             )
-            findings.append(Finding("missing", name, "metadata row whose table is gone", fix))
+            findings.append(Finding(Category.MISSING, name, "metadata row whose table is gone", fix))
     for name in sorted(tables):
         if name not in registered:
             findings.append(
                 Finding(
-                    "unregistered",
+                    Category.UNREGISTERED,
                     name,
                     "table in schema backup without a metadata row",
                     f"backup-tui adopt {_shell(name)}",
@@ -140,32 +134,41 @@ def run_check(
             how = "actual"
         findings.append(
             Finding(
-                "drift",
+                Category.DRIFT,
                 name,
                 f"recorded {recorded:,} rows, {how} {actual:,}",
                 f"UPDATE backup.backup_metadata SET row_count = {actual} "
                 f"WHERE backup_table_name = {_literal(conn, name)};  -- once the change is understood",
             )
         )
-    for name, dependant in conn.execute(_DEPENDANTS, (internal,)):
-        findings.append(Finding("dependants", name, f"{dependant} depends on it: drop refuses until it goes", ""))
+    if upgraded:  # the 2025 layout has no backup.dependants (after install, it does)
+        for name, dependant in conn.execute(_DEPENDANTS):
+            findings.append(
+                Finding(Category.DEPENDANTS, name, f"{dependant} depends on it: drop refuses until it goes", "")
+            )
     wanted = list(dict.fromkeys([*DEFAULT_ROLES, *roles]))
     for role, kind, obj, privilege, fix in conn.execute(_EXPOSURE, (wanted,)):
-        findings.append(Finding("exposure", obj, f"{role} has {privilege} on {kind} {obj}", fix))
+        findings.append(Finding(Category.EXPOSURE, obj, f"{role} has {privilege} on {kind} {obj}", fix))
     for holder, setting in conn.execute(_POSTGREST):
         schemas = [s.strip() for s in setting.split("=", 1)[1].split(",")]
         if "backup" in schemas:
             findings.append(
                 Finding(
-                    "exposure",
+                    Category.EXPOSURE,
                     "PostgREST",
                     f"schema backup is exposed by PostgREST ({holder}: {setting})",
                     "remove backup from the exposed schemas (Supabase: API settings)",
                 )
             )
     for function, fix in conn.execute(_DEFINERS):
-        findings.append(Finding("definer", function, "SECURITY DEFINER without a fixed search_path", fix))
+        findings.append(Finding(Category.DEFINER, function, "SECURITY DEFINER without a fixed search_path", fix))
     return findings
+
+
+def _internal_tables(conn: psycopg.Connection) -> list[str]:
+    row = conn.execute("SELECT backup.internal_tables()").fetchone()
+    assert row is not None
+    return row[0]
 
 
 def _literal(conn: psycopg.Connection, value: str) -> str:
@@ -173,18 +176,4 @@ def _literal(conn: psycopg.Connection, value: str) -> str:
 
 
 def _shell(value: str) -> str:
-    import shlex
-
     return shlex.quote(value)
-
-
-def adopt(
-    conn: psycopg.Connection, name: str, source: str | None, kind: str, reason: str | None, schema: str
-) -> tuple[str, int]:
-    """Register an unregistered table (backup.adopt_backup); returns (source table, rows)."""
-    row = conn.execute(
-        "SELECT source_table_name, row_count FROM backup.adopt_backup(%s, %s, %s, %s, %s)",
-        (name, source, kind, reason, schema),
-    ).fetchone()
-    assert row is not None
-    return row[0], row[1]

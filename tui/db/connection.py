@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 import psycopg
 
-from tui.db.errors import DatabaseError, friendly_message
+from tui.db.errors import DatabaseError, ErrorKind, friendly_message
 from tui.model import ServerInfo
 
 
@@ -22,6 +22,7 @@ class Settings:
     lock_timeout: str = "5s"
     statement_timeout: str = "1h"  # applies to writes only (SET LOCAL in their transaction)
     as_of: str | None = None  # retention decisions as of this time (backup.as_of); None: now
+    connect_timeout: int = 10
 
     def resolved_dsn(self) -> str:
         """`--dsn`, else DATABASE_URL, else '' (libpq's PG* variables, service file, .pgpass)."""
@@ -35,12 +36,12 @@ def connect(settings: Settings) -> psycopg.Connection:
             settings.resolved_dsn(),
             autocommit=True,
             application_name="backup-tui",
-            connect_timeout=10,
+            connect_timeout=settings.connect_timeout,
             # Supabase's transaction pooler cannot keep prepared statements between transactions.
             prepare_threshold=None,
         )
     except psycopg.Error as exc:
-        raise DatabaseError(f"cannot connect: {friendly_message(exc)}") from exc
+        raise DatabaseError(f"cannot connect: {friendly_message(exc)}", ErrorKind.CANNOT_CONNECT) from exc
     try:
         conn.execute("SELECT set_config('lock_timeout', %s, false)", (settings.lock_timeout,))
         if settings.as_of:
@@ -49,7 +50,7 @@ def connect(settings: Settings) -> psycopg.Connection:
             conn.execute("SET default_transaction_read_only = on")
     except psycopg.Error as exc:
         conn.close()
-        raise DatabaseError(friendly_message(exc)) from exc
+        raise DatabaseError(friendly_message(exc), ErrorKind.INVALID) from exc
     return conn
 
 

@@ -9,12 +9,6 @@ from tui.model import BackupDetails, Column, SchemaState
 
 _OID = "SELECT c.oid FROM pg_class c WHERE c.relnamespace = 'backup'::regnamespace AND c.relname = %s"
 
-_DEPENDANTS_LEGACY = """
-SELECT DISTINCT pg_describe_object(d.classid, d.objid, d.objsubid)
-  FROM pg_depend d
- WHERE d.refclassid = 'pg_class'::regclass AND d.refobjid = %s AND d.deptype = 'n'
-"""
-
 
 def backup_details(conn: psycopg.Connection, name: str, state: SchemaState) -> BackupDetails:
     """Columns, sizes and dependants of backup.<name>; `exists=False` when the table is gone."""
@@ -38,10 +32,10 @@ def backup_details(conn: psycopg.Connection, name: str, state: SchemaState) -> B
         (oid,),
     ).fetchone()
     assert sizes is not None
-    if state is SchemaState.LEGACY:
-        deps = conn.execute(_DEPENDANTS_LEGACY, (oid,)).fetchall()
-    else:
-        deps = conn.execute("SELECT d FROM backup.backup_dependants(%s) d ORDER BY 1", (oid,)).fetchall()
+    dependants = None  # the 2025 layout has no backup.dependants: known after install
+    if state.upgraded:
+        rows = conn.execute("SELECT dependant FROM backup.dependants(ARRAY[%s::oid]) ORDER BY 1", (oid,)).fetchall()
+        dependants = tuple(r[0] for r in rows)
     return BackupDetails(
         exists=True,
         columns=columns,
@@ -49,7 +43,7 @@ def backup_details(conn: psycopg.Connection, name: str, state: SchemaState) -> B
         index_bytes=sizes[1],
         toast_bytes=sizes[2],
         estimated_rows=sizes[3],
-        dependants=tuple(d[0] for d in deps),
+        dependants=dependants,
     )
 
 

@@ -10,7 +10,8 @@ from tui.model import INVENTORY_COLUMNS, Backup, SchemaState
 # A 2025 install has only backup_metadata and a view that errors on the first missing table.
 # This query reads the same columns the new view has, from the catalog and the legacy table
 # alone, so a reviewer without DDL rights can browse before anyone upgrades. Without a
-# retention policy there is nothing to expire: every present backup is `keep`.
+# retention policy there is nothing to expire: every present backup is `keep`; without our
+# functions there are no age words either (the created date is there).
 _LEGACY_INVENTORY = """
 WITH rel AS (
     SELECT c.oid, c.relname::text AS relname
@@ -32,7 +33,8 @@ SELECT e.id, e.original_table_name, e.backup_table_name, e.backup_date, e.row_co
        e.created_at, e.created_by, pg_size_pretty(s.size_bytes) AS backup_size, 'public' AS source_schema,
        NULL::text AS backup_kind, s.size_bytes, NULL::timestamptz AS expires_at,
        CASE WHEN NOT e.registered THEN 'unregistered' WHEN e.oid IS NULL THEN 'missing' ELSE 'keep' END AS status,
-       'no retention policy before the upgrade (backup-tui install)' AS policy_reason
+       'no retention policy before the upgrade (backup-tui install)' AS policy_reason,
+       NULL::text AS age_words
   FROM entries e CROSS JOIN LATERAL (SELECT pg_total_relation_size(e.oid) AS size_bytes) s
 """
 
@@ -62,23 +64,30 @@ def inventory_json(conn: psycopg.Connection, state: SchemaState) -> str:
 
 
 def load_inventory(
-    conn: psycopg.Connection, state: SchemaState, estimate_sizes: bool = False, biggest: int | None = None
+    conn: psycopg.Connection,
+    state: SchemaState,
+    estimate_sizes: bool = False,
+    biggest: int | None = None,
+    names: list[str] | None = None,
 ) -> list[Backup]:
     """Every backup, in no particular order (callers sort). O(n) in the number of backups.
 
     `estimate_sizes`: sizes from the catalog instead of pg_total_relation_size, which opens every
     table (most of the query's time in a new session); for a quick first paint, then load exact.
     `biggest`: only the N biggest backups (by catalog size) — a first screen of a large inventory
-    in O(N log n) instead of O(n); needs the current schema (backup.inventory_rows).
+    in O(N log n) instead of O(n). `names`: only these backups (after a write touched them).
+    Both need an upgraded schema (backup.inventory_rows).
     """
     if state is SchemaState.ABSENT:
         return []
     with conn.transaction(), conn.cursor() as cur:
         if estimate_sizes and state is not SchemaState.LEGACY:
             cur.execute("SELECT set_config('backup.size_estimates', 'on', true)")
-        if biggest is not None and state is SchemaState.CURRENT:
+        if biggest is not None and state.upgraded:
             query = sql.SQL("SELECT {} FROM backup.inventory_rows(backup.biggest_backups(%s))").format(_COLUMNS)
             cur.execute(query, (biggest,))
+        elif names is not None and state.upgraded:
+            cur.execute(sql.SQL("SELECT {} FROM backup.inventory_rows(%s)").format(_COLUMNS), (names,))
         else:
             cur.execute(inventory_query(state))
         return [Backup(*row) for row in cur]
@@ -113,3 +122,11 @@ def source_tables(conn: psycopg.Connection) -> list[tuple[str, str, int, float]]
          ORDER BY 3 DESC
         """
     ).fetchall()
+
+
+def archive_entry(conn: psycopg.Connection, name: str) -> tuple[str | None, dict | None]:
+    """Where an archived backup lives and its manifest as recorded at archive time."""
+    row = conn.execute(
+        "SELECT archive_location, archive_manifest FROM backup.backup_metadata WHERE backup_table_name = %s", (name,)
+    ).fetchone()
+    return (row[0], row[1]) if row else (None, None)

@@ -13,6 +13,7 @@ from textual.widgets import Button, Input, Label, Select, Static
 
 from tui.db import Database, DatabaseError
 from tui.model import Backup
+from tui.widgets.text import error_text
 
 
 class AdoptModal(ModalScreen[str | None]):
@@ -55,7 +56,7 @@ class AdoptModal(ModalScreen[str | None]):
         try:
             self.database.adopt(self.backup.backup_table_name, source, kind, reason)
         except DatabaseError as exc:
-            self.app.call_from_thread(self.query_one("#adopt-status", Static).update, str(exc))
+            self.app.call_from_thread(self.query_one("#adopt-status", Static).update, error_text(exc))
             return
         self.app.call_from_thread(self.dismiss, self.backup.backup_table_name)
 

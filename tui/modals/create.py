@@ -18,6 +18,7 @@ from textual.widgets.option_list import Option
 
 from tui import format as fmt
 from tui.db import Database, DatabaseError
+from tui.widgets.text import error_text
 
 SourceTable = tuple[str, str, int, float]  # schema, name, bytes, estimated rows
 
@@ -188,7 +189,7 @@ class CreateBackupModal(ModalScreen[str | None]):
         try:
             name = self.database.create(table, reason, kind, schema)
         except DatabaseError as exc:
-            self.app.call_from_thread(self._failed, str(exc))
+            self.app.call_from_thread(self._failed, error_text(exc))
             return
         self.app.call_from_thread(self.dismiss, name)
 

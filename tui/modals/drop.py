@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Sequence
-from datetime import datetime
 from typing import ClassVar
 
 from rich.table import Table
@@ -20,15 +19,13 @@ from textual.widgets import Button, Input, ProgressBar, Static
 
 from tui import format as fmt
 from tui.db import Database
-from tui.model import Backup, DropResult, Transfer
+from tui.model import Backup, ItemResult, Status, Transfer, WriteResult
 
-# (names, one result at a time, bytes/rows progress of the one in flight, stop) -> results
-Runner = Callable[
-    [list[str], Callable[[DropResult], None], Callable[[Transfer], None], threading.Event], list[DropResult]
-]
+# (names, one result at a time, bytes/rows progress of the one in flight, stop) -> the result
+Runner = Callable[[list[str], Callable[[ItemResult], None], Callable[[Transfer], None], threading.Event], WriteResult]
 
 
-class DropModal(ModalScreen[list[DropResult] | None]):
+class DropModal(ModalScreen[WriteResult | None]):
     """Acts on exactly the backups it was given, whatever the inventory does meanwhile.
 
     Dismisses with the results once something ran, or None when cancelled.
@@ -40,7 +37,6 @@ class DropModal(ModalScreen[list[DropResult] | None]):
         self,
         database: Database,
         backups: Sequence[Backup],
-        clock: Callable[[], datetime],
         run: Runner | None = None,
         title: str = "Drop",
         done_verb: str = "dropped",
@@ -50,7 +46,6 @@ class DropModal(ModalScreen[list[DropResult] | None]):
         super().__init__()
         self.database = database
         self.backups = tuple(backups)  # a copy: a refresh underneath changes nothing here
-        self.clock = clock
         self._runner: Runner = run or (
             lambda names, progress, _transfer, stop: database.drop_many(names, progress, stop)
         )
@@ -59,7 +54,8 @@ class DropModal(ModalScreen[list[DropResult] | None]):
         self._action_label = action_label
         self._question = question  # the whole question, instead of "<title> N backups, freeing X?"
         self._done_verb = done_verb
-        self.results: list[DropResult] = []
+        self.result: WriteResult | None = None
+        self.progressed: list[ItemResult] = []
         self.running = False
         self.done = False
 
@@ -90,7 +86,6 @@ class DropModal(ModalScreen[list[DropResult] | None]):
                 yield Button(compact=True, label=self._action_label, id="drop", variant="error", disabled=True)
 
     def _listing(self) -> Table:
-        now = self.clock()
         table = Table(box=None, padding=(0, 1), show_edge=False, header_style="bold", expand=True)
         table.add_column("backup", overflow="ellipsis", no_wrap=True, ratio=3)
         table.add_column("source", overflow="ellipsis", no_wrap=True, ratio=1)
@@ -99,10 +94,10 @@ class DropModal(ModalScreen[list[DropResult] | None]):
         table.add_column("age", justify="right", no_wrap=True)
         for b in self.backups:
             name = Text(b.backup_table_name)
-            if b.status == "missing":
+            if b.status is Status.MISSING:
                 name.append(" (missing: removes the stale row)", "italic")
             table.add_row(
-                name, fmt.text(b.source), fmt.count(b.row_count), fmt.size(b.size_bytes), fmt.age(b.backup_date, now)
+                name, fmt.text(b.source), fmt.count(b.row_count), fmt.size(b.size_bytes), fmt.text(b.age_words)
             )
         return table
 
@@ -142,7 +137,7 @@ class DropModal(ModalScreen[list[DropResult] | None]):
     @on(Button.Pressed, "#drop")
     def _drop_pressed(self) -> None:
         if self.done:
-            self.dismiss(self.results)
+            self.dismiss(self.result)
         else:
             self._start()
 
@@ -166,13 +161,13 @@ class DropModal(ModalScreen[list[DropResult] | None]):
 
     @work(thread=True, exclusive=True, group="drop")
     def _run(self, names: list[str]) -> None:
-        results = self._runner(
+        result = self._runner(
             names,
             lambda r: self.app.call_from_thread(self._progress, r),
             lambda t: self.app.call_from_thread(self._transfer, t),
             self._stop,
         )
-        self.app.call_from_thread(self._finished, results)
+        self.app.call_from_thread(self._finished, result)
 
     def _transfer(self, t: Transfer) -> None:
         if not self.is_attached:  # the app is closing under a running worker
@@ -186,31 +181,30 @@ class DropModal(ModalScreen[list[DropResult] | None]):
         size = fmt.size(t.bytes) + (f" of {fmt.size(t.total_bytes)}" if t.total_bytes else "")
         status.update(Text.assemble((t.phase, "bold"), f" {t.name}  ·  {rows}  ·  {size}"))
 
-    def _progress(self, result: DropResult) -> None:
+    def _progress(self, item: ItemResult) -> None:
         if not self.is_attached:
             return
-        self.results.append(result)
+        self.progressed.append(item)
         self.query_one("#drop-progress", ProgressBar).advance(1)
-        verb = self._done_verb if result.ok else "failed"
-        self.query_one("#drop-status", Static).update(f"{verb} {result.name}")
+        verb = self._done_verb if item.ok else "failed"
+        self.query_one("#drop-status", Static).update(f"{verb} {item.name}")
 
-    def _finished(self, results: list[DropResult]) -> None:
+    def _finished(self, result: WriteResult) -> None:
         if not self.is_attached:
             return
         self.running, self.done = False, True
         self.query_one("#transfer-progress", ProgressBar).display = False
         self.query_one("#transfer-status", Static).display = False
         self.query_one("#cancel", Button).display = False
-        self.results = results
-        dropped = [r for r in results if r.ok]
-        failed = [r for r in results if not r.ok]
-        text = Text.assemble(
-            (f"{self._done_verb} ", "bold"),
-            f"{len(dropped)}, freed {fmt.size(sum(r.freed_bytes for r in dropped))}",
-            (f", failed {len(failed)}" if failed else "", "bold red"),
+        self.result = result
+        text = Text(
+            result.summary(self._done_verb, fmt.size(result.freed_bytes)),
+            style="bold" if result.complete else "bold red",
         )
-        for r in failed:
-            text.append(f"\n  {r.name}: {r.error}", "red")
+        for item in result.failed:
+            text.append(f"\n  {item.name}: {item.error}", "red")
+        if result.stopped is not None:
+            text.append(f"\nstopped: {result.stop_message}", "bold red")
         self.query_one("#drop-status", Static).update(text)
         close = self.query_one("#drop", Button)
         close.label = "Close"
@@ -226,4 +220,4 @@ class DropModal(ModalScreen[list[DropResult] | None]):
             self.query_one("#cancel", Button).disabled = True
             self.query_one("#drop-status", Static).update(Text("stopping…", "bold"))
             return
-        self.dismiss(self.results if self.done else None)
+        self.dismiss(self.result if self.done else None)

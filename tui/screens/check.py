@@ -13,15 +13,16 @@ from textual.screen import Screen
 from textual.widgets import Footer, Static
 
 from tui.db import Database, DatabaseError
-from tui.model import CHECK_CATEGORIES, Finding, SchemaState
+from tui.model import Category, Finding, SchemaState
+from tui.widgets.text import error_text
 
 TITLES = {
-    "missing": "Missing — metadata rows whose table is gone",
-    "unregistered": "Unregistered — tables in schema backup without metadata",
-    "drift": "Row drift — recorded row count differs from the table",
-    "dependants": "Dependants — objects that use a backup table",
-    "exposure": "Exposure — privileges that reach the backups",
-    "definer": "Definer risk — SECURITY DEFINER without a fixed search_path",
+    Category.MISSING: "Missing — metadata rows whose table is gone",
+    Category.UNREGISTERED: "Unregistered — tables in schema backup without metadata",
+    Category.DRIFT: "Row drift — recorded row count differs from the table",
+    Category.DEPENDANTS: "Dependants — objects that use a backup table",
+    Category.EXPOSURE: "Exposure — privileges that reach the backups",
+    Category.DEFINER: "Definer risk — SECURITY DEFINER without a fixed search_path",
 }
 
 
@@ -29,8 +30,8 @@ def report_text(findings: list[Finding]) -> Text:
     if not findings:
         return Text("Clean: nothing missing or unregistered, no drift, no dependants, nothing exposed.", style="bold")
     text = Text()
-    for category in CHECK_CATEGORIES:
-        group = [f for f in findings if f.category == category]
+    for category in Category:
+        group = [f for f in findings if f.category is category]
         if not group:
             continue
         text.append(f"{TITLES[category]} ({len(group)})\n", "bold underline")
@@ -81,7 +82,7 @@ class CheckScreen(Screen[None]):
         try:
             findings = self.database.check(self.state, fast=not self.exact)
         except DatabaseError as exc:
-            self.app.call_from_thread(self._show, Text(str(exc), style="bold red"))
+            self.app.call_from_thread(self._show, Text(error_text(exc), style="bold red"))
             return
         how = "exact row counts" if self.exact else "row drift from estimates (press e for exact counts)"
         text = Text(f"{len(findings)} finding(s) · {how}\n\n", style="dim")

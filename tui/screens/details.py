@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
-from datetime import datetime
 from typing import ClassVar
 
 from rich.table import Table
@@ -18,7 +16,8 @@ from textual.widgets import Footer, Static
 
 from tui import format as fmt
 from tui.db import Database, DatabaseError
-from tui.model import Backup, BackupDetails, SchemaState
+from tui.model import Backup, BackupDetails, SchemaState, Status
+from tui.widgets.text import error_text
 
 
 def _grid() -> Table:
@@ -35,12 +34,11 @@ class DetailsScreen(Screen[None]):
         Binding("x", "cancel_count", "Cancel count", id="details-cancel"),
     ]
 
-    def __init__(self, backup: Backup, database: Database, state: SchemaState, clock: Callable[[], datetime]) -> None:
+    def __init__(self, backup: Backup, database: Database, state: SchemaState) -> None:
         super().__init__()
         self.backup = backup
         self.database = database
         self.state = state
-        self.clock = clock
         self._counting = False
 
     def compose(self) -> ComposeResult:
@@ -56,14 +54,14 @@ class DetailsScreen(Screen[None]):
 
     def _metadata(self) -> Table:
         b, grid = self.backup, _grid()
-        grid.add_row("status", b.status)
+        grid.add_row("status", str(b.status))
         grid.add_row("source table", fmt.text(b.source))
         grid.add_row("kind", fmt.text(b.backup_kind))
         grid.add_row(
             "created",
-            f"{fmt.date(b.backup_date)} UTC ({fmt.age(b.backup_date, self.clock())} ago)"
-            if b.backup_date
-            else fmt.MISSING,
+            f"{fmt.date(b.backup_date)} UTC ({b.age_words} ago)"
+            if b.backup_date and b.age_words
+            else fmt.date(b.backup_date),
         )
         grid.add_row("expires", fmt.date(b.expires_at))
         grid.add_row("reason", fmt.text(b.backup_reason))
@@ -84,11 +82,11 @@ class DetailsScreen(Screen[None]):
 
     @work(thread=True, exclusive=True, group="details")
     def load(self) -> None:
-        if self.backup.status == "archived":
+        if self.backup.status is Status.ARCHIVED:
             try:
-                location, manifest = self.database.archive_manifest(self.backup.backup_table_name)
+                location, manifest = self.database.archive_entry(self.backup.backup_table_name)
             except DatabaseError as exc:
-                self.app.call_from_thread(self._show_error, str(exc))
+                self.app.call_from_thread(self._show_error, error_text(exc))
                 return
             text = Text.assemble(
                 ("archived to ", "bold"),
@@ -102,7 +100,7 @@ class DetailsScreen(Screen[None]):
         try:
             details = self.database.details(self.backup.backup_table_name, self.state)
         except DatabaseError as exc:
-            self.app.call_from_thread(self._show_error, str(exc))
+            self.app.call_from_thread(self._show_error, error_text(exc))
             return
         self.app.call_from_thread(self._show, details)
 
@@ -128,7 +126,9 @@ class DetailsScreen(Screen[None]):
         for col in details.columns:
             columns.add_row(col.name, col.type, "yes" if col.nullable else "no")
         deps = Text()
-        if details.dependants:
+        if details.dependants is None:
+            deps.append("known after `backup-tui install` (the 2025 layout cannot tell)", "dim")
+        elif details.dependants:
             deps.append("depends on this backup (drop refuses until they go):\n", "bold red")
             for dep in details.dependants:
                 deps.append(f"  {dep}\n")
@@ -150,7 +150,7 @@ class DetailsScreen(Screen[None]):
         self.dismiss()
 
     def action_count(self) -> None:
-        if self._counting or self.backup.status in ("missing",):
+        if self._counting or self.backup.status is Status.MISSING:
             return
         self._counting = True
         self.query_one("#details-rows", Static).update(self._rows_text(None, "counting… (x cancels)"))
@@ -165,7 +165,7 @@ class DetailsScreen(Screen[None]):
         try:
             actual = self.database.count_rows(self.backup.backup_table_name)
         except DatabaseError as exc:
-            self.app.call_from_thread(self._counted, None, str(exc))
+            self.app.call_from_thread(self._counted, None, error_text(exc))
             return
         self.app.call_from_thread(self._counted, actual, "")
 

@@ -1,52 +1,56 @@
-"""`?`: every key of the main screen, from its bindings (so remapped keys show as they are)."""
+"""`?`: the keys of the screen beneath, built from its live bindings (remapped keys show as they are).
+
+Each binding's description is its footer label; its tooltip, when it has one, the longer help.
+"""
 
 from __future__ import annotations
 
 from typing import ClassVar
 
 from rich.table import Table
+from rich.text import Text
 from textual.app import ComposeResult
-from textual.binding import Binding, BindingType
+from textual.binding import ActiveBinding, Binding, BindingType
 from textual.containers import VerticalScroll
-from textual.screen import ModalScreen
+from textual.screen import ModalScreen, Screen
 from textual.widgets import Static
 
-KEYS: tuple[tuple[str, str], ...] = (
-    ("s / a / n", "sort by size / age / name (again: reverse)"),
-    ("< / >", "sort by the previous / next column; or click a header"),
-    ("/", "filter by name, source table or reason; enter keeps it, escape clears"),
-    ("space", "mark / unmark the row (marks feed drop)"),
-    ("enter", "details: columns, sizes, dependants, exact row count"),
-    ("c", "create a backup (table, reason, kind)"),
-    ("d", "drop the marked backups, or the current one (typed confirmation)"),
-    ("p", "prune preview: the plan with a decision and a reason per backup; x applies, v marks reviewed"),
-    (
-        "!",
-        "check: missing, unregistered, drift, dependants, exposure, with the SQL that fixes each (rows flagged !)",
-    ),
-    ("A", "archive the current backup to $BACKUP_TUI_ARCHIVE_TO (a directory or s3://…), verified, then dropped"),
-    ("R", "register (adopt) the unregistered table under the cursor"),
-    ("r", "refresh (keeps sort, filter, marks and cursor); reconnects after a lost connection"),
-    ("↑ ↓ pgup pgdn home end", "move"),
-    ("?", "this help"),
-    ("q", "quit"),
-)
+
+def key_rows(screen: Screen) -> list[tuple[str, str]]:
+    """(keys, what they do) for every binding of ours active on `screen` (ours carry a tooltip:
+    Textual's own scrolling and copying keys do not); keys with the same words (the cursor keys)
+    share a row. The screen's keys first, then its widgets', then the app's."""
+    rows: dict[str, list[str]] = {}
+
+    def rank(item: tuple[str, ActiveBinding]) -> int:
+        node = item[1].node
+        return 0 if node is screen else 2 if node is screen.app else 1
+
+    for key, active in sorted(screen.active_bindings.items(), key=rank):
+        binding = active.binding
+        if not binding.tooltip:
+            continue
+        keys = rows.setdefault(binding.tooltip, [])
+        shown = screen.app.get_key_display(Binding(key, binding.action, key_display=binding.key_display))
+        if shown not in keys:
+            keys.append(shown)
+    return [(" ".join(keys), what) for what, keys in rows.items()]
 
 
 class HelpScreen(ModalScreen[None]):
     BINDINGS: ClassVar[list[BindingType]] = [Binding("escape,q,question_mark", "dismiss", "Close")]
 
-    def __init__(self, keys: tuple[tuple[str, str], ...] = KEYS) -> None:
+    def __init__(self, beneath: Screen) -> None:
         super().__init__()
-        self._keys = keys
+        self.rows = key_rows(beneath)
 
     def compose(self) -> ComposeResult:
         table = Table.grid(padding=(0, 2))
         table.add_column(style="bold", no_wrap=True)
         table.add_column()
-        for key, what in self._keys:
-            table.add_row(key, what)
-        with VerticalScroll(classes="dialog"):
+        for keys, what in self.rows:
+            table.add_row(Text(keys), Text(what))
+        with VerticalScroll(classes="dialog", id="help-dialog"):
             yield Static("Keys", classes="dialog-title")
             yield Static(table)
             yield Static("escape closes", classes="dialog-hint")

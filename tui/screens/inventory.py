@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from datetime import datetime
 from typing import ClassVar
 
 from rich.text import Text
@@ -16,11 +14,12 @@ from textual.worker import get_current_worker
 from tui import format as fmt
 from tui.db import Database, DatabaseError
 from tui.listing import Prepared
+from tui.loading import Prefetch
 from tui.modals.adopt import AdoptModal
 from tui.modals.confirm import ConfirmModal
 from tui.modals.create import CreateBackupModal
 from tui.modals.drop import DropModal
-from tui.model import Backup, DropResult, SchemaState, ServerInfo
+from tui.model import Backup, Category, SchemaState, ServerInfo, Status, WriteResult
 from tui.screens.check import CheckScreen
 from tui.screens.details import DetailsScreen
 from tui.screens.listing_screen import SORT_BINDINGS, ListingScreen
@@ -28,6 +27,7 @@ from tui.screens.prune import PruneScreen
 from tui.storage import default_target
 from tui.widgets.bars import ConnectionBar, Totals, summary_text
 from tui.widgets.inventory_table import InventoryTable, backup_listing
+from tui.widgets.text import error_text
 
 EMPTY_TEXT = (
     "No backups yet.\n\n"
@@ -40,23 +40,74 @@ EMPTY_TEXT = (
 class InventoryScreen(ListingScreen):
     BINDINGS: ClassVar[list[BindingType]] = [
         *SORT_BINDINGS,
-        Binding("space", "mark", "Mark", id="mark"),
+        Binding("space", "mark", "Mark", id="mark", tooltip="mark / unmark the row (marks feed drop)"),
         # priority: these open another screen, and the keys typed right after them (a name to
         # confirm, say) must reach that screen, not this one (see on_key for the same with "/").
-        Binding("enter", "details", "Info", id="details", priority=True),
-        Binding("c", "create", "Create", id="create", priority=True),
-        Binding("d", "drop", "Drop", id="drop", priority=True),
-        Binding("p", "prune", "Prune", id="prune", priority=True),
-        Binding("exclamation_mark", "check", "Check", id="check", priority=True),
-        Binding("R", "adopt", "Register", show=False, id="adopt", priority=True),
-        Binding("A", "archive", "Archive", show=False, id="archive", priority=True),
-        Binding("r", "refresh", "Refresh", show=False, id="refresh"),
+        Binding(
+            "enter",
+            "details",
+            "Info",
+            id="details",
+            priority=True,
+            tooltip="details: columns, sizes, dependants, exact row count",
+        ),
+        Binding("c", "create", "Create", id="create", priority=True, tooltip="create a backup (table, reason, kind)"),
+        Binding(
+            "d",
+            "drop",
+            "Drop",
+            id="drop",
+            priority=True,
+            tooltip="drop the marked backups, or the current one (typed confirmation)",
+        ),
+        Binding(
+            "p",
+            "prune",
+            "Prune",
+            id="prune",
+            priority=True,
+            tooltip="prune preview: a decision and a reason per backup; x applies, v marks reviewed",
+        ),
+        Binding(
+            "exclamation_mark",
+            "check",
+            "Check",
+            id="check",
+            priority=True,
+            tooltip="check: missing, unregistered, drift, dependants, exposure, with the SQL that fixes each",
+        ),
+        Binding(
+            "R",
+            "adopt",
+            "Register",
+            show=False,
+            id="adopt",
+            priority=True,
+            tooltip="register (adopt) the unregistered table under the cursor",
+        ),
+        Binding(
+            "A",
+            "archive",
+            "Archive",
+            show=False,
+            id="archive",
+            priority=True,
+            tooltip="archive the current backup to cold storage (a directory or s3://…), verified, then dropped",
+        ),
+        Binding(
+            "r",
+            "refresh",
+            "Refresh",
+            show=False,
+            id="refresh",
+            tooltip="refresh (keeps sort, filter, marks and cursor); reconnects after a lost connection",
+        ),
     ]
 
-    def __init__(self, database: Database, clock: Callable[[], datetime]) -> None:
+    def __init__(self, database: Database, prefetch: Prefetch) -> None:
         super().__init__()
         self.database = database
-        self.clock = clock
+        self.prefetch = prefetch
         self.listing = backup_listing()
         self.totals = Totals()
         self.sizes_estimated = False
@@ -67,7 +118,7 @@ class InventoryScreen(ListingScreen):
     def compose(self) -> ComposeResult:
         yield ConnectionBar(id="connection")
         yield Static(id="banner")
-        yield InventoryTable(self.listing, self.clock, id="inventory")
+        yield InventoryTable(self.listing, id="inventory")
         yield Static(EMPTY_TEXT, id="empty")
         yield Static(id="filter")
         yield Static(id="summary")
@@ -100,7 +151,7 @@ class InventoryScreen(ListingScreen):
         # only swaps them in, so keys stay responsive while 100,000 rows load.
         try:
             if self.info is None:
-                first = self.database.take_prefetch() or self.database.first_load()
+                first = self.prefetch.take()
                 if not self._deliver(first.info, first.state, first.rows, focus, first.estimated, first.partial_of):
                     return
                 info, state = first.info, first.state
@@ -115,7 +166,7 @@ class InventoryScreen(ListingScreen):
                 state = self.database.schema_state()
             rows = self.database.inventory(state)
         except DatabaseError as exc:
-            self.app.call_from_thread(self._load_failed, str(exc))
+            self.app.call_from_thread(self._load_failed, error_text(exc))
             return
         self._deliver(info, state, rows, focus)
 
@@ -170,6 +221,8 @@ class InventoryScreen(ListingScreen):
             )
         elif state is SchemaState.OUTDATED:
             self._banner("The backup schema is older than this backup-tui: run `backup-tui install`.", "warning")
+        elif state is SchemaState.NEWER:
+            self._banner("The backup schema was installed by a newer backup-tui: browsing only.", "warning")
         else:
             self._banner(None)
         self._show_empty_state()
@@ -221,11 +274,12 @@ class InventoryScreen(ListingScreen):
     @work(thread=True, exclusive=True, group="inventory")
     def _install(self) -> None:
         try:
-            applied = self.database.install()
+            report = self.database.install()
         except DatabaseError as exc:
-            self.app.call_from_thread(self._load_failed, f"install failed: {exc}")
+            self.app.call_from_thread(self._load_failed, f"install failed: {error_text(exc)}")
             return
-        self.app.call_from_thread(self.notify, f"installed: {', '.join(applied)}", title="backup schema")
+        applied = ", ".join((*report.migrations, *report.definitions)) or "nothing to do"
+        self.app.call_from_thread(self.notify, f"installed: {applied}", title="backup schema")
         self.app.call_from_thread(self.reload)
 
     def _banner(self, message: str | None, kind: str = "warning") -> None:
@@ -262,7 +316,7 @@ class InventoryScreen(ListingScreen):
         current = self.table.current
         if current is None or self.state is None:
             return
-        self.app.push_screen(DetailsScreen(current, self.database, self.state, self.clock))
+        self.app.push_screen(DetailsScreen(current, self.database, self.state))
 
     def action_refresh(self) -> None:
         self.reload()
@@ -273,7 +327,7 @@ class InventoryScreen(ListingScreen):
 
     def action_adopt(self) -> None:
         current = self.table.current
-        if current is None or current.status != "unregistered":
+        if current is None or current.status is not Status.UNREGISTERED:
             self.notify("R registers an unregistered table: put the cursor on one.", severity="warning")
             return
         if self._may_write():
@@ -284,7 +338,7 @@ class InventoryScreen(ListingScreen):
         try:
             kinds = self.database.kinds()
         except DatabaseError as exc:
-            self.app.call_from_thread(self.notify, str(exc), title="database error", severity="error")
+            self.app.call_from_thread(self.notify, error_text(exc), title="database error", severity="error")
             return
 
         def adopted(name: str | None) -> None:
@@ -296,7 +350,7 @@ class InventoryScreen(ListingScreen):
 
     def _flag_findings(self) -> None:
         """Rows with findings (drift, dependants) get a flag; a cheap, estimate-based check."""
-        if self.state in (SchemaState.CURRENT, SchemaState.OUTDATED, SchemaState.LEGACY):
+        if self.state is not None and self.state is not SchemaState.ABSENT:
             self._load_flags(self.state)
 
     @work(thread=True, exclusive=True, group="flags")
@@ -305,19 +359,19 @@ class InventoryScreen(ListingScreen):
             findings = self.database.check(state, fast=True)
         except DatabaseError:
             return  # flags are a hint; the load itself reports database errors
-        flagged = {f.subject for f in findings if f.category in ("drift", "dependants")}
+        flagged = {f.subject for f in findings if f.category in (Category.DRIFT, Category.DEPENDANTS)}
         self.app.call_from_thread(self.table.set_flags, flagged)
 
     def action_archive(self) -> None:
         current = self.table.current
         if current is None or not self._may_write():
             return
-        if current.status in ("missing", "unregistered", "archived"):
+        if current.status in (Status.MISSING, Status.UNREGISTERED, Status.ARCHIVED):
             self.notify(f"A {current.status} backup has no table to archive.", severity="warning")
             return
 
-        def archived(results: list[DropResult] | None) -> None:
-            if results:
+        def archived(result: WriteResult | None) -> None:
+            if result:
                 self.reload()
 
         target = default_target()
@@ -325,7 +379,6 @@ class InventoryScreen(ListingScreen):
             DropModal(
                 self.database,
                 [current],
-                self.clock,
                 run=lambda names, progress, transfer, stop: self.database.archive_many(
                     names, target, progress, transfer, stop
                 ),
@@ -339,7 +392,7 @@ class InventoryScreen(ListingScreen):
     def action_prune(self) -> None:
         if self.state is None or self.info is None:
             return
-        if self.state in (SchemaState.LEGACY, SchemaState.ABSENT, SchemaState.OUTDATED):
+        if not self.state.writable:
             self.notify("The prune plan needs the current backup schema: run `backup-tui install`.", severity="warning")
             return
 
@@ -347,7 +400,7 @@ class InventoryScreen(ListingScreen):
             if screen.changed:
                 self.reload()
 
-        screen = PruneScreen(self.database, self.clock, self.listing.get, self.info.read_only)
+        screen = PruneScreen(self.database, self.listing.get, self.info.read_only)
         self.app.push_screen(screen, closed)
 
     # -- writes: create and drop ----------------------------------------------------------
@@ -363,7 +416,10 @@ class InventoryScreen(ListingScreen):
                 severity="warning",
             )
             return False
-        if self.state in (SchemaState.LEGACY, SchemaState.OUTDATED, SchemaState.ABSENT):
+        if self.state is SchemaState.NEWER:
+            self.notify("The backup schema was installed by a newer backup-tui: use that version to write.")
+            return False
+        if not self.state.writable:
             self._offer_install(upgrade=self.state is not SchemaState.ABSENT)
             return False
         return True
@@ -378,7 +434,7 @@ class InventoryScreen(ListingScreen):
             tables = self.database.source_tables()
             kinds = self.database.kinds()
         except DatabaseError as exc:
-            self.app.call_from_thread(self.notify, str(exc), title="database error", severity="error")
+            self.app.call_from_thread(self.notify, error_text(exc), title="database error", severity="error")
             return
         self.app.call_from_thread(self._push_create, tables, kinds)
 
@@ -394,7 +450,7 @@ class InventoryScreen(ListingScreen):
         if not self._may_write():
             return
         chosen = self.listing.marked_rows() or ([self.table.current] if self.table.current else [])
-        droppable = [b for b in chosen if b.status != "unregistered"]
+        droppable = [b for b in chosen if b.status is not Status.UNREGISTERED]
         skipped = len(chosen) - len(droppable)
         if skipped:
             self.notify(
@@ -403,16 +459,11 @@ class InventoryScreen(ListingScreen):
         if not droppable:
             return
 
-        def dropped(results: list[DropResult] | None) -> None:
-            if not results:
+        def dropped(result: WriteResult | None) -> None:
+            if not result:
                 return
-            done = [r for r in results if r.ok]
-            failed = [r for r in results if not r.ok]
-            freed = fmt.size(sum(r.freed_bytes for r in done))
-            self.notify(
-                f"dropped {len(done)}, freed {freed}" + (f", failed {len(failed)}" if failed else ""),
-                severity="warning" if failed else "information",
-            )
+            line = result.summary("dropped", fmt.size(result.freed_bytes))
+            self.notify(line, severity="information" if result.complete else "warning")
             self.reload()
 
-        self.app.push_screen(DropModal(self.database, droppable, self.clock), dropped)
+        self.app.push_screen(DropModal(self.database, droppable), dropped)

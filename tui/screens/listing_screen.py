@@ -15,13 +15,28 @@ from tui.widgets.virtual_table import VirtualTable
 
 # a and n stay out of the footer so every other key fits at 80 columns; ? lists them all.
 SORT_BINDINGS: list[BindingType] = [
-    Binding("s", "sort('size')", "Size", id="sort-size"),
-    Binding("a", "sort('age')", "Age", show=False, id="sort-age"),
-    Binding("n", "sort('name')", "Name", show=False, id="sort-name"),
-    Binding("less_than_sign", "shift_sort(-1)", "Prev col", show=False, id="sort-prev"),
-    Binding("greater_than_sign", "shift_sort(1)", "Next col", show=False, id="sort-next"),
-    Binding("slash", "filter", "Filter", id="filter"),
-    Binding("escape", "clear_filter", "Clear", show=False, id="filter-clear"),
+    Binding("s", "sort('size')", "Size", id="sort-size", tooltip="sort by size, biggest first (again: reverse)"),
+    Binding("a", "sort('age')", "Age", show=False, id="sort-age", tooltip="sort by age, oldest first (again: reverse)"),
+    Binding("n", "sort('name')", "Name", show=False, id="sort-name", tooltip="sort by name (again: reverse)"),
+    Binding(
+        "less_than_sign",
+        "shift_sort(-1)",
+        "Prev col",
+        show=False,
+        id="sort-prev",
+        tooltip="sort by the previous column (or click a header)",
+    ),
+    Binding(
+        "greater_than_sign", "shift_sort(1)", "Next col", show=False, id="sort-next", tooltip="sort by the next column"
+    ),
+    Binding(
+        "slash",
+        "filter",
+        "Filter",
+        id="filter",
+        tooltip="filter by name, source table or reason; enter keeps it, escape clears",
+    ),
+    Binding("escape", "clear_filter", "Clear", show=False, id="filter-clear", tooltip="clear the filter"),
 ]
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from datetime import datetime
 from typing import ClassVar
 
 from rich.text import Text
@@ -18,19 +17,20 @@ from tui import format as fmt
 from tui.db import Database, DatabaseError
 from tui.modals.drop import DropModal
 from tui.modals.review import ReviewModal
-from tui.model import Backup, DropResult, PlanRow, Transfer
+from tui.model import Backup, Decision, ItemResult, PlanRow, Rule, Status, Transfer, WriteResult
 from tui.screens.listing_screen import SORT_BINDINGS, ListingScreen
 from tui.storage import default_target
 from tui.widgets.plan_table import PlanTable, plan_listing
+from tui.widgets.text import error_text
 
 
 def plan_summary(rows: list[PlanRow]) -> Text:
     """'delete 37 backups, free 4.2 GiB · 5 to review · 3 to archive · 60 kept'."""
 
-    def of(decision: str) -> list[PlanRow]:
-        return [r for r in rows if r.decision == decision]
+    def of(decision: Decision) -> list[PlanRow]:
+        return [r for r in rows if r.decision is decision]
 
-    delete, review, archive, keep = of("delete"), of("review"), of("archive"), of("keep")
+    delete, review, archive, keep = of(Decision.DELETE), of(Decision.REVIEW), of(Decision.ARCHIVE), of(Decision.KEEP)
     text = Text()
     text.append(f"delete {len(delete)} backup{'s' if len(delete) != 1 else ''}", "bold")
     text.append(f", free {fmt.size(sum(r.size_bytes or 0 for r in delete))}")
@@ -50,13 +50,11 @@ class PruneScreen(ListingScreen):
     def __init__(
         self,
         database: Database,
-        clock: Callable[[], datetime],
         inventory: Callable[[str], Backup | None],
         read_only: bool,
     ) -> None:
         super().__init__()
         self.database = database
-        self.clock = clock
         self.inventory = inventory
         self.read_only = read_only
         self.listing = plan_listing()
@@ -88,7 +86,7 @@ class PruneScreen(ListingScreen):
         try:
             rows = self.database.plan()
         except DatabaseError as exc:
-            self.app.call_from_thread(self._failed, str(exc))
+            self.app.call_from_thread(self._failed, error_text(exc))
             return
         if not get_current_worker().is_cancelled:
             self.app.call_from_thread(self._loaded, rows)
@@ -143,8 +141,8 @@ class PruneScreen(ListingScreen):
         if self.read_only:
             self.notify("This session is read-only: nothing can be deleted.", severity="warning")
             return
-        due = [r for r in self.listing.all if r.decision == "delete"]
-        to_archive = [r for r in self.listing.all if r.decision == "archive"]
+        due = [r for r in self.listing.all if r.decision is Decision.DELETE]
+        to_archive = [r for r in self.listing.all if r.decision is Decision.ARCHIVE]
         if not due and not to_archive:
             self.notify("Nothing is due for deletion or archiving.")
             return
@@ -153,20 +151,23 @@ class PruneScreen(ListingScreen):
 
         def run(
             names: list[str],
-            progress: Callable[[DropResult], None],
+            progress: Callable[[ItemResult], None],
             transfer: Callable[[Transfer], None],
             stop: threading.Event,
-        ) -> list[DropResult]:
+        ) -> WriteResult:
             """Archive the archive decisions first (verified, then dropped), then the deletes, batched."""
-            results = self.database.archive_many(
+            archived = self.database.archive_many(
                 [n for n in names if n in archive_names], target, progress, transfer, stop
             )
-            return results + self.database.apply_prune(
-                [n for n in names if n not in archive_names], progress, cancel=stop
+            dropped = self.database.apply_prune([n for n in names if n not in archive_names], progress, cancel=stop)
+            return WriteResult(
+                archived.items + dropped.items,
+                archived.stopped or dropped.stopped,
+                archived.stop_message or dropped.stop_message,
             )
 
-        def applied(results: list[DropResult] | None) -> None:
-            if results:
+        def applied(result: WriteResult | None) -> None:
+            if result:
                 self.changed = True
                 self.reload()
 
@@ -182,7 +183,6 @@ class PruneScreen(ListingScreen):
             DropModal(
                 self.database,
                 backups,
-                self.clock,
                 run=run,
                 title="Prune: delete",
                 done_verb="archived or dropped" if to_archive else "dropped",
@@ -199,7 +199,7 @@ class PruneScreen(ListingScreen):
         if self.read_only:
             self.notify("This session is read-only: reviews cannot be recorded.", severity="warning")
             return
-        if row.decision != "review" or row.original_table_name is None or "not registered" in row.reason:
+        if row.decision is not Decision.REVIEW or row.rule is Rule.UNREGISTERED:
             self.notify("Only backups due for review can be marked reviewed.", severity="warning")
             return
 
@@ -214,7 +214,7 @@ class PruneScreen(ListingScreen):
         try:
             self.database.mark_reviewed(name, note)
         except DatabaseError as exc:
-            self.app.call_from_thread(self.notify, str(exc), title="database error", severity="error")
+            self.app.call_from_thread(self.notify, error_text(exc), title="database error", severity="error")
             return
         self.changed = True
         self.app.call_from_thread(self.notify, f"{name} marked reviewed")
@@ -237,6 +237,7 @@ def _as_backup(row: PlanRow) -> Backup:
         row.backup_kind,
         row.size_bytes,
         None,
-        "expired",
+        Status.EXPIRED,
         row.reason,
+        row.age_words,
     )

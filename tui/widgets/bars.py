@@ -9,7 +9,7 @@ from rich.text import Text
 from textual.widgets import Static
 
 from tui import format as fmt
-from tui.model import Backup, SchemaState, ServerInfo
+from tui.model import Backup, SchemaState, ServerInfo, Status
 
 
 class ConnectionBar(Static):
@@ -43,14 +43,14 @@ class Totals:
 
     @classmethod
     def of(cls, rows: Sequence[Backup]) -> Totals:
-        expired = [b for b in rows if b.status == "expired"]
+        expired = [b for b in rows if b.status is Status.EXPIRED]
         return cls(
             count=len(rows),
             size=sum(b.size_bytes or 0 for b in rows),
             reclaimable=sum(b.size_bytes or 0 for b in expired),
             expired=len(expired),
-            missing=sum(1 for b in rows if b.status == "missing"),
-            unregistered=sum(1 for b in rows if b.status == "unregistered"),
+            missing=sum(1 for b in rows if b.status is Status.MISSING),
+            unregistered=sum(1 for b in rows if b.status is Status.UNREGISTERED),
         )
 
 

@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from datetime import datetime
 from typing import ClassVar
 
 from tui import format as fmt
 from tui.listing import Listing, SortKey
-from tui.model import Backup
+from tui.model import Backup, Status
 from tui.widgets.virtual_table import ColumnSpec, VirtualTable
 
-STATUSES = ("keep", "expired", "review", "archive", "archived", "missing", "unregistered")
+STATUS_ORDER = {status: i for i, status in enumerate(Status)}
 
 # Display order; priority says what stays on a narrow screen: at 80 columns name, kind, age, size and
 # status; the source (also in the name), rows, reason and created date join as the screen widens.
@@ -38,7 +36,7 @@ SORT_KEYS: dict[str, SortKey[Backup]] = {
     "age": SortKey(lambda b: b.backup_date.timestamp() if b.backup_date else None),
     "rows": SortKey(lambda b: b.row_count, descending_first=True),
     "size": SortKey(lambda b: b.size_bytes, descending_first=True),
-    "status": SortKey(lambda b: STATUSES.index(b.status) if b.status in STATUSES else len(STATUSES)),
+    "status": SortKey(lambda b: STATUS_ORDER[b.status]),
     "reason": SortKey(lambda b: (b.backup_reason or "").casefold() or None),
 }
 
@@ -58,7 +56,7 @@ class InventoryTable(VirtualTable[Backup]):
     """The inventory: one row per backup."""
 
     COLUMNS = COLUMNS
-    COMPONENT_CLASSES: ClassVar[set[str]] = VirtualTable.COMPONENT_CLASSES | {f"inventory--{s}" for s in STATUSES}
+    COMPONENT_CLASSES: ClassVar[set[str]] = VirtualTable.COMPONENT_CLASSES | {f"inventory--{s}" for s in Status}
 
     DEFAULT_CSS = """
     InventoryTable > .inventory--keep { color: $text-success; }
@@ -69,10 +67,6 @@ class InventoryTable(VirtualTable[Backup]):
     InventoryTable > .inventory--archived { color: $text-muted; text-style: italic; }
     InventoryTable > .inventory--unregistered { color: $text-warning; text-style: italic; }
     """
-
-    def __init__(self, listing: Listing[Backup], clock: Callable[[], datetime], *, id: str | None = None) -> None:
-        super().__init__(listing, id=id)
-        self.clock = clock
 
     def identity(self, row: Backup) -> str:
         return row.backup_table_name
@@ -87,13 +81,13 @@ class InventoryTable(VirtualTable[Backup]):
         if column == "created":
             return self._muted(fmt.day(row.backup_date))
         if column == "age":
-            return self._muted(fmt.age(row.backup_date, self.clock()))
+            return self._muted(fmt.text(row.age_words))
         if column == "rows":
             return self._muted(fmt.count(row.row_count))
         if column == "size":
             return self._muted(fmt.size(row.size_bytes))
         if column == "status":
-            return row.status, f"inventory--{row.status}" if row.status in STATUSES else None
+            return str(row.status), f"inventory--{row.status}"
         if column == "reason":
             return self._muted(fmt.text(row.backup_reason))
         raise KeyError(column)

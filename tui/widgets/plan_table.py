@@ -6,7 +6,7 @@ from typing import ClassVar
 
 from tui import format as fmt
 from tui.listing import Listing, SortKey
-from tui.model import DECISIONS, PlanRow
+from tui.model import Decision, PlanRow
 from tui.widgets.virtual_table import ColumnSpec, VirtualTable
 
 # The reason is what this screen is for: it stays (with the decision) on the narrowest screen.
@@ -20,14 +20,13 @@ COLUMNS: tuple[ColumnSpec, ...] = (
 )
 
 
-def _rank(decision: str) -> int:
-    return DECISIONS.index(decision) if decision in DECISIONS else len(DECISIONS)
+RANK = {decision: i for i, decision in enumerate(Decision)}
 
 
 SORT_KEYS: dict[str, SortKey[PlanRow]] = {
     # Grouped by source table; inside a group, what happens first (delete, archive, review, keep).
-    "source": SortKey(lambda r: (r.source.casefold(), _rank(r.decision))),
-    "decision": SortKey(lambda r: (_rank(r.decision), r.source.casefold())),
+    "source": SortKey(lambda r: (r.source.casefold(), RANK[r.decision])),
+    "decision": SortKey(lambda r: (RANK[r.decision], r.source.casefold())),
     "name": SortKey(lambda r: r.backup_table_name.casefold()),
     "age": SortKey(lambda r: r.age.total_seconds() if r.age is not None else None, descending_first=True),
     "size": SortKey(lambda r: r.size_bytes, descending_first=True),
@@ -47,7 +46,7 @@ def plan_listing() -> Listing[PlanRow]:
 
 class PlanTable(VirtualTable[PlanRow]):
     COLUMNS = COLUMNS
-    COMPONENT_CLASSES: ClassVar[set[str]] = VirtualTable.COMPONENT_CLASSES | {f"plan--{d}" for d in DECISIONS}
+    COMPONENT_CLASSES: ClassVar[set[str]] = VirtualTable.COMPONENT_CLASSES | {f"plan--{d}" for d in Decision}
 
     DEFAULT_CSS = """
     PlanTable > .plan--delete { color: $text-error; text-style: bold; }
@@ -63,11 +62,11 @@ class PlanTable(VirtualTable[PlanRow]):
         if column == "source":
             return fmt.text(row.source), None
         if column == "decision":
-            return row.decision, f"plan--{row.decision}" if row.decision in DECISIONS else None
+            return str(row.decision), f"plan--{row.decision}"
         if column == "name":
             return row.backup_table_name, None
         if column == "age":
-            return fmt.duration(row.age), None
+            return fmt.text(row.age_words), None
         if column == "size":
             return fmt.size(row.size_bytes), None
         if column == "reason":

@@ -54,12 +54,12 @@ class VirtualTable(ScrollView, Generic[R], can_focus=True):
     }
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("up", "cursor(-1)", "Up", show=False),
-        Binding("down", "cursor(1)", "Down", show=False),
-        Binding("pageup", "page(-1)", "Page up", show=False),
-        Binding("pagedown", "page(1)", "Page down", show=False),
-        Binding("home", "edge(0)", "First", show=False),
-        Binding("end", "edge(1)", "Last", show=False),
+        Binding("up", "cursor(-1)", "Up", show=False, id="cursor-up", tooltip="move"),
+        Binding("down", "cursor(1)", "Down", show=False, id="cursor-down", tooltip="move"),
+        Binding("pageup", "page(-1)", "Page up", show=False, id="page-up", tooltip="move"),
+        Binding("pagedown", "page(1)", "Page down", show=False, id="page-down", tooltip="move"),
+        Binding("home", "edge(0)", "First", show=False, id="first", tooltip="move"),
+        Binding("end", "edge(1)", "Last", show=False, id="last", tooltip="move"),
     ]
 
     DEFAULT_CSS = """

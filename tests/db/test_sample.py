@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import psycopg
 
-from tui.demo import seed
+from tui.db.sample import seed_demo
 
 
 def test_demo_seed_gives_every_kind_age_and_state(conn: psycopg.Connection) -> None:
-    seed(conn)
+    seed_demo(conn)
     rows = conn.execute("SELECT status, backup_kind, backup_date FROM backup.backup_inventory").fetchall()
     assert 55 <= len(rows) <= 65
     statuses = {r[0] for r in rows}

@@ -1,0 +1,48 @@
+-- requires: basics, dependants
+-- What drop and archive do before they touch a backup, in one place: refuse the schema's own
+-- tables and anything unregistered, lock the metadata row (a concurrent second call waits, then
+-- finds nothing), lock the table (lock_timeout bounds the wait) and refuse when something depends
+-- on it. Returns the metadata row and the table's oid (NULL when the table is gone).
+CREATE OR REPLACE FUNCTION backup.claim_backup(backup_table_name text, action text,
+                                               OUT meta backup.backup_metadata, OUT table_oid oid)
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+#variable_conflict use_variable
+DECLARE
+    v_last record;
+    v_deps text;
+BEGIN
+    PERFORM backup.refuse_internal(backup_table_name);
+    SELECT * INTO meta FROM backup.backup_metadata b WHERE b.backup_table_name = backup_table_name FOR UPDATE;
+    IF NOT FOUND THEN
+        SELECT a.at, a.actor, a.action INTO v_last FROM backup.backup_audit a
+         WHERE a.backup_table_name = backup_table_name AND a.action LIKE 'drop%'
+         ORDER BY a.at DESC LIMIT 1;
+        IF FOUND THEN
+            RAISE EXCEPTION 'backup % was already dropped (by % at %)',
+                quote_ident(backup_table_name), v_last.actor, v_last.at USING ERRCODE = 'P0002';
+        END IF;
+        IF EXISTS (SELECT 1 FROM pg_class c
+                    WHERE c.relnamespace = 'backup'::regnamespace AND c.relname = backup_table_name) THEN
+            RAISE EXCEPTION 'backup.% is not a registered backup', quote_ident(backup_table_name)
+                USING ERRCODE = '42809', HINT = 'register it with backup-tui adopt first';
+        END IF;
+        RAISE EXCEPTION 'no backup named % in schema backup', quote_ident(backup_table_name)
+            USING ERRCODE = '42P01';
+    END IF;
+
+    SELECT c.oid INTO table_oid FROM pg_class c
+     WHERE c.relnamespace = 'backup'::regnamespace AND c.relname = backup_table_name AND c.relkind IN ('r', 'p');
+    IF table_oid IS NOT NULL THEN
+        -- Lock first so the size reported is the size freed; lock_timeout bounds the wait.
+        EXECUTE format('LOCK TABLE backup.%I IN ACCESS EXCLUSIVE MODE', backup_table_name);
+        SELECT string_agg(d.dependant, ', ' ORDER BY d.dependant) INTO v_deps
+          FROM backup.dependants(ARRAY[table_oid]) d;
+        IF v_deps IS NOT NULL THEN
+            RAISE EXCEPTION 'cannot % backup %: % depends on it', action, quote_ident(backup_table_name), v_deps
+                USING ERRCODE = '2BP01', HINT = 'drop or change the dependent objects first; nothing was changed';
+        END IF;
+    END IF;
+END
+$fn$;

@@ -1,0 +1,30 @@
+-- requires: claim
+-- Drops one backup and its metadata row together, audited; returns the bytes freed. Refuses the
+-- schema's own tables, unregistered tables, anything outside schema backup and backups something
+-- depends on (backup.claim_backup). A metadata row whose table is gone is removed ("drop-missing").
+CREATE OR REPLACE FUNCTION backup.drop_table_backup(backup_table_name text) RETURNS bigint
+LANGUAGE plpgsql SECURITY INVOKER
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+#variable_conflict use_variable
+DECLARE
+    c       record;
+    v_bytes bigint := 0;
+BEGIN
+    c := backup.claim_backup(backup_table_name, 'drop');
+    IF c.table_oid IS NOT NULL THEN
+        v_bytes := pg_total_relation_size(c.table_oid);
+        EXECUTE format('DROP TABLE backup.%I', backup_table_name);
+    END IF;
+
+    DELETE FROM backup.backup_metadata b WHERE b.id = (c.meta).id;
+
+    INSERT INTO backup.backup_audit (action, backup_table_name, source_schema, source_table, row_count,
+                                     size_bytes, detail)
+    VALUES (CASE WHEN c.table_oid IS NULL THEN 'drop-missing' ELSE 'drop' END, backup_table_name,
+            (c.meta).source_schema, (c.meta).original_table_name, (c.meta).row_count, v_bytes,
+            jsonb_build_object('id', (c.meta).id, 'kind', (c.meta).backup_kind, 'backup_date', (c.meta).backup_date,
+                               'reason', (c.meta).backup_reason));
+    RETURN v_bytes;
+END
+$fn$;

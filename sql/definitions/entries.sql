@@ -1,0 +1,35 @@
+-- requires: basics
+-- One row per backup: registered ones (metadata, with their table's oid when it exists) and
+-- unregistered tables (source and date inferred from their names). Internal to the plan.
+-- Tables are matched to metadata by name (text), never by casting text to regclass, so a missing
+-- or mixed-case table cannot break a read. A plain view (no materialized CTE), so a filter by name
+-- reaches the catalog's (relname, relnamespace) index instead of reading every table first.
+
+CREATE OR REPLACE VIEW backup.backup_entries AS
+SELECT m.id, m.original_table_name, m.backup_table_name, m.backup_date, m.row_count, m.backup_reason,
+       m.created_at, m.created_by, m.source_schema, m.backup_kind, m.reviewed_at,
+       c.oid AS table_oid, true AS registered,
+       -- From the catalog alone (as of the last ANALYZE/VACUUM; exact for a fresh backup, which
+       -- create_table_backup analyzes): pg_total_relation_size opens every table.
+       (c.relpages::bigint + coalesce((SELECT t.relpages FROM pg_catalog.pg_class t WHERE t.oid = c.reltoastrelid), 0))
+       * current_setting('block_size')::bigint AS estimated_bytes,
+       CASE WHEN c.oid IS NULL THEN m.archive_location END AS archive_location
+  FROM backup.backup_metadata m
+  -- relname = text::name: the catalog's (relname, relnamespace) index serves a lookup by name.
+  LEFT JOIN pg_catalog.pg_class c
+         ON c.relname = m.backup_table_name::name AND c.relnamespace = 'backup'::regnamespace
+        AND c.relkind IN ('r', 'p') AND NOT c.relispartition
+        AND c.relname <> ALL (backup.internal_tables())
+UNION ALL
+SELECT NULL::uuid, p.source_table, c.relname::text, p.backup_date, NULL::bigint, NULL::text, NULL::timestamptz,
+       NULL::text, 'public'::text, NULL::text, NULL::timestamptz, c.oid, false,
+       (c.relpages::bigint + coalesce((SELECT t.relpages FROM pg_catalog.pg_class t WHERE t.oid = c.reltoastrelid), 0))
+       * current_setting('block_size')::bigint,
+       NULL::text
+  FROM pg_catalog.pg_class c
+  LEFT JOIN LATERAL backup.parse_backup_name(c.relname::text) p ON true
+ WHERE c.relnamespace = 'backup'::regnamespace
+   AND c.relkind IN ('r', 'p')
+   AND NOT c.relispartition
+   AND c.relname <> ALL (backup.internal_tables())
+   AND NOT EXISTS (SELECT 1 FROM backup.backup_metadata m WHERE m.backup_table_name = c.relname::text);

@@ -1,0 +1,142 @@
+-- requires: basics, words, dependants, entries
+-- The retention policy applied to every backup: a rule, and from the rule (one table, below) the
+-- decision, the inventory status and the reason in words. The inventory, its "reclaimable now",
+-- the prune preview and apply_prune all read this, so they cannot disagree.
+--
+-- Rules, in order (the first that holds):
+--   unregistered        a table in schema backup without metadata      review   (adopt it, or drop it by hand)
+--   archived            moved to cold storage                          keep
+--   missing             a metadata row whose table is gone             delete   (a stale row; nothing to lose)
+--   forever-review-due  kept forever (critical), its review is due     review
+--   forever             kept forever, next review later                keep
+--   young               younger than the kind's keep_for               keep
+--   reviewed            a review acknowledged recently                 keep     (until the next is due)
+--   expired-<action>    older than keep_for                            the kind's action: delete, review, archive
+-- then two floors that only ever make a decision safer:
+--   newest              the newest existing backup of its source table  keep, whatever the rule said
+--   depended            something depends on it (a view, a foreign key) review instead of delete
+--
+-- Costs: O(n) hash joins over the n backups, O(s log n) for the s source tables (one index probe
+-- each for the newest), O(k log n) for the k deletes (one pg_depend probe each); with only_names
+-- (prune batches, the TUI's first screen), O(m log n) for m names.
+
+DROP FUNCTION IF EXISTS backup.plan_prune(timestamptz, text[]);
+DROP FUNCTION IF EXISTS backup.plan_rows(timestamptz, text[]);
+
+CREATE FUNCTION backup.plan_rows(at timestamptz DEFAULT backup.as_of(), only_names text[] DEFAULT NULL)
+RETURNS TABLE (id uuid, original_table_name text, backup_table_name text, backup_date timestamptz,
+               row_count bigint, backup_reason text, created_at timestamptz, created_by text,
+               source_schema text, backup_kind text, size_bytes bigint, expires_at timestamptz,
+               registered boolean, present boolean, archived boolean, age interval, age_words text,
+               rule text, decision text, status text, reason text)
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+-- Hash joins and aggregates over 100k rows fit in memory instead of spilling to disk.
+SET work_mem = '64MB'
+AS $$
+    WITH rules (rule, decision, status, reason) AS (
+        -- The reason's arguments: %1$s kind, %2$s age, %3$s kept for, %4$s review interval,
+        -- %5$s time to the next review, %6$s archive location, %7$s reviewed on, %8$s source table,
+        -- %9$s what depends on it.
+        VALUES
+        ('unregistered',       'review',  'unregistered', 'not registered: adopt it (backup-tui adopt) or drop it by hand'),
+        ('archived',           'keep',    'archived',     'archived to %6$s'),
+        ('missing',            'delete',  'missing',      'the table is gone: a stale metadata row, nothing to lose'),
+        ('forever-review-due', 'review',  'review',       '%1$s: kept forever, review due (every %4$s)'),
+        ('forever',            'keep',    'keep',         '%1$s: kept forever, next review in %5$s'),
+        ('young',              'keep',    'keep',         '%1$s, %2$s old, kept %3$s'),
+        ('reviewed',           'keep',    'keep',         '%1$s, %2$s old: reviewed %7$s, next review in %5$s'),
+        ('expired-delete',     'delete',  'expired',      '%1$s, %2$s old, kept %3$s'),
+        ('expired-review',     'review',  'review',       '%1$s, %2$s old, kept %3$s: review'),
+        ('expired-archive',    'archive', 'archive',      '%1$s, %2$s old: move to cold storage'),
+        ('newest',             'keep',    'keep',         'newest backup of %8$s: always kept'),
+        ('depended',           'review',  'review',
+         '%1$s, %2$s old, kept %3$s; %9$s depends on it: review, never deleted automatically')
+    ), policy AS (
+        -- The policy's words once per kind, not once per backup.
+        SELECT p.*, backup.interval_words(p.keep_for) AS keep_words,
+               backup.interval_words(p.review_every) AS review_words
+          FROM backup.retention_policy p
+    ), facts AS MATERIALIZED (
+        SELECT e.*, p.keep_for, p.review_every, p.keep_words, p.review_words,
+               -- SET backup.size_estimates = on trades exact sizes for speed (the TUI's first paint).
+               CASE WHEN current_setting('backup.size_estimates', true) = 'on' THEN e.estimated_bytes
+                    ELSE pg_total_relation_size(e.table_oid) END AS size_bytes,
+               at - e.backup_date AS age,
+               CASE
+                   WHEN NOT e.registered THEN 'unregistered'
+                   WHEN e.archive_location IS NOT NULL THEN 'archived'
+                   WHEN e.table_oid IS NULL THEN 'missing'
+                   WHEN p.keep_for IS NULL THEN
+                       CASE WHEN coalesce(e.reviewed_at, e.backup_date) + p.review_every <= at
+                            THEN 'forever-review-due' ELSE 'forever' END
+                   WHEN e.backup_date + p.keep_for > at THEN 'young'
+                   WHEN e.reviewed_at IS NOT NULL
+                        AND e.reviewed_at + coalesce(p.review_every, p.keep_for) > at THEN 'reviewed'
+                   ELSE 'expired-' || p.action
+               END AS policy_rule
+          FROM backup.backup_entries e
+          LEFT JOIN policy p ON p.backup_kind = e.backup_kind
+         WHERE only_names IS NULL OR e.backup_table_name = ANY (only_names)
+    ), decided AS (
+        SELECT f.*, r.decision AS policy_decision
+          FROM facts f JOIN rules r ON r.rule = f.policy_rule
+    ), newest AS (
+        -- The newest existing backup of each source table in scope (ties: the greatest name): one
+        -- probe of the (source, date) index per source, O(sources × log n), not a sort of every row.
+        SELECT n.backup_table_name
+          FROM (SELECT DISTINCT d.source_schema, d.original_table_name
+                  FROM decided d WHERE d.registered AND d.policy_decision <> 'keep') s
+          CROSS JOIN LATERAL (
+              SELECT m.backup_table_name
+                FROM backup.backup_metadata m
+               WHERE m.source_schema = s.source_schema AND m.original_table_name = s.original_table_name
+                 AND EXISTS (SELECT 1 FROM pg_class c
+                              WHERE c.relname = m.backup_table_name::name
+                                AND c.relnamespace = 'backup'::regnamespace)
+               ORDER BY m.backup_date DESC, m.backup_table_name DESC
+               LIMIT 1) n
+    ), depended AS (
+        -- Deletes something depends on, named, in one set-based call.
+        SELECT d.table_oid, string_agg(d.dependant, ', ' ORDER BY d.dependant) AS dependants
+          FROM backup.dependants(ARRAY(SELECT x.table_oid FROM decided x
+                                        WHERE x.policy_decision = 'delete' AND x.table_oid IS NOT NULL)) d
+         GROUP BY d.table_oid
+    ), ruled AS (
+        SELECT d.*, dep.dependants,
+               CASE WHEN d.policy_decision <> 'keep' AND d.registered AND n.backup_table_name IS NOT NULL
+                        THEN 'newest'
+                    WHEN dep.dependants IS NOT NULL THEN 'depended'
+                    ELSE d.policy_rule END AS rule,
+               CASE d.policy_rule
+                   WHEN 'forever' THEN coalesce(d.reviewed_at, d.backup_date) + d.review_every
+                   WHEN 'reviewed' THEN d.reviewed_at + coalesce(d.review_every, d.keep_for)
+               END AS next_review,
+               backup.age_words(d.age) AS age_words
+          FROM decided d
+          LEFT JOIN newest n ON n.backup_table_name = d.backup_table_name
+          LEFT JOIN depended dep ON dep.table_oid = d.table_oid AND d.policy_decision = 'delete'
+    )
+    SELECT x.id, x.original_table_name, x.backup_table_name, x.backup_date, x.row_count, x.backup_reason,
+           x.created_at, x.created_by, x.source_schema, x.backup_kind, x.size_bytes,
+           x.backup_date + x.keep_for, x.registered, x.table_oid IS NOT NULL, x.archive_location IS NOT NULL,
+           x.age, x.age_words, x.rule, r.decision, r.status,
+           format(r.reason, x.backup_kind, x.age_words, x.keep_words, x.review_words,
+                  backup.age_words(x.next_review - at), x.archive_location, to_char(x.reviewed_at, 'YYYY-MM-DD'),
+                  format('%s.%s', x.source_schema, x.original_table_name), x.dependants)
+      FROM ruled x
+      JOIN rules r ON r.rule = x.rule
+$$;
+
+-- What the policy will do, and why, for every backup. Preview only: nothing changes.
+CREATE FUNCTION backup.plan_prune(at timestamptz DEFAULT backup.as_of(), only_names text[] DEFAULT NULL)
+RETURNS TABLE (backup_table_name text, original_table_name text, source_schema text, backup_kind text,
+               backup_date timestamptz, age interval, size_bytes bigint, decision text, reason text,
+               age_words text, rule text)
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT r.backup_table_name, r.original_table_name, r.source_schema, r.backup_kind, r.backup_date,
+           r.age, r.size_bytes, r.decision, r.reason, r.age_words, r.rule
+      FROM backup.plan_rows(at, only_names) r
+$$;

@@ -1,0 +1,130 @@
+"""Archiving from the TUI: the typed confirmation, Stop, and the prune preview's archive decisions."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from tests.archives import backup_table_exists
+from tui.db import Database, Settings
+from tui.db.backups import create_backup
+from tui.storage import TARGET_ENV
+
+
+async def test_archive_from_the_tui_with_the_typed_confirmation(
+    installed: psycopg.Connection,
+    dsn: str,
+    awkward_backup: str,
+    make_app,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+) -> None:
+    from tests.app.helpers import main_screen, screen_text, settle
+    from tui.modals.drop import DropModal
+
+    monkeypatch.setenv(TARGET_ENV, str(tmp_path))  # where this user keeps archives
+    app = make_app(dsn)
+    async with app.run_test(size=(120, 40), notifications=True) as pilot:
+        await settle(pilot)
+        await pilot.press("A")
+        assert isinstance(app.screen, DropModal)
+        app.screen.query_one("#confirm").value = awkward_backup  # quotes and spaces: set, not typed
+        await pilot.press("enter")
+        await settle(pilot)
+        assert "archived 1" in screen_text(pilot)
+        await pilot.press("enter")
+        await settle(pilot)
+        assert main_screen(pilot).listing.get(awkward_backup).status == "archived"
+        await pilot.press("enter")  # details of an archived backup: its manifest
+        await settle(pilot)
+        assert '"sha256"' in screen_text(pilot) and str(tmp_path) in screen_text(pilot)
+    assert (tmp_path / awkward_backup / "manifest.json").exists()
+
+
+async def test_stop_in_the_tui_cancels_the_archive_in_flight(
+    installed: psycopg.Connection,
+    dsn: str,
+    awkward_backup: str,
+    make_app,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+) -> None:
+    """Stop pressed while the archive streams: the worker is held at its first progress report
+    until the key is in, so the test does not race the (small) archive."""
+    from tests.app.helpers import screen_text, settle
+    from tui.modals.drop import DropModal
+
+    monkeypatch.setenv(TARGET_ENV, str(tmp_path))
+    reported, released = threading.Event(), threading.Event()
+    real = Database.archive_many
+
+    def held(self, names, target, progress=None, transfer=None, cancel=None):
+        def gate(t):
+            reported.set()
+            released.wait(timeout=30)
+            if transfer:
+                transfer(t)
+
+        return real(self, names, target, progress, gate, cancel)
+
+    monkeypatch.setattr(Database, "archive_many", held)
+    import tui.db.archive as archive_module
+
+    monkeypatch.setattr(archive_module, "REPORT_EVERY", 0)
+    app = make_app(dsn)
+    async with app.run_test(size=(120, 40), notifications=True) as pilot:
+        await settle(pilot)
+        await pilot.press("A")
+        assert isinstance(app.screen, DropModal)
+        app.screen.query_one("#confirm").value = awkward_backup
+        await pilot.press("enter")
+        while not reported.is_set():
+            await pilot.pause()
+        await pilot.click("#cancel")  # "Stop"
+        released.set()
+        await settle(pilot)
+        text = screen_text(pilot)
+        assert "cancelled" in text and "archived 0" in text
+    assert list(tmp_path.iterdir()) == []
+    assert backup_table_exists(installed, awkward_backup)
+
+
+async def test_prune_apply_in_the_tui_archives_the_archive_decisions(
+    installed: psycopg.Connection,
+    dsn: str,
+    awkward_backup: str,
+    make_app,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+) -> None:
+    from tests.app.helpers import screen_text, settle
+    from tests.fixtures import FROZEN_NOW
+    from tui.modals.drop import DropModal
+
+    monkeypatch.setenv(TARGET_ENV, str(tmp_path))
+    newer = create_backup(installed, Settings(), 'Odd "Table" é', "newer", "monthly")
+    installed.execute(  # the app's clock is FROZEN_NOW: one backup 400 days before it, one just before
+        "UPDATE backup.backup_metadata SET backup_date = %s - CASE backup_table_name WHEN %s THEN interval '400 days' "
+        "ELSE interval '1 day' END",
+        (FROZEN_NOW, awkward_backup),
+    )
+    app = make_app(dsn)
+    async with app.run_test(size=(120, 40), notifications=True) as pilot:
+        await settle(pilot)
+        await pilot.press("p")
+        await settle(pilot)
+        assert "1 to archive" in screen_text(pilot)
+        await pilot.press("x")
+        assert isinstance(app.screen, DropModal)
+        assert "archive 1 to" in screen_text(pilot)
+        app.screen.query_one("#confirm").value = awkward_backup
+        await pilot.press("enter")
+        await settle(pilot)
+        assert "archived or dropped 1" in screen_text(pilot)
+    installed.execute("SELECT set_config('backup.as_of', %s, false)", (FROZEN_NOW.isoformat(),))
+    statuses = dict(installed.execute("SELECT backup_table_name, status FROM backup.backup_inventory").fetchall())
+    assert statuses == {awkward_backup: "archived", newer: "keep"}
+    assert (tmp_path / awkward_backup / "manifest.json").exists()

@@ -1,0 +1,97 @@
+"""Archiving through tui.db: what a cancel, a forged row or a lost connection leaves behind."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import psycopg
+import pytest
+from psycopg import sql
+
+from tests.archives import backup_table_exists, s3_keys
+from tests.conftest import scalar
+from tui.db import DatabaseError, Settings, connect
+from tui.db.archive import archive_backup
+from tui.db.backups import create_backup
+from tui.db.errors import Cancelled
+from tui.storage import open_target
+
+
+def test_archive_refuses_the_schemas_own_tables_even_with_a_forged_metadata_row(installed: psycopg.Connection) -> None:
+    installed.execute(
+        "INSERT INTO backup.backup_metadata (original_table_name, backup_table_name) VALUES ('x', 'retention_policy')"
+    )
+    with pytest.raises(psycopg.Error, match="part of the backup schema itself"):
+        installed.execute("SELECT backup.archive_table_backup('retention_policy', '/tmp/x', '{}')")
+    assert scalar(installed, "SELECT to_regclass('backup.retention_policy') IS NOT NULL") is True
+
+
+def test_a_cancelled_archive_leaves_no_archive_and_no_dropped_table(
+    installed: psycopg.Connection, settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    installed.execute(
+        "CREATE TABLE public.wide AS SELECT g AS id, repeat(md5(g::text), 8) AS t FROM generate_series(1, 50000) g"
+    )
+    name = create_backup(installed, settings, "wide", "cancel me", "monthly")
+    seen = []
+
+    def stop_midway(t) -> None:
+        seen.append(t)
+        if t.phase == "archiving" and 0 < t.rows < 50000:
+            raise Cancelled("stopped by the user")
+
+    import tui.db.archive as archive_module
+
+    monkeypatch.setattr(archive_module, "REPORT_EVERY", 0)  # every block reports: the stop lands mid-COPY
+    with pytest.raises(Cancelled):
+        archive_backup(installed, settings, name, open_target(tmp_path), stop_midway)
+    assert seen and seen[-1].rows < 50000
+    assert list(tmp_path.iterdir()) == []  # no archive, no partial folder
+    # The table is there, unchanged, and the session still works after the interrupted COPY.
+    assert scalar(installed, f"SELECT count(*) FROM backup.{sql.Identifier(name).as_string(installed)}") == 50000
+    status = scalar(installed, "SELECT status FROM backup.backup_inventory WHERE backup_table_name = %s", (name,))
+    assert status != "archived"
+
+
+def test_a_cancelled_s3_archive_leaves_no_object(
+    installed: psycopg.Connection, settings: Settings, awkward_backup: str, s3: str
+) -> None:
+    def stop(t) -> None:
+        if t.phase == "verifying":
+            raise Cancelled("stopped")
+
+    with pytest.raises(Cancelled):
+        archive_backup(installed, settings, awkward_backup, open_target(s3), stop)
+    assert s3_keys() == []
+    assert backup_table_exists(installed, awkward_backup)
+
+
+def test_a_connection_lost_around_the_drop_keeps_the_verified_archive(
+    installed: psycopg.Connection, settings: Settings, dsn: str, tmp_path: Path, awkward_backup: str
+) -> None:
+    """When the session dies between the archive's commit and the drop's, nobody can tell whether
+    the drop happened: the verified archive is kept (never risk losing both copies)."""
+    session = connect(settings)
+    target = open_target(tmp_path)
+    begin = target.begin
+
+    def begin_then_lose_the_connection_on_commit(name: str):
+        staging = begin(name)
+        commit = staging.commit
+
+        def commit_and_kill() -> str:
+            location = commit()
+            with psycopg.connect(dsn, autocommit=True) as other:
+                other.execute("SELECT pg_terminate_backend(%s)", (session.info.backend_pid,))
+            return location
+
+        staging.commit = commit_and_kill
+        return staging
+
+    target.begin = begin_then_lose_the_connection_on_commit
+    with pytest.raises(DatabaseError, match="archive is kept"):
+        archive_backup(session, settings, awkward_backup, target)
+    session.close()
+    assert (tmp_path / awkward_backup / "manifest.json").exists()
+    # Here the drop never committed: the table is still there too.
+    assert backup_table_exists(installed, awkward_backup)

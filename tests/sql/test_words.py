@@ -1,0 +1,59 @@
+"""backup.age_words and backup.interval_words: the only place ages and intervals are worded."""
+
+from __future__ import annotations
+
+import psycopg
+import pytest
+
+from tests.conftest import scalar
+
+
+@pytest.mark.parametrize(
+    ("age", "words"),
+    [
+        ("0 seconds", "0 seconds"),
+        ("1 second", "1 second"),
+        ("59 seconds", "59 seconds"),
+        ("1 minute", "1 minute"),
+        ("59 minutes 59 seconds", "59 minutes"),
+        ("1 hour", "1 hour"),
+        ("23 hours 59 minutes", "23 hours"),
+        ("1 day", "1 day"),
+        ("30 days", "30 days"),
+        ("31 days", "31 days"),
+        ("59 days", "59 days"),
+        ("60 days", "60 days"),  # not "1 months": days until two whole months
+        ("61 days", "2 months"),
+        ("364 days", "11 months"),
+        ("365 days", "11 months"),  # 11.99 average months: never rounded up past a retention
+        ("729 days", "23 months"),
+        ("730 days", "2 years"),  # not "1 years"
+        ("1095 days", "3 years"),
+        ("-5 minutes", "0 seconds"),
+    ],
+)
+def test_age_words_at_every_boundary(installed: psycopg.Connection, age: str, words: str) -> None:
+    assert scalar(installed, "SELECT backup.age_words(%s::interval)", (age,)) == words
+
+
+def test_age_words_of_nothing_is_nothing(installed: psycopg.Connection) -> None:
+    assert scalar(installed, "SELECT backup.age_words(NULL)") is None
+
+
+@pytest.mark.parametrize(
+    ("interval", "words"),
+    [
+        ("1 day", "1 day"),
+        ("7 days", "7 days"),
+        ("14 days", "2 weeks"),
+        ("4 weeks", "4 weeks"),
+        ("1 month", "1 month"),
+        ("3 months", "3 months"),
+        ("1 year", "12 months"),
+        (None, "forever"),
+    ],
+)
+def test_interval_words_say_the_policy_as_written(
+    installed: psycopg.Connection, interval: str | None, words: str
+) -> None:
+    assert scalar(installed, "SELECT backup.interval_words(%s::interval)", (interval,)) == words

@@ -1,0 +1,69 @@
+"""Writes to single backups, each one call of a backup.* function in its own short transaction."""
+
+from __future__ import annotations
+
+import psycopg
+
+from tui.db.connection import Settings, write_transaction
+from tui.model import Kind
+
+
+def create_backup(
+    conn: psycopg.Connection,
+    settings: Settings,
+    table: str,
+    reason: str,
+    kind: str = Kind.MANUAL,
+    schema: str = "public",
+) -> str:
+    """Copy schema.table into the backup schema (backup.create_table_backup); the new backup's name."""
+    with write_transaction(conn, settings):
+        row = conn.execute(
+            "SELECT backup.create_table_backup(%s, %s, %s, %s)", (table, reason, str(kind), schema)
+        ).fetchone()
+    assert row is not None
+    return row[0]
+
+
+def drop_backup(conn: psycopg.Connection, settings: Settings, name: str) -> int:
+    """Drop one backup (table, metadata row, audit row together); the bytes freed."""
+    with write_transaction(conn, settings):
+        row = conn.execute("SELECT backup.drop_table_backup(%s)", (name,)).fetchone()
+    assert row is not None
+    return row[0]
+
+
+def adopt_backup(
+    conn: psycopg.Connection, name: str, source: str | None, kind: str, reason: str | None, schema: str
+) -> tuple[str, int]:
+    """Register an unregistered table (backup.adopt_backup); (source table, rows)."""
+    with conn.transaction():
+        row = conn.execute(
+            "SELECT source_table_name, row_count FROM backup.adopt_backup(%s, %s, %s, %s, %s)",
+            (name, source, str(kind), reason, schema),
+        ).fetchone()
+    assert row is not None
+    return row[0], row[1]
+
+
+def mark_reviewed(conn: psycopg.Connection, name: str, note: str) -> None:
+    """Acknowledge a review (backup.mark_reviewed): the next one is due an interval later."""
+    conn.execute("SELECT backup.mark_reviewed(%s, %s)", (name, note))
+
+
+def backup_kinds(conn: psycopg.Connection) -> list[tuple[Kind, str]]:
+    """(kind, its retention in words) from backup.retention_policy, manual first."""
+    rows = conn.execute(
+        """
+        SELECT backup_kind,
+               CASE WHEN keep_for IS NULL THEN 'kept forever'
+                         || coalesce(', reviewed every ' || backup.interval_words(review_every), '')
+                    ELSE 'kept ' || backup.interval_words(keep_for) || ', then '
+                         || CASE action WHEN 'delete' THEN 'deleted' WHEN 'archive' THEN 'archived'
+                                        ELSE 'reviewed' END
+               END
+          FROM backup.retention_policy
+         ORDER BY backup_kind <> 'manual', keep_for NULLS LAST, backup_kind
+        """
+    ).fetchall()
+    return [(Kind(kind), words) for kind, words in rows]

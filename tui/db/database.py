@@ -1,0 +1,246 @@
+"""The one door into PostgreSQL for the CLI, the TUI and the demo: a typed method per operation of
+the SQL API, run on one Session; and one loop for writes that act on many backups."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Sequence
+from types import TracebackType
+
+from tui.db import archive, backups, check, details, inventory, plan, sample, schema
+from tui.db.connection import Settings, server_info
+from tui.db.errors import Cancelled, DatabaseError, ErrorKind
+from tui.db.session import Session
+from tui.model import (
+    Backup,
+    BackupDetails,
+    Finding,
+    InstallReport,
+    ItemResult,
+    Kind,
+    Outcome,
+    PlanRow,
+    SchemaState,
+    ServerInfo,
+    StopReason,
+    Transfer,
+    WriteResult,
+)
+from tui.storage import StorageError, open_target
+
+Progress = Callable[[ItemResult], None]
+TransferProgress = Callable[[Transfer], None]
+
+
+class Database:
+    """Every operation a front end needs, each one call of the SQL API in its own transaction.
+
+    Errors are DatabaseErrors with a kind (tui.db.errors); words for a particular front end (which
+    key to press, an exit status) are the front end's business.
+    """
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.session = Session(settings)
+
+    def __enter__(self) -> Database:
+        return self
+
+    def __exit__(self, *exc: tuple[type[BaseException] | None, BaseException | None, TracebackType | None]) -> None:
+        self.close()
+
+    def cancel(self) -> None:
+        """Cancel the statement running now (from any thread)."""
+        self.session.cancel()
+
+    def close(self) -> None:
+        self.session.close()
+
+    # -- the schema -------------------------------------------------------------------------
+    def server_info(self) -> ServerInfo:
+        return self.session.run(server_info)
+
+    def schema_state(self) -> SchemaState:
+        return self.session.run(schema.schema_state)
+
+    def install(self) -> InstallReport:
+        """Install or upgrade the backup schema (idempotent)."""
+        try:
+            return self.session.run(schema.install)
+        except RuntimeError as exc:  # a newer backup-tui installed it
+            raise DatabaseError(str(exc), ErrorKind.REFUSED) from exc
+
+    def exposure_warnings(self) -> list[str]:
+        return self.session.run(schema.exposure_warnings)
+
+    def seed_demo(self) -> None:
+        """Live tables and ~60 backups of every kind and age (an empty database only)."""
+        self.session.run(sample.seed_demo)
+
+    # -- reading --------------------------------------------------------------------------
+    def inventory(
+        self,
+        state: SchemaState,
+        *,
+        estimate_sizes: bool = False,
+        biggest: int | None = None,
+        names: list[str] | None = None,
+    ) -> list[Backup]:
+        return self.session.run(inventory.load_inventory, state, estimate_sizes, biggest, names)
+
+    def inventory_json(self, state: SchemaState) -> str:
+        return self.session.run(inventory.inventory_json, state)
+
+    def approximate_count(self) -> int:
+        return self.session.run(inventory.approximate_count)
+
+    def source_tables(self) -> list[tuple[str, str, int, float]]:
+        return self.session.run(inventory.source_tables)
+
+    def kinds(self) -> list[tuple[Kind, str]]:
+        return self.session.run(backups.backup_kinds)
+
+    def details(self, name: str, state: SchemaState) -> BackupDetails:
+        return self.session.run(details.backup_details, name, state)
+
+    def count_rows(self, name: str) -> int:
+        return self.session.run(details.count_rows, name)
+
+    def archive_entry(self, name: str) -> tuple[str | None, dict | None]:
+        return self.session.run(inventory.archive_entry, name)
+
+    def plan(self) -> list[PlanRow]:
+        return self.session.run(plan.load_plan)
+
+    def check(self, state: SchemaState, *, fast: bool = True, roles: Sequence[str] = ()) -> list[Finding]:
+        return self.session.run(check.run_check, state, fast=fast, roles=roles)
+
+    # -- writes to one backup -------------------------------------------------------------
+    def create(self, table: str, reason: str, kind: str = Kind.MANUAL, schema_name: str = "public") -> str:
+        return self.session.run(backups.create_backup, self.settings, table, reason, kind, schema_name)
+
+    def drop(self, name: str) -> int:
+        return self.session.run(backups.drop_backup, self.settings, name)
+
+    def adopt(
+        self, name: str, source: str | None, kind: str, reason: str | None, schema_name: str = "public"
+    ) -> tuple[str, int]:
+        return self.session.run(backups.adopt_backup, name, source, kind, reason, schema_name)
+
+    def mark_reviewed(self, name: str, note: str) -> None:
+        self.session.run(backups.mark_reviewed, name, note)
+
+    def restore(self, name: str, as_table: str, schema_name: str, progress: TransferProgress | None = None) -> int:
+        return self.session.run(archive.restore_backup, self.settings, name, as_table, schema_name, progress)
+
+    # -- writes to many backups -------------------------------------------------------------
+    def drop_many(
+        self, names: Sequence[str], progress: Progress | None = None, cancel: threading.Event | None = None
+    ) -> WriteResult:
+        """Drop each backup in its own transaction; a failure is reported and the rest go on."""
+
+        def drop_one(batch: list[str]) -> list[ItemResult]:
+            return [ItemResult(batch[0], Outcome.DONE, self.drop(batch[0]))]
+
+        return self._each(names, drop_one, 1, progress, cancel)
+
+    def archive_many(
+        self,
+        names: Sequence[str],
+        target: str,
+        progress: Progress | None = None,
+        transfer: TransferProgress | None = None,
+        cancel: threading.Event | None = None,
+    ) -> WriteResult:
+        """Archive each backup to `target` (a directory or s3:// URL): write, verify, then drop.
+
+        A failure is reported and the rest go on; `cancel` stops the one in flight (its archive
+        is removed, its table stays) and the ones after it. `transfer` gets bytes/rows progress.
+        """
+        try:
+            store = open_target(target)
+        except StorageError as exc:
+            result = WriteResult()
+            for name in names:
+                result.items.append(ItemResult(name, Outcome.FAILED, error=str(exc)))
+                if progress:
+                    progress(result.items[-1])
+            return result
+
+        def watched(t: Transfer) -> None:
+            if cancel is not None and cancel.is_set():
+                raise Cancelled("cancelled: the archive was removed, the backup stays in the database")
+            if transfer:
+                transfer(t)
+
+        def archive_one(batch: list[str]) -> list[ItemResult]:
+            return [self.session.run(archive.archive_backup, self.settings, batch[0], store, watched)]
+
+        return self._each(names, archive_one, 1, progress, cancel)
+
+    def apply_prune(
+        self,
+        names: Sequence[str],
+        progress: Progress | None = None,
+        batch_size: int = 100,
+        cancel: threading.Event | None = None,
+    ) -> WriteResult:
+        """Drop the planned deletes in committed batches (backup.prune_batch re-checks each against a
+        fresh plan); `cancel` stops before the next batch."""
+
+        def one_batch(batch: list[str]) -> list[ItemResult]:
+            return self.session.run(plan.prune_batch, batch)
+
+        return self._each(names, one_batch, batch_size, progress, cancel)
+
+    @staticmethod
+    def _each(
+        names: Sequence[str],
+        step: Callable[[list[str]], list[ItemResult]],
+        batch_size: int,
+        progress: Progress | None,
+        cancel: threading.Event | None,
+    ) -> WriteResult:
+        """The one loop for writes to many backups: `step` acts on a batch in one transaction.
+
+        A failed batch is reported and the rest go on. A lost connection or a cancel stops the run:
+        the batch in flight is reported failed (its transaction changed nothing) and the rest as
+        not attempted; batches already committed stay done.
+        """
+        result = WriteResult()
+
+        def record(items: list[ItemResult]) -> None:
+            for item in items:
+                result.items.append(item)
+                if progress:
+                    progress(item)
+
+        pending = list(names)
+        while pending:
+            if cancel is not None and cancel.is_set():
+                result.stopped, result.stop_message = StopReason.CANCELLED, "cancelled"
+                break
+            batch, pending = pending[:batch_size], pending[batch_size:]
+            try:
+                record(step(batch))
+            except DatabaseError as exc:
+                record([ItemResult(n, Outcome.FAILED, error=str(exc)) for n in batch])
+                stop = _stop_reason(exc, cancel)
+                if stop is not None:
+                    result.stopped, result.stop_message = stop, str(exc)
+                    break
+        if result.stopped is not None:
+            record(
+                [ItemResult(n, Outcome.NOT_ATTEMPTED, error=f"not attempted: {result.stopped.value}") for n in pending]
+            )
+        return result
+
+
+def _stop_reason(exc: DatabaseError, cancel: threading.Event | None) -> StopReason | None:
+    """Whether an error ends a multi-backup write: a lost connection or the user's stop does; a
+    refusal, a lock timeout or a statement_timeout affects only the backup it happened to."""
+    if exc.kind is ErrorKind.CONNECTION_LOST:
+        return StopReason.CONNECTION_LOST
+    if isinstance(exc, Cancelled) or (cancel is not None and cancel.is_set()):
+        return StopReason.CANCELLED
+    return None

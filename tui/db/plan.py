@@ -1,0 +1,31 @@
+"""The retention plan and its application: SQL decides (backup.plan_prune, backup.prune_batch)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import psycopg
+from psycopg import sql
+
+from tui.model import PLAN_COLUMNS, ItemResult, Outcome, PlanRow
+
+
+def load_plan(conn: psycopg.Connection) -> list[PlanRow]:
+    """What the policy will do to every backup, and why."""
+    query = sql.SQL("SELECT {} FROM backup.plan_prune()").format(
+        sql.SQL(", ").join(sql.Identifier(c) for c in PLAN_COLUMNS)
+    )
+    with conn.cursor() as cur:
+        cur.execute(query)
+        return [PlanRow(*row) for row in cur]
+
+
+def prune_batch(conn: psycopg.Connection, names: Sequence[str]) -> list[ItemResult]:
+    """Drop those of `names` still due for deletion, in one transaction (one autocommit statement)."""
+    rows = conn.execute(
+        "SELECT backup_table_name, freed_bytes, error FROM backup.prune_batch(%s)", (list(names),)
+    ).fetchall()
+    return [
+        ItemResult(name, Outcome.DONE if error is None else Outcome.FAILED, freed or 0, error)
+        for name, freed, error in rows
+    ]

@@ -1,0 +1,70 @@
+"""How the TUI loads a large inventory: a first screen quickly, then everything. No Textual here.
+
+From LARGE_INVENTORY backups on (catalog estimate), the first load is only the biggest FIRST_SCREEN
+of them (the default sort), so the first rows paint in O(screen), not O(inventory); the screen then
+loads every row with catalog size estimates, then exact sizes. The first load can start in a
+thread before Textual is even imported (Prefetch): the two overlap.
+"""
+
+from __future__ import annotations
+
+import threading
+from concurrent.futures import Future
+from dataclasses import dataclass
+
+from tui.db import Database
+from tui.model import Backup, SchemaState, ServerInfo
+
+LARGE_INVENTORY = 2_000
+FIRST_SCREEN = 200
+
+
+@dataclass(frozen=True, slots=True)
+class FirstLoad:
+    info: ServerInfo
+    state: SchemaState
+    rows: list[Backup]
+    estimated: bool
+    partial_of: int | None = None  # rows holds only the biggest backups of about this many
+
+
+def first_load(database: Database) -> FirstLoad:
+    """Server, schema state and rows — with catalog size estimates when the schema has them,
+    and only the biggest FIRST_SCREEN backups of a large inventory."""
+    info = database.server_info()
+    state = database.schema_state()
+    estimated = state.upgraded
+    if estimated:
+        count = database.approximate_count()
+        if count >= LARGE_INVENTORY:
+            rows = database.inventory(state, estimate_sizes=True, biggest=FIRST_SCREEN)
+            return FirstLoad(info, state, rows, True, partial_of=count)
+    return FirstLoad(info, state, database.inventory(state, estimate_sizes=estimated), estimated)
+
+
+class Prefetch:
+    """The first load, started in a thread at once; taken (waited for) once by the first screen."""
+
+    def __init__(self, database: Database) -> None:
+        self.database = database
+        self._future: Future[FirstLoad] | None = None
+
+    @classmethod
+    def start(cls, database: Database) -> Prefetch:
+        prefetch = cls(database)
+        future: Future[FirstLoad] = Future()
+
+        def load() -> None:
+            try:
+                future.set_result(first_load(database))
+            except BaseException as exc:  # delivered to whoever takes the result
+                future.set_exception(exc)
+
+        threading.Thread(target=load, name="backup-tui-prefetch", daemon=True).start()
+        prefetch._future = future
+        return prefetch
+
+    def take(self) -> FirstLoad:
+        """The prefetched first load (waiting for it if needed) the first time; a fresh one after."""
+        future, self._future = self._future, None
+        return future.result() if future is not None else first_load(self.database)
