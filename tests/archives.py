@@ -9,7 +9,6 @@ import psycopg
 import pytest
 import zstandard
 
-from tests.conftest import scalar
 from tui.db import Settings
 from tui.db.backups import create_backup
 
@@ -38,7 +37,8 @@ def unzstd(data: bytes) -> bytes:
 
 
 def backup_table_exists(conn: psycopg.Connection, name: str) -> bool:
-    return scalar(conn, "SELECT to_regclass(format('backup.%%I', %s::text)) IS NOT NULL", (name,)) is True
+    row = conn.execute("SELECT to_regclass(format('backup.%%I', %s::text)) IS NOT NULL", (name,)).fetchone()
+    return row is not None and row[0] is True
 
 
 def rows_text(conn: psycopg.Connection, table: str) -> list[tuple]:

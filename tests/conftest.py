@@ -56,8 +56,11 @@ def settings(dsn: str) -> Settings:
 
 @pytest.fixture
 def conn(settings: Settings) -> Iterator[psycopg.Connection]:
-    """A backup-tui session (autocommit, lock_timeout) on an empty database."""
+    """A backup-tui session (autocommit, lock_timeout) on an empty database. Its search_path is put
+    back to PostgreSQL's default so a test's own SQL names its tables as a DBA would; what
+    tui.db runs fixes the path in each of its transactions (tests/sql/test_search_path.py)."""
     connection = connect(settings)
+    connection.execute('SET search_path = "$user", public')
     try:
         yield connection
     finally:
@@ -107,6 +110,17 @@ def installed_script() -> str:
 def seeded_dsn(dsn: str) -> str:
     with psycopg.connect(dsn, autocommit=True) as conn:
         seed_ui_fixture(conn)
+    return dsn
+
+
+@pytest.fixture
+def live_dsn(dsn: str) -> str:
+    """The UI fixture's backups with ages counted back from the real now: for flows that prune,
+    which never happens under a what-if date (make_app(live_dsn, as_of=None))."""
+    from datetime import datetime, timezone
+
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        seed_ui_fixture(conn, now=datetime.now(timezone.utc))
     return dsn
 
 

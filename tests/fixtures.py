@@ -31,8 +31,9 @@ BACKUPS: list[tuple[str, int, str, float, str, str]] = [
 TOTAL = len(BACKUPS) + 2
 
 
-def seed_ui_fixture(conn: psycopg.Connection) -> None:
-    """Install, create the live tables and the backups above, then one missing and one unregistered."""
+def seed_ui_fixture(conn: psycopg.Connection, now: datetime = FROZEN_NOW) -> None:
+    """Install, create the live tables and the backups above (ages counted back from `now`), then
+    one missing and one unregistered."""
     install(conn)
     for table in sorted({b[0] for b in BACKUPS}):
         rows = max(b[1] for b in BACKUPS if b[0] == table)
@@ -45,14 +46,14 @@ def seed_ui_fixture(conn: psycopg.Connection) -> None:
     settings = Settings()
     for table, _, kind, age, reason, final in BACKUPS:
         name = create_backup(conn, settings, table, reason, kind)
-        backdate(conn, name, final, FROZEN_NOW - timedelta(days=age))
+        backdate(conn, name, final, now - timedelta(days=age))
     gone = create_backup(conn, settings, "users", "before carrier migration", "manual")
     with conn.transaction():
         drop_table_behind_metadata(conn, gone)
         conn.execute(
             "UPDATE backup.backup_metadata SET backup_table_name = 'users_backup_2026_01_01_000000', "
             "backup_date = %s, created_by = 'postgres' WHERE backup_table_name = %s",
-            (FROZEN_NOW - timedelta(days=151), gone),
+            (now - timedelta(days=151), gone),
         )
     conn.execute("CREATE TABLE backup.orders_backup_20260101 AS SELECT * FROM public.orders WHERE id <= 100")
     conn.execute("UPDATE backup.backup_metadata SET created_by = 'postgres', id = md5(backup_table_name)::uuid")
@@ -63,5 +64,7 @@ def seed_ui_fixture(conn: psycopg.Connection) -> None:
 
 
 def frozen_settings(dsn: str, **kw: object) -> Settings:
-    options: dict[str, object] = {"lock_timeout": "1s", **kw}
-    return Settings(dsn=dsn, as_of=FROZEN_NOW.isoformat(), **options)  # type: ignore[arg-type]
+    """Settings whose retention decisions are as of FROZEN_NOW (a what-if: screens are stable, and
+    nothing can be pruned under it); as_of=None for a session at the real current time."""
+    options: dict[str, object] = {"lock_timeout": "1s", "as_of": FROZEN_NOW.isoformat(), **kw}
+    return Settings(dsn=dsn, **options)  # type: ignore[arg-type]

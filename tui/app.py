@@ -11,9 +11,11 @@ from typing import ClassVar
 
 from textual.app import App
 from textual.binding import Binding, BindingType
+from textual.notifications import SeverityLevel
 from textual.widgets import Input
 
 from tui.db import Database
+from tui.format import printable
 from tui.loading import Prefetch
 from tui.screens.help import HelpScreen
 from tui.screens.inventory import InventoryScreen
@@ -57,6 +59,18 @@ class BackupApp(App[int]):
         with contextlib.suppress(NotImplementedError, RuntimeError, ValueError, AttributeError):
             asyncio.get_running_loop().add_signal_handler(signal.SIGHUP, _hang_up)
         self.push_screen(InventoryScreen(self.database, self.prefetch))
+
+    def notify(
+        self,
+        message: str,
+        *,
+        title: str = "",
+        severity: SeverityLevel = "information",
+        timeout: float | None = None,
+        markup: bool = False,
+    ) -> None:
+        """Toasts show their text literally: messages carry names and server words (never markup)."""
+        super().notify(printable(message), title=printable(title), severity=severity, timeout=timeout, markup=False)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         # "?" is a priority key, but typed into a field it is text ("why?"), not a request for help.

@@ -13,11 +13,11 @@ import signal
 import sys
 from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, NoReturn
 
 from tui import __version__
 from tui import format as fmt
-from tui.db import Database, DatabaseError, ErrorKind, Settings
+from tui.db import FIX_EXPOSURE, Database, DatabaseError, ErrorKind, Settings
 from tui.model import (
     INVENTORY_COLUMNS,
     PLAN_COLUMNS,
@@ -43,6 +43,7 @@ def _settings(args: argparse.Namespace) -> Settings:
         read_only=getattr(args, "read_only", False),
         lock_timeout=args.lock_timeout,
         statement_timeout=args.statement_timeout,
+        as_of=args.as_of,
     )
 
 
@@ -80,8 +81,15 @@ def cmd_install(args: argparse.Namespace) -> int:
             if report.definitions:
                 parts.append(f"definitions {', '.join(report.definitions)}")
             print(f"{verb}: applied {'; '.join(parts)}")
-        for warning in database.exposure_warnings():
-            print(f"warning: {warning} (see `backup-tui check`)", file=sys.stderr)
+        exposed = database.exposure()
+        for finding in exposed:
+            print(f"warning: {fmt.printable(finding.detail)}", file=sys.stderr)
+        if exposed:
+            print(
+                f"warning: {len(exposed)} grant(s) let anon, authenticated or PUBLIC reach the backups; "
+                f"revoke them all with: {FIX_EXPOSURE}  (or: backup-tui check --fix exposure)",
+                file=sys.stderr,
+            )
     return 0
 
 
@@ -98,16 +106,19 @@ def _json_value(value: Any) -> Any:
 def _print_table(backups: list[Backup]) -> None:
     headers = ("backup", "source", "kind", "created", "age", "rows", "size", "status", "reason")
     rows = [
-        (
-            b.backup_table_name,
-            fmt.text(b.source),
-            fmt.text(b.backup_kind),
-            fmt.date(b.backup_date),
-            fmt.text(b.age_words),
-            fmt.count(b.row_count),
-            fmt.size(b.size_bytes),
-            str(b.status),
-            fmt.text(b.backup_reason),
+        tuple(
+            fmt.printable(cell)
+            for cell in (
+                b.backup_table_name,
+                fmt.text(b.source),
+                fmt.text(b.backup_kind),
+                fmt.date(b.backup_date),
+                fmt.text(b.age_words),
+                fmt.count(b.row_count),
+                ("~" if not b.size_exact and b.size_bytes is not None else "") + fmt.size(b.size_bytes),
+                str(b.status),
+                fmt.text(b.backup_reason),
+            )
         )
         for b in backups
     ]
@@ -175,7 +186,10 @@ def cmd_drop(args: argparse.Namespace) -> int:
                 raise UserError(f"no backup named {', '.join(unknown)} in schema backup")
             chosen = [known[n] for n in args.names]
             for b in chosen:
-                print(f"  {b.backup_table_name}  {fmt.count(b.row_count)} rows  {fmt.size(b.size_bytes)}  {b.status}")
+                print(
+                    f"  {fmt.printable(b.backup_table_name)}  {fmt.count(b.row_count)} rows  "
+                    f"{fmt.size(b.size_bytes)}  {b.status}"
+                )
             total = fmt.size(sum(b.size_bytes or 0 for b in chosen))
             if not _confirm(f"drop {len(chosen)} backup(s), freeing {total}?"):
                 print("nothing dropped")
@@ -188,9 +202,9 @@ def cmd_drop(args: argparse.Namespace) -> int:
 def _print_item(verb: str) -> Callable[[ItemResult], None]:
     def show(item: ItemResult) -> None:
         if item.ok:
-            print(f"{verb} {item.name} ({fmt.size(item.freed_bytes)})", flush=True)
+            print(f"{verb} {fmt.printable(item.name)} ({fmt.size(item.freed_bytes)})", flush=True)
         else:
-            print(f"failed {item.name}: {item.error}", file=sys.stderr, flush=True)
+            print(f"failed {fmt.printable(item.name)}: {fmt.printable(item.error)}", file=sys.stderr, flush=True)
 
     return show
 
@@ -199,7 +213,7 @@ def _summary(verb: str, result: WriteResult) -> str:
     """'dropped 5, freed 1.2 GiB, failed 1, not attempted 2; stopped: connection lost (…)'."""
     line = result.summary(verb, fmt.size(result.freed_bytes))
     if result.stopped is not None:
-        line += f"; stopped: {result.stop_message}"
+        line += f"; stopped: {fmt.printable(result.stop_message)}"
     return line
 
 
@@ -209,10 +223,11 @@ def _print_plan(plan: list[PlanRow]) -> None:
         by_source.setdefault(row.source or "(unknown source)", []).append(row)
     width = max((len(r.backup_table_name) for r in plan), default=0)
     for source in sorted(by_source, key=str.casefold):
-        print(source)
+        print(fmt.printable(source))
         rows = sorted(by_source[source], key=lambda r: (r.backup_date is None, r.backup_date), reverse=True)
         for r in rows:
-            print(f"  {r.decision:<7} {r.backup_table_name:<{width}}  {fmt.size(r.size_bytes):>10}  {r.reason}")
+            name = fmt.printable(r.backup_table_name)
+            print(f"  {r.decision:<7} {name:<{width}}  {fmt.size(r.size_bytes):>10}  {fmt.printable(r.reason)}")
     print()
     print(plan_totals(plan))
 
@@ -232,18 +247,26 @@ def _bar(fraction: float, width: int) -> str:
 
 
 class _ProgressLine:
-    """A one-line progress bar on stderr when it is a terminal; failures are printed above it."""
+    """A one-line progress bar on stderr when it is a terminal; failures are printed above it (the
+    same error again, a whole batch's say, is counted, not repeated)."""
 
     def __init__(self, total: int) -> None:
         self.total, self.done, self.freed = total, 0, 0
         self.tty = sys.stderr.isatty()
+        self.last_error: str | None = None
+        self.repeated = 0
 
     def __call__(self, item: ItemResult) -> None:
         self.done += 1
         self.freed += item.freed_bytes
         if not item.ok:
             self._clear()
-            print(f"skipped {item.name}: {item.error}", file=sys.stderr)
+            if item.error == self.last_error:
+                self.repeated += 1
+            else:
+                self._said_again()
+                self.last_error = item.error
+                print(f"skipped {fmt.printable(item.name)}: {fmt.printable(item.error)}", file=sys.stderr)
         if self.tty:
             bar = _bar(self.done / max(self.total, 1), 30)
             print(
@@ -254,9 +277,15 @@ class _ProgressLine:
         if self.tty:
             print("\r\033[K", end="", file=sys.stderr)
 
+    def _said_again(self) -> None:
+        if self.repeated:
+            print(f"  (and {self.repeated} more for the same reason)", file=sys.stderr)
+            self.repeated = 0
+
     def close(self) -> None:
         if self.tty:
             print(file=sys.stderr)
+        self._said_again()
 
 
 class _TransferLine:
@@ -274,7 +303,8 @@ class _TransferLine:
         rows = f"{t.rows:,}" + (f"/{t.total_rows:,}" if t.total_rows else "") + " rows"
         size = fmt.size(t.bytes) + (f"/{fmt.size(t.total_bytes)}" if t.total_bytes else "")
         percent = "" if fraction is None else f" {fraction:4.0%}"
-        print(f"\r\033[K{t.phase} {t.name[:40]} {bar}{percent}  {rows}  {size}", end="", file=sys.stderr, flush=True)
+        name = fmt.printable(t.name)[:40]
+        print(f"\r\033[K{t.phase} {name} {bar}{percent}  {rows}  {size}", end="", file=sys.stderr, flush=True)
         self.shown = True
 
     def close(self) -> None:
@@ -296,6 +326,11 @@ def cmd_prune(args: argparse.Namespace) -> int:
             _print_plan(plan)
         if not args.apply:
             return 0
+        if args.as_of:
+            raise UserError(
+                f"--as-of {args.as_of} is a what-if: the plan above is a preview, and --apply deletes only at the "
+                "real current time; run it again without --as-of"
+            )
         out = sys.stderr if args.json else sys.stdout
         due = [r.backup_table_name for r in plan if r.decision is Decision.DELETE]
         to_archive = [r.backup_table_name for r in plan if r.decision is Decision.ARCHIVE] if args.archive_to else []
@@ -310,8 +345,9 @@ def cmd_prune(args: argparse.Namespace) -> int:
             finally:
                 line.close()
             for item in archived.items:
+                name = fmt.printable(item.name)
                 print(
-                    f"archived {item.name}" if item.ok else f"failed to archive {item.name}: {item.error}",
+                    f"archived {name}" if item.ok else f"failed to archive {name}: {fmt.printable(item.error)}",
                     file=out if item.ok else sys.stderr,
                 )
             complete = archived.complete
@@ -321,7 +357,7 @@ def cmd_prune(args: argparse.Namespace) -> int:
         finally:
             progress.close()
     print(_summary("dropped", result), file=out)
-    return 0 if complete and result.stopped is None else 1
+    return 0 if complete and result.complete else 1
 
 
 class CheckFailed(Exception):
@@ -331,8 +367,11 @@ class CheckFailed(Exception):
 def cmd_check(args: argparse.Namespace) -> int:
     try:
         with _database(args) as database:
-            findings = database.check(database.schema_state(), fast=args.fast, roles=args.role or ())
-    except DatabaseError as exc:
+            state = database.schema_state()
+            if args.fix:
+                _fix_exposure(database, state, args.yes)
+            findings = database.check(state, fast=args.fast, roles=args.role or ())
+    except (DatabaseError, UserError) as exc:
         raise CheckFailed(str(exc)) from exc
     if args.json:
         json.dump(
@@ -350,18 +389,58 @@ def cmd_check(args: argparse.Namespace) -> int:
                 continue
             print(f"{category} ({len(group)})")
             for f in group:
-                print(f"  {f.subject}: {f.detail}")
+                print(f"  {fmt.printable(f.subject)}: {fmt.printable(f.detail)}")
                 if f.fix:
-                    print(f"    fix: {f.fix}")
+                    print(f"    fix: {fmt.printable(f.fix)}")
+            if category is Category.EXPOSURE and state.upgraded:
+                print(f"  fix them all: {FIX_EXPOSURE}  (or: backup-tui check --fix exposure)")
         print(f"\n{len(findings)} finding(s)")
     return 1 if findings else 0
+
+
+def _fix_exposure(database: Database, state: SchemaState, yes: bool) -> None:
+    """check --fix exposure: take back what reaches the backups from anon, authenticated, PUBLIC."""
+    if not state.upgraded:
+        raise UserError("--fix exposure needs the backup schema installed: run `backup-tui install` first")
+    exposed = database.exposure()
+    if not exposed:
+        print("nothing exposed: nothing to revoke", file=sys.stderr)
+        return
+    if not yes:
+        if not sys.stdin.isatty():
+            raise UserError("refusing to revoke without confirmation: pass --yes when not on a terminal")
+        for f in exposed:
+            print(f"  {fmt.printable(f.detail)}")
+        if not _confirm(f"revoke these {len(exposed)} grant(s) with {FIX_EXPOSURE}"):
+            raise UserError("nothing revoked")
+    for statement in database.revoke_exposure():
+        print(f"ran: {fmt.printable(statement)}", file=sys.stderr)
+
+
+def cmd_grant(args: argparse.Namespace) -> int:
+    level = "operator" if args.operator else "reviewer"
+    with _database(args) as database:
+        _require_installed(database)
+        statements = database.role_grants(args.role, level)
+        for statement in statements:
+            print(f"{fmt.printable(statement)};")
+        if not args.yes:
+            if not sys.stdin.isatty():
+                print("(printed only: pass --yes to apply, or run the statements yourself)", file=sys.stderr)
+                return 0
+            if not _confirm(f"grant {fmt.printable(args.role)} these {level} rights?"):
+                print("nothing granted")
+                return 1
+        database.grant_role(args.role, level)
+    print(f"granted {fmt.printable(args.role)} the {level} rights", file=sys.stderr)
+    return 0
 
 
 def cmd_adopt(args: argparse.Namespace) -> int:
     with _database(args) as database:
         _require_installed(database)
         source, rows = database.adopt(args.name, args.source, args.kind, args.reason, args.schema)
-    print(f"registered {args.name}: source {source}, {rows:,} rows")
+    print(f"registered {fmt.printable(args.name)}: source {fmt.printable(source)}, {rows:,} rows")
     return 0
 
 
@@ -375,7 +454,8 @@ def cmd_archive(args: argparse.Namespace) -> int:
         if not args.yes:
             if not sys.stdin.isatty():
                 raise UserError("refusing to archive without confirmation: pass --yes when not on a terminal")
-            if not _confirm(f"archive {len(args.names)} backup(s) to {target.url} and drop them from the database?"):
+            where = fmt.printable(target.url)
+            if not _confirm(f"archive {len(args.names)} backup(s) to {where} and drop them from the database?"):
                 print("nothing archived")
                 return 1
         line = _TransferLine()
@@ -385,12 +465,12 @@ def cmd_archive(args: argparse.Namespace) -> int:
             if item.ok and item.archived is not None:
                 done = item.archived
                 print(
-                    f"archived {item.name}: {done.rows:,} rows to {done.location} "
+                    f"archived {fmt.printable(item.name)}: {done.rows:,} rows to {fmt.printable(done.location)} "
                     f"({fmt.size(done.csv_bytes)} of CSV stored in {fmt.size(done.stored_bytes)}), "
                     f"freed {fmt.size(item.freed_bytes)}"
                 )
             else:
-                print(f"failed {item.name}: {item.error}", file=sys.stderr)
+                print(f"failed {fmt.printable(item.name)}: {fmt.printable(item.error)}", file=sys.stderr)
 
         try:
             result = database.archive_many(args.names, target.url, progress=show, transfer=line)
@@ -404,14 +484,17 @@ def cmd_restore(args: argparse.Namespace) -> int:
         _require_installed(database)
         line = _TransferLine()
         try:
-            rows = database.restore(args.name, args.as_table, args.schema, line)
+            restored = database.restore(args.name, args.as_table, args.schema, line)
         finally:
             line.close()
-    print(f"restored {args.name} as {args.schema}.{args.as_table}: {rows:,} rows")
+    target = fmt.printable(f"{args.schema}.{args.as_table}")
+    print(f"restored {fmt.printable(args.name)} as {target}: {restored.rows:,} rows")
+    for action in restored.actions:
+        print(f"  {fmt.printable(action)}")
     print("to put it in place of the live table (by hand, in a maintenance window):", file=sys.stderr)
+    schema = fmt.printable(args.schema)
     print(
-        f"  BEGIN; ALTER TABLE {args.schema}.<live> RENAME TO <live>_old; "
-        f"ALTER TABLE {args.schema}.{args.as_table} RENAME TO <live>; COMMIT;",
+        f"  BEGIN; ALTER TABLE {schema}.<live> RENAME TO <live>_old; ALTER TABLE {target} RENAME TO <live>; COMMIT;",
         file=sys.stderr,
     )
     return 0
@@ -446,13 +529,30 @@ def cmd_tui(args: argparse.Namespace) -> int:
     return _run_tui(_settings(args))
 
 
-_COMMON_DEFAULTS = {"dsn": None, "lock_timeout": "5s", "statement_timeout": "1h"}
+_COMMON_DEFAULTS = {"dsn": None, "lock_timeout": "5s", "statement_timeout": "1h", "as_of": None}
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, with a usage error in one line (exit 2, as argparse and most tools do)."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: {fmt.printable(message)} (see {self.prog} --help)\n")
+
+
+def _at_least_one(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, not {value}")
+    return value
 
 
 def build_parser() -> argparse.ArgumentParser:
     # SUPPRESS: the options are accepted before and after the subcommand without the
     # subcommand's defaults overwriting what was given before it; _COMMON_DEFAULTS fills the gaps.
-    common = argparse.ArgumentParser(add_help=False)
+    common = _Parser(add_help=False)
     common.add_argument(
         "--dsn", default=argparse.SUPPRESS, help="connection string (default: $DATABASE_URL, else libpq's PG* defaults)"
     )
@@ -460,14 +560,20 @@ def build_parser() -> argparse.ArgumentParser:
         "--lock-timeout", default=argparse.SUPPRESS, help="give up waiting for a lock after this (default 5s)"
     )
     common.add_argument("--statement-timeout", default=argparse.SUPPRESS, help="limit for one write (default 1h)")
+    common.add_argument(
+        "--as-of",
+        default=argparse.SUPPRESS,
+        metavar="TIME",
+        help="what-if: evaluate the retention policy as of this time (previews only; nothing is deleted under it)",
+    )
 
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="backup-tui", parents=[common], description="Browse, create and prune table-level PostgreSQL backups."
     )
     parser.add_argument("--version", action="version", version=f"backup-tui {__version__}")
     parser.add_argument("--read-only", action="store_true", help="open the TUI in a read-only session")
     parser.set_defaults(func=cmd_tui)
-    sub = parser.add_subparsers(title="commands", metavar="COMMAND")
+    sub = parser.add_subparsers(title="commands", metavar="COMMAND", parser_class=_Parser)
 
     p = sub.add_parser("install", parents=[common], help="install or upgrade the backup schema (idempotent)")
     p.set_defaults(func=cmd_install)
@@ -493,7 +599,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("prune", parents=[common], help="the retention plan; deletes only with --apply")
     p.add_argument("--apply", action="store_true", help="drop the backups the plan deletes (batched)")
     p.add_argument("--json", action="store_true", help="the plan rows as JSON (keys = plan_prune's columns)")
-    p.add_argument("--batch-size", type=int, default=100, help="drops per committed transaction (default 100)")
+    p.add_argument(
+        "--batch-size", type=_at_least_one, default=100, help="drops per committed transaction (default 100)"
+    )
     p.add_argument(
         "--archive-to", metavar="TARGET", help="with --apply: also archive the 'archive' decisions (DIR or s3://…)"
     )
@@ -503,7 +611,19 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="findings as JSON")
     p.add_argument("--fast", action="store_true", help="row drift from estimates instead of exact counts")
     p.add_argument("--role", action="append", help="also report privileges of this role (repeatable)")
+    p.add_argument(
+        "--fix", choices=["exposure"], help="exposure: revoke what reaches the backups from anon/authenticated/PUBLIC"
+    )
+    p.add_argument("--yes", action="store_true", help="with --fix: do not ask for confirmation")
     p.set_defaults(func=cmd_check)
+
+    p = sub.add_parser("grant", parents=[common], help="print (and apply) the grants an operator or reviewer needs")
+    p.add_argument("role", help="an existing role")
+    level = p.add_mutually_exclusive_group(required=True)
+    level.add_argument("--operator", action="store_true", help="create, drop, prune, archive, adopt, review")
+    level.add_argument("--reviewer", action="store_true", help="browse, check, plan (read-only)")
+    p.add_argument("--yes", action="store_true", help="apply them without asking")
+    p.set_defaults(func=cmd_grant)
 
     p = sub.add_parser("adopt", parents=[common], help="register an unregistered table in schema backup")
     p.add_argument("name", help="the table in schema backup")
@@ -545,6 +665,11 @@ def _error_line(exc: DatabaseError) -> str:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
+    for arg in sys.argv[1:] if argv is None else argv:
+        try:
+            arg.encode("utf-8")
+        except UnicodeEncodeError:  # bytes the terminal's locale could not decode (surrogate escapes)
+            parser.error(f"an argument is not valid UTF-8: {arg.encode('utf-8', 'surrogateescape')!r}")
     args = parser.parse_args(argv)
     for name, value in _COMMON_DEFAULTS.items():
         if not hasattr(args, name):
@@ -552,12 +677,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return args.func(args)
     except CheckFailed as exc:
-        print(f"backup-tui: {exc}", file=sys.stderr)
+        print(f"backup-tui: {fmt.printable(exc)}", file=sys.stderr)
         return 2
     except DatabaseError as exc:
-        print(f"backup-tui: {_error_line(exc)}", file=sys.stderr)
+        print(f"backup-tui: {fmt.printable(_error_line(exc))}", file=sys.stderr)
     except UserError as exc:
-        print(f"backup-tui: {exc}", file=sys.stderr)
+        print(f"backup-tui: {fmt.printable(exc)}", file=sys.stderr)
     except KeyboardInterrupt:
         print("backup-tui: interrupted", file=sys.stderr)
         return 130

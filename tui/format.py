@@ -6,6 +6,7 @@ carries its words.
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, timezone
 
 MISSING = "—"
@@ -31,3 +32,17 @@ def day(d: datetime | None) -> str:
 
 def text(s: str | None) -> str:
     return MISSING if s is None or s == "" else str(s)
+
+
+# C0 and C1 control characters, DEL, and the Unicode marks that reorder what follows (bidi
+# overrides and isolates): from the database or the user they are shown, never obeyed.
+_UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
+def printable(s: object) -> str:
+    """Text safe for a terminal: every control character written visibly (ESC as \\x1b, a newline
+    as \\n), everything else as it is. JSON and CSV output stay exact; this is for people."""
+    text = str(s)
+    if not _UNSAFE.search(text):
+        return text
+    return _UNSAFE.sub(lambda m: repr(m.group())[1:-1], text)

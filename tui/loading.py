@@ -34,7 +34,7 @@ def first_load(database: Database) -> FirstLoad:
     info = database.server_info()
     state = database.schema_state()
     estimated = state.upgraded
-    if estimated:
+    if state is SchemaState.CURRENT:
         count = database.approximate_count()
         if count >= LARGE_INVENTORY:
             rows = database.inventory(state, estimate_sizes=True, biggest=FIRST_SCREEN)

@@ -89,8 +89,10 @@ class Category(Word):
     UNREGISTERED = "unregistered"
     DRIFT = "drift"
     DEPENDANTS = "dependants"
-    EXPOSURE = "exposure"
-    DEFINER = "definer"
+    EXPOSURE = "exposure"  # grants that reach the backups from anon, authenticated, PUBLIC; PostgREST
+    SEARCH_PATH = "search_path"  # splinter's function_search_path_mutable, for our functions
+    DEFINER = "definer"  # splinter's security-definer lints (views; functions anon/authenticated run)
+    RESTORED = "restored"  # a table restore made that anon/authenticated/PUBLIC can read, or without RLS in public
 
 
 class SchemaState(enum.Enum):
@@ -140,6 +142,8 @@ class Backup:
     status: Status
     policy_reason: str | None = None
     age_words: str | None = None  # how old, in words (backup.age_words), as of the load
+    size_exact: bool = False  # False: the catalog's estimate (a lock held elsewhere, or a quick load)
+    locked_by: int | None = None  # the backend holding (or awaiting) an exclusive lock on it
 
     def __post_init__(self) -> None:
         self.status = Status(self.status)
@@ -173,6 +177,8 @@ class PlanRow:
     reason: str
     age_words: str | None
     rule: Rule
+    size_exact: bool = False
+    locked_by: int | None = None
 
     def __post_init__(self) -> None:
         self.decision = Decision(self.decision)
@@ -224,6 +230,14 @@ class Archived:
 
 
 @dataclass(frozen=True, slots=True)
+class Restored:
+    """What a restore made: how many rows, and what it did to keep the new table private."""
+
+    rows: int
+    actions: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
 class ItemResult:
     """One backup's result in a multi-backup write (drop, archive, prune): bytes freed, or why not."""
 
@@ -241,6 +255,7 @@ class ItemResult:
 class StopReason(enum.Enum):
     CANCELLED = "cancelled"
     CONNECTION_LOST = "the connection was lost"
+    PERMISSION = "permission denied"
 
 
 @dataclass(slots=True)

@@ -6,7 +6,7 @@ CREATE OR REPLACE FUNCTION backup.adopt_backup(backup_table_name text, source_ta
                                                kind text DEFAULT 'manual', reason text DEFAULT NULL,
                                                source_schema text DEFAULT 'public')
 RETURNS TABLE (source_table_name text, backup_date timestamptz, row_count bigint)
-LANGUAGE plpgsql SECURITY INVOKER
+LANGUAGE plpgsql SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $fn$
 #variable_conflict use_variable

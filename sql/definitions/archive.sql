@@ -1,10 +1,28 @@
 -- requires: claim
+-- The first step of an archive, in the client's transaction: a SHARE lock on the backup, so
+-- nobody writes to it between the COPY and the drop (what was verified is what is dropped).
+-- SECURITY DEFINER: an operator may read a backup (SELECT) but not lock it for writes itself.
+CREATE OR REPLACE FUNCTION backup.hold_for_archive(backup_table_name text) RETURNS void
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+#variable_conflict use_variable
+BEGIN
+    PERFORM backup.refuse_internal(backup_table_name);
+    IF NOT EXISTS (SELECT 1 FROM backup.backup_metadata m WHERE m.backup_table_name = backup_table_name) THEN
+        RAISE EXCEPTION 'no registered backup named % in schema backup', quote_ident(backup_table_name)
+            USING ERRCODE = '42P01';
+    END IF;
+    EXECUTE format('LOCK TABLE backup.%I IN SHARE MODE', backup_table_name);
+END
+$fn$;
+
 -- Cold storage: the client writes and verifies the archive (tui/db/archive.py), then calls this,
 -- its commit step, in the same transaction: drops the table, keeps the metadata row as archived
 -- with where the archive lives, so the inventory lists it and restore finds it.
 CREATE OR REPLACE FUNCTION backup.archive_table_backup(backup_table_name text, location text, manifest jsonb)
 RETURNS bigint
-LANGUAGE plpgsql SECURITY INVOKER
+LANGUAGE plpgsql SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $fn$
 #variable_conflict use_variable

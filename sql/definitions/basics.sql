@@ -2,8 +2,13 @@
 -- The schema's vocabulary: its own tables, the policy's clock, names and their patterns.
 
 -- The schema's own tables: never backups, never droppable, never adopted.
+-- Every function here has a fixed search_path (pg_catalog, then pg_temp), so nothing a caller puts
+-- on theirs (a look-alike of a built-in in public, say) can run inside our calls. It costs about
+-- half a microsecond a call (measured: 100,000 calls of age_words, 117 ms inlined, 169 ms with it).
+
 CREATE OR REPLACE FUNCTION backup.internal_tables() RETURNS text[]
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
 AS $$ SELECT ARRAY['backup_metadata', 'backup_audit', 'retention_policy', 'schema_version', 'schema_definitions'] $$;
 
 -- Refuses the schema's own tables by name, for every function that acts on a backup.
@@ -21,10 +26,18 @@ $fn$;
 
 -- "Now" for retention decisions: the session's backup.as_of setting when set, else now(). Lets a
 -- DBA ask what the status will be on a given day (SET backup.as_of = '2027-01-01'), and tests and
--- screenshots freeze time without touching the server's clock.
+-- screenshots freeze time without touching the server's clock. A what-if date never deletes:
+-- apply_prune refuses to run under one, and prune_batch plans at the real now().
 CREATE OR REPLACE FUNCTION backup.as_of() RETURNS timestamptz
 LANGUAGE sql STABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
 AS $$ SELECT coalesce(nullif(current_setting('backup.as_of', true), '')::timestamptz, now()) $$;
+
+-- The what-if date in force, or NULL when decisions are made at the real current time.
+CREATE OR REPLACE FUNCTION backup.what_if() RETURNS timestamptz
+LANGUAGE sql STABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$ SELECT nullif(current_setting('backup.as_of', true), '')::timestamptz $$;
 
 -- Cut a string to at most max_bytes bytes without splitting a multi-byte character.
 CREATE OR REPLACE FUNCTION backup.truncate_bytes(s text, max_bytes integer) RETURNS text

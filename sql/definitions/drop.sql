@@ -2,8 +2,10 @@
 -- Drops one backup and its metadata row together, audited; returns the bytes freed. Refuses the
 -- schema's own tables, unregistered tables, anything outside schema backup and backups something
 -- depends on (backup.claim_backup). A metadata row whose table is gone is removed ("drop-missing").
+-- SECURITY DEFINER, executable only by the roles `backup-tui grant --operator` names: an operator
+-- drops any registered backup (whoever made it) and nothing else; the audit records session_user.
 CREATE OR REPLACE FUNCTION backup.drop_table_backup(backup_table_name text) RETURNS bigint
-LANGUAGE plpgsql SECURITY INVOKER
+LANGUAGE plpgsql SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $fn$
 #variable_conflict use_variable

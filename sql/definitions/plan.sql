@@ -1,4 +1,4 @@
--- requires: basics, words, dependants, entries
+-- requires: basics, words, dependants, entries, locks
 -- The retention policy applied to every backup: a rule, and from the rule (one table, below) the
 -- decision, the inventory status and the reason in words. The inventory, its "reclaimable now",
 -- the prune preview and apply_prune all read this, so they cannot disagree.
@@ -28,7 +28,7 @@ RETURNS TABLE (id uuid, original_table_name text, backup_table_name text, backup
                row_count bigint, backup_reason text, created_at timestamptz, created_by text,
                source_schema text, backup_kind text, size_bytes bigint, expires_at timestamptz,
                registered boolean, present boolean, archived boolean, age interval, age_words text,
-               rule text, decision text, status text, reason text)
+               rule text, decision text, status text, reason text, size_exact boolean, locked_by integer)
 LANGUAGE sql STABLE
 SET search_path = pg_catalog, pg_temp
 -- Hash joins and aggregates over 100k rows fit in memory instead of spilling to disk.
@@ -57,11 +57,19 @@ AS $$
         SELECT p.*, backup.interval_words(p.keep_for) AS keep_words,
                backup.interval_words(p.review_every) AS review_words
           FROM backup.retention_policy p
+    ), locked AS (
+        SELECT * FROM backup.locked_relations()
     ), facts AS MATERIALIZED (
         SELECT e.*, p.keep_for, p.review_every, p.keep_words, p.review_words,
-               -- SET backup.size_estimates = on trades exact sizes for speed (the TUI's first paint).
-               CASE WHEN current_setting('backup.size_estimates', true) = 'on' THEN e.estimated_bytes
+               -- Exact sizes open every table: SET backup.size_estimates = on trades them for speed
+               -- (the TUI's first paint, apply_prune's ordering), and a table locked elsewhere is
+               -- never waited for: it gets its catalog size, marked as an estimate.
+               CASE WHEN current_setting('backup.size_estimates', true) = 'on' OR lk.relid IS NOT NULL
+                    THEN e.estimated_bytes
                     ELSE pg_total_relation_size(e.table_oid) END AS size_bytes,
+               e.table_oid IS NOT NULL AND lk.relid IS NULL
+                   AND coalesce(current_setting('backup.size_estimates', true), '') <> 'on' AS size_exact,
+               lk.pid AS locked_by,
                at - e.backup_date AS age,
                CASE
                    WHEN NOT e.registered THEN 'unregistered'
@@ -77,6 +85,7 @@ AS $$
                END AS policy_rule
           FROM backup.backup_entries e
           LEFT JOIN policy p ON p.backup_kind = e.backup_kind
+          LEFT JOIN locked lk ON lk.relid = e.table_oid
          WHERE only_names IS NULL OR e.backup_table_name = ANY (only_names)
     ), decided AS (
         SELECT f.*, r.decision AS policy_decision
@@ -123,7 +132,8 @@ AS $$
            x.age, x.age_words, x.rule, r.decision, r.status,
            format(r.reason, x.backup_kind, x.age_words, x.keep_words, x.review_words,
                   backup.age_words(x.next_review - at), x.archive_location, to_char(x.reviewed_at, 'YYYY-MM-DD'),
-                  format('%s.%s', x.source_schema, x.original_table_name), x.dependants)
+                  format('%s.%s', x.source_schema, x.original_table_name), x.dependants),
+           x.size_exact, x.locked_by
       FROM ruled x
       JOIN rules r ON r.rule = x.rule
 $$;
@@ -132,11 +142,11 @@ $$;
 CREATE FUNCTION backup.plan_prune(at timestamptz DEFAULT backup.as_of(), only_names text[] DEFAULT NULL)
 RETURNS TABLE (backup_table_name text, original_table_name text, source_schema text, backup_kind text,
                backup_date timestamptz, age interval, size_bytes bigint, decision text, reason text,
-               age_words text, rule text)
+               age_words text, rule text, size_exact boolean, locked_by integer)
 LANGUAGE sql STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
     SELECT r.backup_table_name, r.original_table_name, r.source_schema, r.backup_kind, r.backup_date,
-           r.age, r.size_bytes, r.decision, r.reason, r.age_words, r.rule
+           r.age, r.size_bytes, r.decision, r.reason, r.age_words, r.rule, r.size_exact, r.locked_by
       FROM backup.plan_rows(at, only_names) r
 $$;

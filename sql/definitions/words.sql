@@ -5,9 +5,9 @@
 -- A retention interval in the words the policy uses: '7 days', '4 weeks', '1 month', '12 months', 'forever'.
 CREATE OR REPLACE FUNCTION backup.interval_words(i interval) RETURNS text
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
 AS $$
-    -- One expression, no FROM: the planner can inline it; date_part (double precision) rather than
-    -- extract (numeric) because it is cheaper.
+    -- date_part (double precision) rather than extract (numeric): it is cheaper.
     SELECT CASE
         WHEN i IS NULL THEN 'forever'
         WHEN date_part('day', i) = 0 AND date_part('epoch', i - date_trunc('day', i)) = 0
@@ -25,22 +25,23 @@ $$;
 
 -- How old, in one unit, as people say it: '48 seconds', '5 minutes', '3 hours', '12 days',
 -- '13 months', '3 years'. Whole units, rounded down (an age never reads older than it is, beside a
--- retention it has not reached). Days until two whole months (retention counts in days and weeks
--- there), then months until two whole years, then years: never "1 month" beside "59 days", never
--- "1 year" at 730 days.
+-- retention it has not reached); from a day on, in whole days d: days until two whole months
+-- (d < 61; retention counts in days and weeks there), then months (d / 30.4375) until two whole
+-- years, then years (d / 365): never "1 month" beside "59 days", never "1 year" at 730 days.
 CREATE OR REPLACE FUNCTION backup.age_words(age interval) RETURNS text
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
 AS $$
     SELECT CASE
         WHEN s IS NULL THEN NULL
         WHEN s < 60 THEN floor(s)::int || CASE WHEN floor(s) = 1 THEN ' second' ELSE ' seconds' END
         WHEN s < 3600 THEN floor(s / 60)::int || CASE WHEN floor(s / 60) = 1 THEN ' minute' ELSE ' minutes' END
         WHEN s < 86400 THEN floor(s / 3600)::int || CASE WHEN floor(s / 3600) = 1 THEN ' hour' ELSE ' hours' END
-        WHEN s < 2 * 30.4375 * 86400 THEN
-            floor(s / 86400)::int || CASE WHEN floor(s / 86400) = 1 THEN ' day' ELSE ' days' END
-        WHEN s < 730 * 86400 THEN floor(s / 86400 / 30.4375)::int || ' months'
-        ELSE floor(s / 86400 / 365)::int || ' years'
+        WHEN d < 61 THEN d || CASE WHEN d = 1 THEN ' day' ELSE ' days' END
+        WHEN d < 730 THEN floor(d / 30.4375)::int || ' months'
+        ELSE floor(d / 365)::int || ' years'
     END
       -- greatest() skips NULLs: keep the NULL of an unknown age.
-      FROM (SELECT CASE WHEN age IS NOT NULL THEN greatest(date_part('epoch', age), 0) END AS s) x
+      FROM (SELECT CASE WHEN age IS NOT NULL THEN greatest(date_part('epoch', age), 0) END AS s) x,
+           LATERAL (SELECT floor(x.s / 86400)::int AS d) days
 $$;

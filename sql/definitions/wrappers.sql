@@ -1,4 +1,4 @@
--- requires: inventory
+-- requires: inventory, roles
 -- Supabase compatibility: the same rows under the names the 2025 layout's clients call.
 -- Never for anon/authenticated/PUBLIC (Supabase grants new objects in public to them by default).
 
@@ -28,17 +28,23 @@ $$;
 REVOKE ALL ON public.backup_inventory_view FROM PUBLIC;
 REVOKE EXECUTE ON FUNCTION public.get_backup_tables() FROM PUBLIC;
 
+-- service_role (Supabase's server-side role) reads the wrappers, so it gets what a reviewer gets:
+-- both wrappers run with the caller's rights (security_invoker), down to backup.inventory_rows.
 DO $grants$
 DECLARE
     r text;
+    statement text;
 BEGIN
     FOREACH r IN ARRAY ARRAY['anon', 'authenticated'] LOOP
-        IF EXISTS (SELECT 1 FROM pg_roles WHERE rolname = r) THEN
-            EXECUTE format('REVOKE ALL ON public.backup_inventory_view FROM %I', r);
-            EXECUTE format('REVOKE EXECUTE ON FUNCTION public.get_backup_tables() FROM %I', r);
+        IF EXISTS (SELECT 1 FROM pg_catalog.pg_roles WHERE rolname = r) THEN
+            EXECUTE pg_catalog.format('REVOKE ALL ON public.backup_inventory_view FROM %I', r);
+            EXECUTE pg_catalog.format('REVOKE EXECUTE ON FUNCTION public.get_backup_tables() FROM %I', r);
         END IF;
     END LOOP;
-    IF EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'service_role') THEN
+    IF EXISTS (SELECT 1 FROM pg_catalog.pg_roles WHERE rolname = 'service_role') THEN
+        FOR statement IN SELECT g FROM backup.role_grants('service_role', 'reviewer') g LOOP
+            EXECUTE statement;
+        END LOOP;
         GRANT SELECT ON public.backup_inventory_view TO service_role;
         GRANT EXECUTE ON FUNCTION public.get_backup_tables() TO service_role;
     END IF;

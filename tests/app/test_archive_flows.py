@@ -101,17 +101,16 @@ async def test_prune_apply_in_the_tui_archives_the_archive_decisions(
     tmp_path: Path,
 ) -> None:
     from tests.app.helpers import screen_text, settle
-    from tests.fixtures import FROZEN_NOW
     from tui.modals.drop import DropModal
 
     monkeypatch.setenv(TARGET_ENV, str(tmp_path))
     newer = create_backup(installed, Settings(), 'Odd "Table" é', "newer", "monthly")
-    installed.execute(  # the app's clock is FROZEN_NOW: one backup 400 days before it, one just before
-        "UPDATE backup.backup_metadata SET backup_date = %s - CASE backup_table_name WHEN %s THEN interval '400 days' "
-        "ELSE interval '1 day' END",
-        (FROZEN_NOW, awkward_backup),
+    installed.execute(  # one backup 400 days old, one a day old
+        "UPDATE backup.backup_metadata SET backup_date = now() - CASE backup_table_name WHEN %s "
+        "THEN interval '400 days' ELSE interval '1 day' END",
+        (awkward_backup,),
     )
-    app = make_app(dsn)
+    app = make_app(dsn, as_of=None)  # pruning happens at the real current time only
     async with app.run_test(size=(120, 40), notifications=True) as pilot:
         await settle(pilot)
         await pilot.press("p")
@@ -124,7 +123,6 @@ async def test_prune_apply_in_the_tui_archives_the_archive_decisions(
         await pilot.press("enter")
         await settle(pilot)
         assert "archived or dropped 1" in screen_text(pilot)
-    installed.execute("SELECT set_config('backup.as_of', %s, false)", (FROZEN_NOW.isoformat(),))
     statuses = dict(installed.execute("SELECT backup_table_name, status FROM backup.backup_inventory").fetchall())
     assert statuses == {awkward_backup: "archived", newer: "keep"}
     assert (tmp_path / awkward_backup / "manifest.json").exists()

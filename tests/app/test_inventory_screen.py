@@ -28,7 +28,7 @@ async def test_first_screen_lists_every_backup_biggest_first(seeded_dsn: str, ma
         assert "orders_backup_2026_05_30_120000" in text
         assert f"{TOTAL} backups" in text and "reclaimable now" in text and "1 missing" in text
         assert "size ▼" in text
-        assert "PostgreSQL" in text
+        assert "backup-tui  postgres@" in text  # the version joins it when the line has room
 
 
 async def test_sort_keys_and_second_press_reverses_keeping_cursor(seeded_dsn: str, make_app) -> None:

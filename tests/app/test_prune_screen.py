@@ -45,8 +45,8 @@ async def test_preview_filters_like_the_main_screen(seeded_dsn: str, make_app) -
         assert f"2 of {TOTAL} match" in screen_text(pilot)
 
 
-async def test_apply_from_the_preview_needs_the_count_and_drops_the_plan(seeded_dsn: str, make_app) -> None:
-    app = make_app(seeded_dsn)
+async def test_apply_from_the_preview_needs_the_count_and_drops_the_plan(live_dsn: str, make_app) -> None:
+    app = make_app(live_dsn, as_of=None)
     async with app.run_test(size=SIZE, notifications=True) as pilot:
         await settle(pilot)
         await pilot.press("p")
@@ -64,8 +64,24 @@ async def test_apply_from_the_preview_needs_the_count_and_drops_the_plan(seeded_
         await pilot.press("escape")
         await settle(pilot)
         assert len(main_screen(pilot).listing.all) == TOTAL - 2
-    with psycopg.connect(seeded_dsn) as conn:
+    with psycopg.connect(live_dsn) as conn:
         assert conn.execute("SELECT count(*) FROM backup.backup_audit WHERE action LIKE 'drop%'").fetchone()[0] == 2
+
+
+async def test_a_what_if_plan_is_marked_and_never_applied(seeded_dsn: str, make_app) -> None:
+    app = make_app(seeded_dsn)  # as of FROZEN_NOW
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await settle(pilot)
+        assert "WHAT-IF as of 2026-06-01" in screen_text(pilot)
+        await pilot.press("p")
+        await settle(pilot)
+        assert "WHAT-IF" in screen_text(pilot) and "delete 2 backups" in screen_text(pilot)
+        await pilot.press("x")
+        await settle(pilot)
+        assert not isinstance(app.screen, DropModal)
+        assert "deletes only at the real current time" in screen_text(pilot)
+    with psycopg.connect(seeded_dsn) as conn:
+        assert conn.execute("SELECT count(*) FROM backup.backup_audit WHERE action LIKE 'drop%'").fetchone()[0] == 0
 
 
 async def test_review_is_acknowledged_with_a_note(seeded_dsn: str, make_app) -> None:

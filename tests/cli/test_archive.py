@@ -42,8 +42,8 @@ def test_archive_then_restore_round_trips_every_value(
         "SELECT status, policy_reason FROM backup.backup_inventory WHERE backup_table_name = %s", (awkward_backup,)
     ).fetchone()
     assert status == ("archived", f"archived to {location}")
-    code, out, _ = run(capsys, "restore", awkward_backup, "--as", "odd_restored", "--dsn", dsn)
-    assert code == 0 and "4 rows" in out
+    code, out, err = run(capsys, "restore", awkward_backup, "--as", "odd_restored", "--dsn", dsn)
+    assert code == 0 and "4 rows" in out, err
     assert rows_text(installed, "public.odd_restored") == original
 
 

@@ -31,6 +31,7 @@ def test_legacy_install_reports_every_finding_and_exits_1(
     assert ("unregistered", names["unregistered_compact"]) in by
     assert ("unregistered", names["unregistered_other"]) in by
     assert ("exposure", "backup") in by
+    assert any(f["category"] == "search_path" and "create_table_backup" in f["subject"] for f in findings)
     assert any(f["category"] == "definer" and "create_table_backup" in f["subject"] for f in findings)
     fixes = {f["fix"] for f in findings}
     assert "REVOKE USAGE ON SCHEMA backup FROM anon;" in fixes

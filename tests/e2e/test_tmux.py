@@ -170,3 +170,33 @@ def test_archive_and_restore_show_progress_in_a_real_terminal(dsn: str, tmp_path
     assert "restoring" in output and "restored" in output and "200,000 rows" in output
     with psycopg.connect(dsn) as conn:
         assert conn.execute("SELECT count(*) FROM public.events_back").fetchone()[0] == 200000
+
+
+def test_hostile_names_reach_the_terminal_as_text_never_as_commands(dsn: str, tmp_path: Path) -> None:
+    """Every byte the pane received is recorded (pipe-pane): a table named with ESC [2J and a reason
+    with ESC ]0;…BEL (retitle) are drawn escaped and never sent raw."""
+    import psycopg
+
+    from tests.hostile import ESCAPE_TABLE, seed_hostile
+
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        seed_hostile(conn)
+    session = f"bt-{uuid.uuid4().hex[:8]}"
+    log = tmp_path / "pane.log"
+    app = f"env -u COLUMNS -u LINES TERM=xterm-256color {shlex.quote(installed_script())} --dsn {shlex.quote(dsn)}"
+    subprocess.run(["tmux", "new-session", "-d", "-s", session, "-x", "160", "-y", "30", "sleep 600"], check=True)
+    try:
+        subprocess.run(["tmux", "pipe-pane", "-o", "-t", session, f"cat >> {shlex.quote(str(log))}"], check=True)
+        subprocess.run(["tmux", "respawn-pane", "-k", "-t", session, app], check=True)
+        term = Terminal(session)
+        screen = term.wait_for(lambda s: "esc\\x1b[2Jhome" in s, "the escaped name")
+        term.keys("/", "escape-table-no-such")  # nothing special: just more keys through the app
+        term.keys("Escape", "/", "esc", "Enter", "Enter")  # details of that backup: its reason
+        screen = term.wait_for(lambda s: "\\x1b[31mred\\x1b[0m" in s, "the escaped reason")
+        term.keys("q", "q")
+    finally:
+        subprocess.run(["tmux", "kill-session", "-t", session], check=False)
+    received = log.read_bytes()
+    assert ESCAPE_TABLE.encode() not in received and b"\x1b]0;pwned" not in received
+    assert b"\x1b[31mred" not in received
+    assert "esc\\x1b[2Jhome" in screen or "\\x1b[31mred" in screen

@@ -13,8 +13,9 @@ from tests.legacy import build_legacy
 from tui import __version__
 from tui.db import Settings
 from tui.db.backups import create_backup
+from tui.db.check import exposure
 from tui.db.inventory import load_inventory
-from tui.db.schema import definitions, exposure_warnings, install, migrations, schema_state, sql_dir
+from tui.db.schema import definitions, install, migrations, schema_state, sql_dir
 from tui.model import SchemaState
 
 RELEASE_0_1 = Path(__file__).parent / "release_0_1"  # 0.1's schema files, verbatim: the upgrade's "before"
@@ -180,7 +181,8 @@ def test_upgrade_from_a_0_1_install_keeps_every_row_and_records_the_new_layout(c
     report = install(conn)
 
     assert report.before is SchemaState.OUTDATED
-    assert report.migrations == ("008_definitions",)  # 001 ran under 0.1; 002-007 are superseded
+    # 001 ran under 0.1; 002-007 are superseded by the definitions
+    assert report.migrations == tuple(m.label for m in migrations() if m.version > 7)
     assert set(report.definitions) == {d.name for d in definitions()}
     assert schema_state(conn) is SchemaState.CURRENT
     for table in tables:
@@ -266,8 +268,9 @@ def test_legacy_upgrade_replaces_definer_function_keeping_signature(conn: psycop
         "WHERE p.oid IN (SELECT oid FROM pg_proc WHERE proname = 'create_table_backup' "
         "AND pronamespace = 'backup'::regnamespace) ORDER BY 1"
     ).fetchall()
+    # The 2025 parameter names stay (supabase-js rpc() sends them); the definer is gone.
     assert rows == [
-        ("table_name text, reason text", False),
+        ("p_table_name text, p_reason text", False),
         ("table_name text, reason text, kind text, source_schema text", False),
     ]
     name = scalar(conn, "SELECT backup.create_table_backup('users', 'Pre-migration backup')")
@@ -289,8 +292,7 @@ def test_legacy_upgrade_does_not_widen_grants(conn: psycopg.Connection) -> None:
     assert scalar(conn, "SELECT has_table_privilege('anon', 'public.backup_inventory_view', 'SELECT')") is False
     assert scalar(conn, "SELECT has_function_privilege('anon', 'public.get_backup_tables()', 'EXECUTE')") is False
     assert scalar(conn, "SELECT has_table_privilege('service_role', 'public.backup_inventory_view', 'SELECT')") is True
-    warnings = exposure_warnings(conn)
-    assert any(w.startswith("anon has USAGE on schema backup") for w in warnings)
+    assert any(f.detail == "anon has USAGE on schema backup" for f in exposure(conn))
 
 
 def test_legacy_duplicates_stop_the_upgrade_and_change_nothing(conn: psycopg.Connection) -> None:

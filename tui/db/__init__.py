@@ -4,8 +4,18 @@ Front ends use `Database`; the modules beside it are functions of a connection, 
 call, which tests of the SQL layer call directly.
 """
 
+from tui.db.check import FIX_EXPOSURE
 from tui.db.connection import Settings, connect
 from tui.db.database import Database
 from tui.db.errors import Cancelled, ConnectionLost, DatabaseError, ErrorKind
 
-__all__ = ["Cancelled", "ConnectionLost", "Database", "DatabaseError", "ErrorKind", "Settings", "connect"]
+__all__ = [
+    "FIX_EXPOSURE",
+    "Cancelled",
+    "ConnectionLost",
+    "Database",
+    "DatabaseError",
+    "ErrorKind",
+    "Settings",
+    "connect",
+]

@@ -31,9 +31,9 @@ import zstandard
 from psycopg import sql
 
 from tui import __version__
-from tui.db.connection import Settings, write_transaction
+from tui.db.connection import Settings, transaction, write_transaction
 from tui.db.errors import DatabaseError, ErrorKind, friendly_message, kind_of
-from tui.model import Archived, ItemResult, Outcome, Transfer
+from tui.model import Archived, ItemResult, Outcome, Restored, Transfer
 from tui.storage import ArchiveFiles, StorageError, Target, open_archive
 
 FORMAT = "csv+zstd"
@@ -89,19 +89,21 @@ def _columns(conn: psycopg.Connection, name: str) -> list[dict[str, str]]:
 def archive_backup(
     conn: psycopg.Connection, settings: Settings, name: str, target: Target, progress: Progress | None = None
 ) -> ItemResult:
-    """Write, verify, then drop, in one transaction. Raises DatabaseError (nothing dropped, no
-    archive left) on any failure, Cancelled when `progress` raised it."""
-    meta = conn.execute(
-        "SELECT m.original_table_name, m.source_schema, m.backup_kind, m.backup_date, m.backup_reason, m.row_count, "
-        "       c.reltuples::bigint "
-        "FROM backup.backup_metadata m LEFT JOIN pg_class c "
-        "  ON c.relnamespace = 'backup'::regnamespace AND c.relname = m.backup_table_name::name "
-        "WHERE m.backup_table_name = %s",
-        (name,),
-    ).fetchone()
+    """Write, verify, then drop, in one transaction that this function commits itself (run it with
+    Session.run_own). Raises DatabaseError (nothing dropped, no archive left) on any failure,
+    Cancelled when `progress` raised it."""
+    with transaction(conn, settings):
+        meta = conn.execute(
+            "SELECT m.original_table_name, m.source_schema, m.backup_kind, m.backup_date, m.backup_reason, "
+            "       m.row_count, c.reltuples::bigint, coalesce(c.relrowsecurity, false) "
+            "FROM backup.backup_metadata m LEFT JOIN pg_class c "
+            "  ON c.relnamespace = 'backup'::regnamespace AND c.relname = m.backup_table_name::name "
+            "WHERE m.backup_table_name = %s",
+            (name,),
+        ).fetchone()
+        columns = _columns(conn, name)
     if meta is None:
         raise DatabaseError(f"no registered backup named {name} in schema backup", ErrorKind.NOT_FOUND)
-    columns = _columns(conn, name)
     if not columns:
         raise DatabaseError(f"backup.{name} has no table to archive (already archived or missing)", ErrorKind.REFUSED)
     try:
@@ -113,11 +115,12 @@ def archive_backup(
     except StorageError as exc:
         raise DatabaseError(str(exc), ErrorKind.STORAGE) from exc
     total_rows = meta[5] if meta[5] is not None else (meta[6] if meta[6] and meta[6] > 0 else None)
+    row_security = meta[7]
     committed = False
     try:
         with write_transaction(conn, settings):
             # Nobody writes to the backup between the COPY and the drop (lock_timeout bounds the wait).
-            conn.execute(sql.SQL("LOCK TABLE backup.{} IN SHARE MODE").format(sql.Identifier(name)))
+            conn.execute("SELECT backup.hold_for_archive(%s)", (name,))
             writing = _Reporter(progress, name, "archiving", total_rows)
             digest, rows, written, stored = _write_data(conn, name, staging.create(DATA_FILES[FORMAT]), writing)
             manifest = {
@@ -132,6 +135,7 @@ def archive_backup(
                 "recorded_row_count": meta[5],
                 "row_count": rows,
                 "columns": columns,
+                "row_security": row_security,
                 "sha256": digest,
                 "csv_bytes": written,
                 "stored_bytes": stored,
@@ -342,18 +346,21 @@ def restore_backup(
     as_table: str,
     schema: str,
     progress: Progress | None = None,
-) -> int:
-    """Bring a backup back as a new table schema.as_table (never over an existing one); returns rows.
+) -> Restored:
+    """Bring a backup back as a new table schema.as_table (never over an existing one).
 
     From the database when the backup table is there; else from its archive, in one pass and one
     transaction: rows are copied in as they are read and hashed, and a checksum or row-count
-    mismatch rolls everything back, so a damaged archive never leaves a table behind.
+    mismatch rolls everything back, so a damaged archive never leaves a table behind. Either way
+    backup.finish_restore then gives the table the backup's row-level security and takes back what
+    default privileges handed anon, authenticated and PUBLIC (its words come back in `actions`).
     """
     meta = conn.execute(
         "SELECT archive_location FROM backup.backup_metadata WHERE backup_table_name = %s", (name,)
     ).fetchone()
     in_db = conn.execute(
-        "SELECT 1 FROM pg_class WHERE relnamespace = 'backup'::regnamespace AND relname = %s", (name,)
+        "SELECT c.relrowsecurity FROM pg_class c WHERE c.relnamespace = 'backup'::regnamespace AND c.relname = %s",
+        (name,),
     ).fetchone()
     exists = conn.execute(
         "SELECT 1 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = %s "
@@ -367,7 +374,8 @@ def restore_backup(
         with write_transaction(conn, settings):
             conn.execute(sql.SQL("CREATE TABLE {} AS TABLE backup.{}").format(target, sql.Identifier(name)))
             rows = conn.execute(sql.SQL("SELECT count(*) FROM {}").format(target)).fetchone()
-        return rows[0] if rows else 0
+            actions = _finish_restore(conn, target, name, None, in_db[0])
+        return Restored(rows[0] if rows else 0, actions)
     if meta is None or meta[0] is None:
         raise DatabaseError(f"no backup or archive named {name}", ErrorKind.NOT_FOUND)
     try:
@@ -407,6 +415,7 @@ def restore_backup(
                 )
             report.bytes = total
             report.report(rows)
+            actions = _finish_restore(conn, target, name, files.location, bool(manifest.get("row_security")))
     except StorageError as exc:
         raise DatabaseError(str(exc), ErrorKind.STORAGE) from exc
     except _DAMAGE as exc:
@@ -417,4 +426,14 @@ def restore_backup(
         raise DatabaseError(
             f"archive {files.location} is damaged: {friendly_message(exc)}; nothing was restored", ErrorKind.DAMAGED
         ) from exc
-    return rows
+    return Restored(rows, actions)
+
+
+def _finish_restore(
+    conn: psycopg.Connection, target: sql.Identifier, name: str, location: str | None, row_security: bool
+) -> tuple[str, ...]:
+    rows = conn.execute(
+        sql.SQL("SELECT backup.finish_restore({}::regclass, %s, %s, %s)").format(sql.Literal(target.as_string(conn))),
+        (name, location, row_security),
+    ).fetchall()
+    return tuple(r[0] for r in rows)

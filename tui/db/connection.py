@@ -29,8 +29,18 @@ class Settings:
         return self.dsn or os.environ.get("DATABASE_URL", "")
 
 
+# Every transaction of ours starts here, so its settings hold whatever the session had (a caller's
+# PGOPTIONS, a pooler handing each transaction another server connection): only pg_catalog (then
+# pg_temp) on the search_path, so nothing planted in another schema resolves; our lock_timeout;
+# our what-if date or none (a backup.as_of leaked in from elsewhere never applies).
+_PREAMBLE = (
+    "SELECT pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true), "
+    "pg_catalog.set_config('lock_timeout', %s, true), pg_catalog.set_config('backup.as_of', %s, true)"
+)
+
+
 def connect(settings: Settings) -> psycopg.Connection:
-    """Open an autocommit connection; each write opens its own short transaction."""
+    """Open an autocommit connection; every call on it runs in a transaction of its own (transaction())."""
     try:
         conn = psycopg.connect(
             settings.resolved_dsn(),
@@ -43,9 +53,12 @@ def connect(settings: Settings) -> psycopg.Connection:
     except psycopg.Error as exc:
         raise DatabaseError(f"cannot connect: {friendly_message(exc)}", ErrorKind.CANNOT_CONNECT) from exc
     try:
-        conn.execute("SELECT set_config('lock_timeout', %s, false)", (settings.lock_timeout,))
-        if settings.as_of:
-            conn.execute("SELECT set_config('backup.as_of', %s, false)", (settings.as_of,))
+        # The same settings for the session too, for anything run outside transaction().
+        conn.execute(
+            "SELECT pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', false), "
+            "pg_catalog.set_config('lock_timeout', %s, false), pg_catalog.set_config('backup.as_of', %s, false)",
+            (settings.lock_timeout, settings.as_of or ""),
+        )
         if settings.read_only:
             conn.execute("SET default_transaction_read_only = on")
     except psycopg.Error as exc:
@@ -55,10 +68,20 @@ def connect(settings: Settings) -> psycopg.Connection:
 
 
 @contextmanager
-def write_transaction(conn: psycopg.Connection, settings: Settings) -> Iterator[None]:
-    """One write in its own transaction, bounded by statement_timeout (lock_timeout is per session)."""
+def transaction(conn: psycopg.Connection, settings: Settings) -> Iterator[None]:
+    """A transaction (a savepoint inside one) whose settings are fixed by its first statement."""
     with conn.transaction():
-        conn.execute("SELECT set_config('statement_timeout', %s, true)", (settings.statement_timeout,))
+        conn.execute(_PREAMBLE, (settings.lock_timeout, settings.as_of or ""))
+        if settings.read_only:
+            conn.execute("SELECT pg_catalog.set_config('transaction_read_only', 'on', true)")
+        yield
+
+
+@contextmanager
+def write_transaction(conn: psycopg.Connection, settings: Settings) -> Iterator[None]:
+    """One write in its own transaction (or savepoint), bounded by statement_timeout."""
+    with transaction(conn, settings):
+        conn.execute("SELECT pg_catalog.set_config('statement_timeout', %s, true)", (settings.statement_timeout,))
         yield
 
 

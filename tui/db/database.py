@@ -20,6 +20,7 @@ from tui.model import (
     Kind,
     Outcome,
     PlanRow,
+    Restored,
     SchemaState,
     ServerInfo,
     StopReason,
@@ -70,8 +71,17 @@ class Database:
         except RuntimeError as exc:  # a newer backup-tui installed it
             raise DatabaseError(str(exc), ErrorKind.REFUSED) from exc
 
-    def exposure_warnings(self) -> list[str]:
-        return self.session.run(schema.exposure_warnings)
+    def exposure(self) -> list[Finding]:
+        return self.session.run(check.exposure)
+
+    def revoke_exposure(self) -> list[str]:
+        return self.session.run(check.revoke_exposure)
+
+    def role_grants(self, role: str, level: str) -> list[str]:
+        return self.session.run(check.role_grants, role, level)
+
+    def grant_role(self, role: str, level: str) -> list[str]:
+        return self.session.run(check.grant_role, role, level)
 
     def seed_demo(self) -> None:
         """Live tables and ~60 backups of every kind and age (an empty database only)."""
@@ -130,7 +140,7 @@ class Database:
     def mark_reviewed(self, name: str, note: str) -> None:
         self.session.run(backups.mark_reviewed, name, note)
 
-    def restore(self, name: str, as_table: str, schema_name: str, progress: TransferProgress | None = None) -> int:
+    def restore(self, name: str, as_table: str, schema_name: str, progress: TransferProgress | None = None) -> Restored:
         return self.session.run(archive.restore_backup, self.settings, name, as_table, schema_name, progress)
 
     # -- writes to many backups -------------------------------------------------------------
@@ -174,7 +184,7 @@ class Database:
                 transfer(t)
 
         def archive_one(batch: list[str]) -> list[ItemResult]:
-            return [self.session.run(archive.archive_backup, self.settings, batch[0], store, watched)]
+            return [self.session.run_own(archive.archive_backup, self.settings, batch[0], store, watched)]
 
         return self._each(names, archive_one, 1, progress, cancel)
 
@@ -237,10 +247,12 @@ class Database:
 
 
 def _stop_reason(exc: DatabaseError, cancel: threading.Event | None) -> StopReason | None:
-    """Whether an error ends a multi-backup write: a lost connection or the user's stop does; a
-    refusal, a lock timeout or a statement_timeout affects only the backup it happened to."""
+    """Whether an error ends a multi-backup write: a lost connection, a missing privilege or the
+    user's stop does; a refusal, a lock timeout or a statement_timeout affects only its backup."""
     if exc.kind is ErrorKind.CONNECTION_LOST:
         return StopReason.CONNECTION_LOST
+    if exc.kind is ErrorKind.PERMISSION:
+        return StopReason.PERMISSION  # the next backup would be refused the same way
     if isinstance(exc, Cancelled) or (cancel is not None and cancel.is_set()):
         return StopReason.CANCELLED
     return None

@@ -34,7 +34,7 @@ SELECT e.id, e.original_table_name, e.backup_table_name, e.backup_date, e.row_co
        NULL::text AS backup_kind, s.size_bytes, NULL::timestamptz AS expires_at,
        CASE WHEN NOT e.registered THEN 'unregistered' WHEN e.oid IS NULL THEN 'missing' ELSE 'keep' END AS status,
        'no retention policy before the upgrade (backup-tui install)' AS policy_reason,
-       NULL::text AS age_words
+       NULL::text AS age_words, e.oid IS NOT NULL AS size_exact, NULL::integer AS locked_by
   FROM entries e CROSS JOIN LATERAL (SELECT pg_total_relation_size(e.oid) AS size_bytes) s
 """
 
@@ -42,11 +42,27 @@ SELECT e.id, e.original_table_name, e.backup_table_name, e.backup_date, e.row_co
 _COLUMNS = sql.SQL(", ").join(sql.Identifier(c) for c in INVENTORY_COLUMNS)
 
 
-def inventory_query(state: SchemaState) -> sql.Composable:
-    """The query whose rows are INVENTORY_COLUMNS, for this schema state."""
+def inventory_query(conn: psycopg.Connection, state: SchemaState) -> sql.Composable:
+    """The query whose rows are INVENTORY_COLUMNS, for this schema state. A schema another version
+    installed (older, or newer) is read through whichever of our columns its view has: a reviewer
+    browses before anyone upgrades."""
     if state is SchemaState.LEGACY:
         return sql.SQL(_LEGACY_INVENTORY)
-    return sql.SQL("SELECT {} FROM backup.backup_inventory").format(_COLUMNS)
+    if state is SchemaState.CURRENT:
+        return sql.SQL("SELECT {} FROM backup.backup_inventory").format(_COLUMNS)
+    present = {
+        r[0]
+        for r in conn.execute(
+            "SELECT attname::text FROM pg_attribute WHERE attrelid = 'backup.backup_inventory'::regclass "
+            "AND attnum > 0 AND NOT attisdropped"
+        )
+    }
+    defaults = {"status": sql.SQL("'keep'"), "size_exact": sql.SQL("true")}
+    columns = sql.SQL(", ").join(
+        sql.Identifier(c) if c in present else sql.SQL("{} AS {}").format(defaults.get(c, sql.NULL), sql.Identifier(c))
+        for c in INVENTORY_COLUMNS
+    )
+    return sql.SQL("SELECT {} FROM backup.backup_inventory").format(columns)
 
 
 def inventory_json(conn: psycopg.Connection, state: SchemaState) -> str:
@@ -57,7 +73,7 @@ def inventory_json(conn: psycopg.Connection, state: SchemaState) -> str:
     query = sql.SQL(
         "SELECT coalesce(json_agg(i ORDER BY i.backup_date DESC NULLS LAST, i.backup_table_name), '[]')::text "
         "FROM ({}) i"
-    ).format(inventory_query(state))
+    ).format(inventory_query(conn, state))
     row = conn.execute(query).fetchone()
     assert row is not None
     return row[0]
@@ -76,20 +92,25 @@ def load_inventory(
     table (most of the query's time in a new session); for a quick first paint, then load exact.
     `biggest`: only the N biggest backups (by catalog size) — a first screen of a large inventory
     in O(N log n) instead of O(n). `names`: only these backups (after a write touched them).
-    Both need an upgraded schema (backup.inventory_rows).
+    On another version's schema, the whole view is read (and filtered).
     """
     if state is SchemaState.ABSENT:
         return []
     with conn.transaction(), conn.cursor() as cur:
         if estimate_sizes and state is not SchemaState.LEGACY:
             cur.execute("SELECT set_config('backup.size_estimates', 'on', true)")
-        if biggest is not None and state.upgraded:
+        if biggest is not None and state is SchemaState.CURRENT:
             query = sql.SQL("SELECT {} FROM backup.inventory_rows(backup.biggest_backups(%s))").format(_COLUMNS)
             cur.execute(query, (biggest,))
-        elif names is not None and state.upgraded:
+        elif names is not None and state is SchemaState.CURRENT:
             cur.execute(sql.SQL("SELECT {} FROM backup.inventory_rows(%s)").format(_COLUMNS), (names,))
+        elif names is not None:
+            query = sql.SQL("SELECT * FROM ({}) i WHERE i.backup_table_name = ANY(%s)").format(
+                inventory_query(conn, state)
+            )
+            cur.execute(query, (names,))
         else:
-            cur.execute(inventory_query(state))
+            cur.execute(inventory_query(conn, state))
         return [Backup(*row) for row in cur]
 
 

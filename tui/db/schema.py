@@ -228,20 +228,3 @@ def install(conn: psycopg.Connection) -> InstallReport:
         if due:
             _restore_grants(conn, saved)
     return InstallReport(before, tuple(m.label for m in todo), tuple(d.name for d in due))
-
-
-_EXPOSED = """
-SELECT r.rolname, 'USAGE on schema backup'
-  FROM pg_roles r WHERE r.rolname IN ('anon', 'authenticated')
-   AND has_schema_privilege(r.oid, 'backup', 'USAGE')
-UNION ALL
-SELECT 'PUBLIC', 'USAGE on schema backup'
-  FROM pg_namespace n, aclexplode(coalesce(n.nspacl, acldefault('n', n.nspowner))) a
- WHERE n.nspname = 'backup' AND a.grantee = 0 AND a.privilege_type = 'USAGE'
-"""
-
-
-def exposure_warnings(conn: psycopg.Connection) -> list[str]:
-    """Grants that let anon/authenticated/PUBLIC reach the backups (install never widens them)."""
-    rows = conn.execute(_EXPOSED).fetchall()
-    return [f"{role} has {what}: backups may be readable without row-level security" for role, what in rows]

@@ -13,7 +13,7 @@ from typing import Concatenate, ParamSpec, TypeVar
 
 import psycopg
 
-from tui.db.connection import Settings, connect
+from tui.db.connection import Settings, connect, transaction
 from tui.db.errors import ConnectionLost, friendly_message, translate
 
 P = ParamSpec("P")
@@ -34,13 +34,27 @@ class Session:
         self._lock = threading.Lock()
 
     def run(self, fn: Callable[Concatenate[psycopg.Connection, P], T], *args: P.args, **kwargs: P.kwargs) -> T:
-        """fn(connection, *args, **kwargs) on this session's connection, connecting if needed."""
+        """fn(connection, *args, **kwargs) in one transaction of this session (connect.transaction:
+        its settings fixed first), connecting if needed."""
+
+        def in_transaction(conn: psycopg.Connection) -> T:
+            with transaction(conn, self.settings):
+                return fn(conn, *args, **kwargs)
+
+        return self._on_connection(in_transaction)
+
+    def run_own(self, fn: Callable[Concatenate[psycopg.Connection, P], T], *args: P.args, **kwargs: P.kwargs) -> T:
+        """fn(connection, ...) that opens and commits its transactions itself (with
+        connection.transaction), for a step that must know whether its COMMIT happened (archives)."""
+        return self._on_connection(lambda conn: fn(conn, *args, **kwargs))
+
+    def _on_connection(self, fn: Callable[[psycopg.Connection], T]) -> T:
         with self._lock:
             if self._conn is None or self._conn.closed or self._conn.broken:
                 self._conn = connect(self.settings)
             conn = self._conn
             try:
-                return fn(conn, *args, **kwargs)
+                return fn(conn)
             except psycopg.Error as exc:
                 if conn.closed or conn.broken:
                     self._conn = None

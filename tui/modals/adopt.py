@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import ClassVar
 
+from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
@@ -13,7 +14,7 @@ from textual.widgets import Button, Input, Label, Select, Static
 
 from tui.db import Database, DatabaseError
 from tui.model import Backup
-from tui.widgets.text import error_text
+from tui.widgets.text import error_text, literal
 
 
 class AdoptModal(ModalScreen[str | None]):
@@ -27,14 +28,18 @@ class AdoptModal(ModalScreen[str | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
-            yield Static(f"Register {self.backup.backup_table_name}", classes="dialog-title")
+            yield Static(Text.assemble("Register ", literal(self.backup.backup_table_name)), classes="dialog-title")
             yield Label("Source table (inferred from the name where it says)")
             yield Input(self.backup.original_table_name or "", compact=True, id="source")
             yield Label("Reason")
             yield Input("adopted by backup-tui", compact=True, id="reason")
             yield Label("Kind")
             yield Select(
-                [(f"{k} — {w}", k) for k, w in self.kinds], value="manual", allow_blank=False, compact=True, id="kind"
+                [(literal(f"{k} — {w}"), k) for k, w in self.kinds],
+                value="manual",
+                allow_blank=False,
+                compact=True,
+                id="kind",
             )
             yield Static("", id="adopt-status", classes="error-text")
             with Horizontal(classes="dialog-buttons"):
@@ -56,7 +61,7 @@ class AdoptModal(ModalScreen[str | None]):
         try:
             self.database.adopt(self.backup.backup_table_name, source, kind, reason)
         except DatabaseError as exc:
-            self.app.call_from_thread(self.query_one("#adopt-status", Static).update, error_text(exc))
+            self.app.call_from_thread(self.query_one("#adopt-status", Static).update, literal(error_text(exc)))
             return
         self.app.call_from_thread(self.dismiss, self.backup.backup_table_name)
 

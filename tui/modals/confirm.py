@@ -10,6 +10,8 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Static
 
+from tui.widgets.text import literal
+
 
 class ConfirmModal(ModalScreen[bool]):
     """Dismisses True only on an explicit yes."""
@@ -25,8 +27,8 @@ class ConfirmModal(ModalScreen[bool]):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
-            yield Static(self._title, classes="dialog-title")
-            yield Static(self._body, classes="dialog-body")
+            yield Static(literal(self._title), classes="dialog-title")
+            yield Static(literal(self._body), classes="dialog-body")
             with Horizontal(classes="dialog-buttons"):
                 yield Button(compact=True, label=self._no, id="no")
                 yield Button(compact=True, label=self._yes, id="yes", variant="primary")

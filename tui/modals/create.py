@@ -18,7 +18,7 @@ from textual.widgets.option_list import Option
 
 from tui import format as fmt
 from tui.db import Database, DatabaseError
-from tui.widgets.text import error_text
+from tui.widgets.text import error_text, literal
 
 SourceTable = tuple[str, str, int, float]  # schema, name, bytes, estimated rows
 
@@ -66,7 +66,7 @@ class CreateBackupModal(ModalScreen[str | None]):
             yield Static("", id="reason-error", classes="error-text")
             yield Label("Kind")
             yield Select(
-                [(f"{kind} — {words}", kind) for kind, words in self.kinds],
+                [(literal(f"{kind} — {words}"), kind) for kind, words in self.kinds],
                 compact=True,
                 value="manual" if any(k == "manual" for k, _ in self.kinds) else Select.BLANK,
                 allow_blank=False,
@@ -104,7 +104,7 @@ class CreateBackupModal(ModalScreen[str | None]):
         options.clear_options()
         for name in matches:
             _, _, size, rows = self.tables[name]
-            label = Text.assemble((name, "bold"), "  ", _estimate(size, rows), style="")
+            label = Text.assemble(literal(name, "bold"), "  ", _estimate(size, rows), style="")
             options.add_option(Option(label, id=name))
         options.display = bool(matches) and typed not in self.tables
 
@@ -148,7 +148,7 @@ class CreateBackupModal(ModalScreen[str | None]):
             self.query_one("#table", Input).focus()
             return
         if not reason:
-            error.update("A reason is required: say why this backup exists.")
+            error.update(literal("A reason is required: say why this backup exists."))
             self.query_one("#reason", Input).focus()
             return
         error.update("")
@@ -182,7 +182,7 @@ class CreateBackupModal(ModalScreen[str | None]):
     def _status(self, message: str, error: bool = False) -> None:
         status = self.query_one("#create-status", Static)
         status.set_class(error, "error-text")
-        status.update(message)
+        status.update(literal(message))
 
     @work(thread=True, exclusive=True, group="create")
     def _create(self, table: str, reason: str, kind: str, schema: str) -> None:

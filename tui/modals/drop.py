@@ -20,6 +20,7 @@ from textual.widgets import Button, Input, ProgressBar, Static
 from tui import format as fmt
 from tui.db import Database
 from tui.model import Backup, ItemResult, Status, Transfer, WriteResult
+from tui.widgets.text import literal
 
 # (names, one result at a time, bytes/rows progress of the one in flight, stop) -> the result
 Runner = Callable[[list[str], Callable[[ItemResult], None], Callable[[Transfer], None], threading.Event], WriteResult]
@@ -71,7 +72,7 @@ class DropModal(ModalScreen[WriteResult | None]):
             f"{self._title} {'this backup' if one else f'{len(self.backups)} backups'}, freeing {fmt.size(total)}?"
         )
         with Vertical(classes="dialog", id="drop-dialog"):
-            yield Static(title, classes="dialog-title")
+            yield Static(literal(title), classes="dialog-title")
             with VerticalScroll(id="drop-list"):
                 yield Static(self._listing())
             prompt = "Type the backup's name to confirm:" if one else f"Type {len(self.backups)} to confirm:"
@@ -93,11 +94,15 @@ class DropModal(ModalScreen[WriteResult | None]):
         table.add_column("size", justify="right", no_wrap=True)
         table.add_column("age", justify="right", no_wrap=True)
         for b in self.backups:
-            name = Text(b.backup_table_name)
+            name = literal(b.backup_table_name)
             if b.status is Status.MISSING:
                 name.append(" (missing: removes the stale row)", "italic")
             table.add_row(
-                name, fmt.text(b.source), fmt.count(b.row_count), fmt.size(b.size_bytes), fmt.text(b.age_words)
+                name,
+                literal(fmt.text(b.source)),
+                fmt.count(b.row_count),
+                fmt.size(b.size_bytes),
+                literal(fmt.text(b.age_words)),
             )
         return table
 
@@ -179,7 +184,7 @@ class DropModal(ModalScreen[WriteResult | None]):
             bar.update(progress=t.fraction)
         rows = f"{t.rows:,}" + (f" of {t.total_rows:,}" if t.total_rows else "") + " rows"
         size = fmt.size(t.bytes) + (f" of {fmt.size(t.total_bytes)}" if t.total_bytes else "")
-        status.update(Text.assemble((t.phase, "bold"), f" {t.name}  ·  {rows}  ·  {size}"))
+        status.update(Text.assemble((t.phase, "bold"), " ", literal(t.name), f"  ·  {rows}  ·  {size}"))
 
     def _progress(self, item: ItemResult) -> None:
         if not self.is_attached:
@@ -187,7 +192,7 @@ class DropModal(ModalScreen[WriteResult | None]):
         self.progressed.append(item)
         self.query_one("#drop-progress", ProgressBar).advance(1)
         verb = self._done_verb if item.ok else "failed"
-        self.query_one("#drop-status", Static).update(f"{verb} {item.name}")
+        self.query_one("#drop-status", Static).update(Text.assemble(f"{verb} ", literal(item.name)))
 
     def _finished(self, result: WriteResult) -> None:
         if not self.is_attached:
@@ -202,9 +207,11 @@ class DropModal(ModalScreen[WriteResult | None]):
             style="bold" if result.complete else "bold red",
         )
         for item in result.failed:
-            text.append(f"\n  {item.name}: {item.error}", "red")
+            text.append("\n  ")
+            text.append(literal(f"{item.name}: {item.error}", "red"))
         if result.stopped is not None:
-            text.append(f"\nstopped: {result.stop_message}", "bold red")
+            text.append("\nstopped: ", "bold red")
+            text.append(literal(result.stop_message, "bold red"))
         self.query_one("#drop-status", Static).update(text)
         close = self.query_one("#drop", Button)
         close.label = "Close"

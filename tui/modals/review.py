@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from typing import ClassVar
 
+from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Static
+
+from tui.widgets.text import literal
 
 
 class ReviewModal(ModalScreen[str | None]):
@@ -24,7 +27,7 @@ class ReviewModal(ModalScreen[str | None]):
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
             yield Static("Mark as reviewed", classes="dialog-title")
-            yield Static(f"{self._name}\n{self._reason}", classes="dialog-body")
+            yield Static(Text.assemble(literal(self._name), "\n", literal(self._reason)), classes="dialog-body")
             yield Static("Note (required): what was checked, what was decided")
             yield Input(compact=True, placeholder="e.g. still needed for the Q3 audit", id="note")
             yield Static("", id="note-error", classes="error-text")

@@ -14,7 +14,7 @@ from textual.widgets import Footer, Static
 
 from tui.db import Database, DatabaseError
 from tui.model import Category, Finding, SchemaState
-from tui.widgets.text import error_text
+from tui.widgets.text import error_text, literal
 
 TITLES = {
     Category.MISSING: "Missing — metadata rows whose table is gone",
@@ -22,7 +22,9 @@ TITLES = {
     Category.DRIFT: "Row drift — recorded row count differs from the table",
     Category.DEPENDANTS: "Dependants — objects that use a backup table",
     Category.EXPOSURE: "Exposure — privileges that reach the backups",
-    Category.DEFINER: "Definer risk — SECURITY DEFINER without a fixed search_path",
+    Category.SEARCH_PATH: "Search path — functions of ours without a fixed search_path",
+    Category.DEFINER: "Definer rights — what anon/authenticated could run as the owner",
+    Category.RESTORED: "Restored tables — readable by anon/authenticated/PUBLIC, or without RLS in public",
 }
 
 
@@ -36,10 +38,15 @@ def report_text(findings: list[Finding]) -> Text:
             continue
         text.append(f"{TITLES[category]} ({len(group)})\n", "bold underline")
         for f in group:
-            text.append(f"  {f.subject}", "bold")
-            text.append(f": {f.detail}\n")
+            text.append("  ")
+            text.append(literal(f.subject, "bold"))
+            text.append(": ")
+            text.append(literal(f.detail))
+            text.append("\n")
             if f.fix:
-                text.append(f"    {f.fix}\n", "italic")
+                text.append("    ")
+                text.append(literal(f.fix, "italic"))
+                text.append("\n")
         text.append("\n")
     return text
 
@@ -82,7 +89,7 @@ class CheckScreen(Screen[None]):
         try:
             findings = self.database.check(self.state, fast=not self.exact)
         except DatabaseError as exc:
-            self.app.call_from_thread(self._show, Text(error_text(exc), style="bold red"))
+            self.app.call_from_thread(self._show, literal(error_text(exc), "bold red"))
             return
         how = "exact row counts" if self.exact else "row drift from estimates (press e for exact counts)"
         text = Text(f"{len(findings)} finding(s) · {how}\n\n", style="dim")

@@ -17,7 +17,7 @@ from textual.widgets import Footer, Static
 from tui import format as fmt
 from tui.db import Database, DatabaseError
 from tui.model import Backup, BackupDetails, SchemaState, Status
-from tui.widgets.text import error_text
+from tui.widgets.text import error_text, literal
 
 
 def _grid() -> Table:
@@ -43,7 +43,7 @@ class DetailsScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="details"):
-            yield Static(Text(self.backup.backup_table_name, style="bold"), id="details-title")
+            yield Static(literal(self.backup.backup_table_name, "bold"), id="details-title")
             yield Static(self._metadata(), id="details-metadata")
             yield Static(self._rows_text(None), id="details-rows")
             yield Static(Text("loading…", style="dim"), id="details-body")
@@ -54,20 +54,26 @@ class DetailsScreen(Screen[None]):
 
     def _metadata(self) -> Table:
         b, grid = self.backup, _grid()
-        grid.add_row("status", str(b.status))
-        grid.add_row("source table", fmt.text(b.source))
-        grid.add_row("kind", fmt.text(b.backup_kind))
-        grid.add_row(
-            "created",
-            f"{fmt.date(b.backup_date)} UTC ({b.age_words} ago)"
-            if b.backup_date and b.age_words
-            else fmt.date(b.backup_date),
-        )
-        grid.add_row("expires", fmt.date(b.expires_at))
-        grid.add_row("reason", fmt.text(b.backup_reason))
-        grid.add_row("created by", fmt.text(b.created_by))
-        grid.add_row("id", fmt.text(str(b.id) if b.id else None))
-        grid.add_row("total size", fmt.size(b.size_bytes))
+        created = fmt.date(b.backup_date)
+        if b.backup_date and b.age_words:
+            created = f"{created} UTC ({b.age_words} ago)"
+        size = fmt.size(b.size_bytes)
+        if b.locked_by is not None:
+            size = f"~{size} (catalog estimate: locked by pid {b.locked_by})"
+        elif not b.size_exact and b.size_bytes is not None:
+            size = f"~{size} (catalog estimate)"
+        for label, value in (
+            ("status", b.status),
+            ("source table", fmt.text(b.source)),
+            ("kind", fmt.text(b.backup_kind)),
+            ("created", created),
+            ("expires", fmt.date(b.expires_at)),
+            ("reason", fmt.text(b.backup_reason)),
+            ("created by", fmt.text(b.created_by)),
+            ("id", fmt.text(str(b.id) if b.id else None)),
+            ("total size", size),
+        ):
+            grid.add_row(label, literal(value))
         return grid
 
     def _rows_text(self, actual: int | None, note: str = "") -> Text:
@@ -77,7 +83,7 @@ class DetailsScreen(Screen[None]):
             if self.backup.row_count is not None and actual != self.backup.row_count:
                 text.append(f"  (differs by {actual - self.backup.row_count:+,})", "bold red")
         else:
-            text.append(note or "press c to count (a full scan)", "dim")
+            text.append(literal(note or "press c to count (a full scan)", "dim"))
         return text
 
     @work(thread=True, exclusive=True, group="details")
@@ -90,10 +96,10 @@ class DetailsScreen(Screen[None]):
                 return
             text = Text.assemble(
                 ("archived to ", "bold"),
-                str(location),
+                literal(location),
                 "\n\n",
                 ("manifest\n", "bold underline"),
-                json.dumps(manifest, indent=2, ensure_ascii=False),
+                literal(json.dumps(manifest, indent=2, ensure_ascii=False)),
             )
             self.app.call_from_thread(self.query_one("#details-body", Static).update, text)
             return
@@ -105,7 +111,7 @@ class DetailsScreen(Screen[None]):
         self.app.call_from_thread(self._show, details)
 
     def _show_error(self, message: str) -> None:
-        self.query_one("#details-body", Static).update(Text(message, style="bold red"))
+        self.query_one("#details-body", Static).update(literal(message, "bold red"))
 
     def _show(self, details: BackupDetails) -> None:
         body = self.query_one("#details-body", Static)
@@ -124,14 +130,16 @@ class DetailsScreen(Screen[None]):
         columns.add_column("type")
         columns.add_column("null")
         for col in details.columns:
-            columns.add_row(col.name, col.type, "yes" if col.nullable else "no")
+            columns.add_row(literal(col.name), literal(col.type), "yes" if col.nullable else "no")
         deps = Text()
         if details.dependants is None:
             deps.append("known after `backup-tui install` (the 2025 layout cannot tell)", "dim")
         elif details.dependants:
             deps.append("depends on this backup (drop refuses until they go):\n", "bold red")
             for dep in details.dependants:
-                deps.append(f"  {dep}\n")
+                deps.append("  ")
+                deps.append(literal(dep))
+                deps.append("\n")
         else:
             deps.append("nothing depends on this backup", "dim")
         grid = Table.grid(padding=(1, 0))

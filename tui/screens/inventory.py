@@ -27,7 +27,7 @@ from tui.screens.prune import PruneScreen
 from tui.storage import default_target
 from tui.widgets.bars import ConnectionBar, Totals, summary_text
 from tui.widgets.inventory_table import InventoryTable, backup_listing
-from tui.widgets.text import error_text
+from tui.widgets.text import error_text, literal
 
 EMPTY_TEXT = (
     "No backups yet.\n\n"
@@ -129,7 +129,7 @@ class InventoryScreen(ListingScreen):
         return self.query_one(InventoryTable)
 
     def on_mount(self) -> None:
-        self.query_one(ConnectionBar).show(None, None)
+        self.query_one(ConnectionBar).show(None, None, self.database.settings.as_of)
         self.query_one("#filter", Static).display = False
         self.query_one("#empty").display = False
         self.query_one("#banner").display = False
@@ -207,7 +207,7 @@ class InventoryScreen(ListingScreen):
         self.sizes_estimated = estimated
         self.partial_of = partial_of
         self.info, self.state = info, state
-        self.query_one(ConnectionBar).show(info, state)
+        self.query_one(ConnectionBar).show(info, state, self.database.settings.as_of)
         self.listing.adopt(prepared)
         self.totals = totals
         self.table.loading = estimated and not prepared.base
@@ -285,7 +285,7 @@ class InventoryScreen(ListingScreen):
     def _banner(self, message: str | None, kind: str = "warning") -> None:
         banner = self.query_one("#banner", Static)
         banner.set_classes(kind)
-        banner.update(message or "")
+        banner.update(literal(message or ""))
         banner.display = bool(message)
 
     def update_summary(self) -> None:
@@ -400,7 +400,7 @@ class InventoryScreen(ListingScreen):
             if screen.changed:
                 self.reload()
 
-        screen = PruneScreen(self.database, self.listing.get, self.info.read_only)
+        screen = PruneScreen(self.database, self.listing.get, self.info.read_only, self.database.settings.as_of)
         self.app.push_screen(screen, closed)
 
     # -- writes: create and drop ----------------------------------------------------------

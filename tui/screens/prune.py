@@ -21,7 +21,7 @@ from tui.model import Backup, Decision, ItemResult, PlanRow, Rule, Status, Trans
 from tui.screens.listing_screen import SORT_BINDINGS, ListingScreen
 from tui.storage import default_target
 from tui.widgets.plan_table import PlanTable, plan_listing
-from tui.widgets.text import error_text
+from tui.widgets.text import error_text, literal
 
 
 def plan_summary(rows: list[PlanRow]) -> Text:
@@ -52,16 +52,21 @@ class PruneScreen(ListingScreen):
         database: Database,
         inventory: Callable[[str], Backup | None],
         read_only: bool,
+        what_if: str | None = None,
     ) -> None:
         super().__init__()
         self.database = database
         self.inventory = inventory
         self.read_only = read_only
+        self.what_if = what_if  # a preview as of another time: nothing is applied under it
         self.listing = plan_listing()
         self.changed = False  # something was dropped or reviewed: the main screen reloads
 
     def compose(self) -> ComposeResult:
-        yield Static(Text("Prune preview — what the retention policy does, and why", style="bold"), id="prune-title")
+        title = Text("Prune preview — what the retention policy does, and why", style="bold")
+        if self.what_if:
+            title.append_text(literal(f"  ·  WHAT-IF as of {self.what_if}: preview only", "bold reverse"))
+        yield Static(title, id="prune-title")
         yield Static("", id="prune-totals")
         yield PlanTable(self.listing, id="plan")
         yield Static(id="plan-detail")
@@ -93,7 +98,7 @@ class PruneScreen(ListingScreen):
 
     def _failed(self, message: str) -> None:
         self.table.loading = False
-        self.query_one("#prune-totals", Static).update(Text(message, style="bold red"))
+        self.query_one("#prune-totals", Static).update(literal(message, "bold red"))
         self.notify(message, title="database error", severity="error")
 
     def _loaded(self, rows: list[PlanRow]) -> None:
@@ -111,7 +116,9 @@ class PruneScreen(ListingScreen):
         if row is None:
             detail.update("")
             return
-        detail.update(Text.assemble((row.decision, "bold"), f"  {row.backup_table_name}: ", row.reason))
+        detail.update(
+            Text.assemble((str(row.decision), "bold"), "  ", literal(row.backup_table_name), ": ", literal(row.reason))
+        )
 
     def update_summary(self) -> None:
         if self.listing.query:
@@ -140,6 +147,13 @@ class PruneScreen(ListingScreen):
     def action_apply(self) -> None:
         if self.read_only:
             self.notify("This session is read-only: nothing can be deleted.", severity="warning")
+            return
+        if self.what_if:
+            self.notify(
+                f"This plan is a what-if as of {self.what_if}: pruning deletes only at the real current time. "
+                "Start backup-tui without --as-of to apply it.",
+                severity="warning",
+            )
             return
         due = [r for r in self.listing.all if r.decision is Decision.DELETE]
         to_archive = [r for r in self.listing.all if r.decision is Decision.ARCHIVE]

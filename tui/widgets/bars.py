@@ -4,30 +4,74 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime, timezone
 
 from rich.text import Text
 from textual.widgets import Static
 
 from tui import format as fmt
 from tui.model import Backup, SchemaState, ServerInfo, Status
+from tui.widgets.text import literal
+
+
+def when(text: str) -> str:
+    """A what-if time as people read it ('2026-06-01 12:00 UTC'); as typed when it is not ISO 8601."""
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        return text
+    if moment.tzinfo is None:
+        return moment.strftime("%Y-%m-%d %H:%M")
+    return moment.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
 
 
 class ConnectionBar(Static):
-    """user@host:port/db · PostgreSQL version · READ-ONLY badge."""
+    """backup-tui · READ-ONLY and WHAT-IF badges · user@host:port/db · PostgreSQL version.
 
-    def show(self, info: ServerInfo | None, state: SchemaState | None) -> None:
-        text = Text.assemble(("backup-tui", "bold"), "  ")
+    Fits one line at any width: the version goes first, then the port, then the label is cut; the
+    badges always stay (they say what the session will not do)."""
+
+    def show(self, info: ServerInfo | None, state: SchemaState | None, what_if: str | None = None) -> None:
+        """`what_if`: the time the retention policy is evaluated at instead of now (--as-of)."""
+        self._shown = (info, state, what_if)
+        self._draw()
+
+    def on_resize(self) -> None:
+        if hasattr(self, "_shown"):
+            self._draw()
+
+    def _draw(self) -> None:
+        info, state, what_if = self._shown
+        room = max(self.size.width - 2, 20)  # padding
+        badges = Text()
+        if info is not None and info.read_only:
+            badges.append("  ")
+            badges.append(" READ-ONLY ", "bold reverse")
+        if what_if:
+            badges.append("  ")
+            badges.append_text(literal(f" WHAT-IF as of {when(what_if)} ", "bold reverse"))
         if info is None:
-            text.append("connecting…", "dim")
+            line = Text.assemble(("backup-tui", "bold"), "  ", ("connecting…", "dim"), badges)
+            self.update(line)
+            return
+        label = literal(info.label)
+        short = literal(f"{info.user}@{info.host if not info.host.startswith('/') else 'local'}/{info.dbname}")
+        version = Text(f"  PostgreSQL {info.version}", "dim")
+        legacy = Text("  legacy layout", "dim italic") if state is SchemaState.LEGACY else Text()
+        for middle in (
+            Text.assemble(label, version, legacy),
+            Text.assemble(label, legacy),
+            Text.assemble(label),
+            Text.assemble(short),
+        ):
+            line = Text.assemble(("backup-tui", "bold"), "  ", middle, badges)
+            if line.cell_len <= room:
+                break
         else:
-            text.append(info.label)
-            text.append(f"  PostgreSQL {info.version}", "dim")
-            if state is SchemaState.LEGACY:
-                text.append("  legacy layout", "dim italic")
-            if info.read_only:
-                text.append("  ")
-                text.append(" READ-ONLY ", "bold reverse")
-        self.update(text)
+            keep = max(room - Text.assemble(("backup-tui", "bold"), "  ", badges).cell_len - 1, 4)
+            short.truncate(keep, overflow="ellipsis")
+            line = Text.assemble(("backup-tui", "bold"), "  ", short, badges)
+        self.update(line)
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,7 +103,9 @@ def summary_text(totals: Totals, visible: int, marked: Sequence[Backup], query: 
     text = Text()
     if query:
         text.append(f"{visible:,} of {totals.count:,}", "bold")
-        text.append(f" match “{query}”  ·  ")
+        text.append(" match “")
+        text.append(literal(query))
+        text.append("”  ·  ")
     else:
         text.append(f"{totals.count:,} backups", "bold")
         text.append("  ·  ")

@@ -1,8 +1,23 @@
-"""How the TUI words things that come from elsewhere: errors from tui.db."""
+"""How the TUI shows text that comes from elsewhere: literally.
+
+Names, sources, reasons, notes, server messages and archive locations reach widgets only as
+`literal(...)` Text: never parsed as markup (a reason "a[1] and b[/2]" stays text, and cannot close
+a tag or crash the app), with control characters written visibly (tui.format.printable), so a
+table named with ESC [2J never reaches the terminal as a command. Tables cells get the same in
+VirtualTable, toasts in BackupApp.notify.
+"""
 
 from __future__ import annotations
 
+from rich.text import Text
+
 from tui.db import DatabaseError, ErrorKind
+from tui.format import printable
+
+
+def literal(value: object, style: str = "") -> Text:
+    """Text shown exactly as it is: no markup, control characters escaped."""
+    return Text(printable(value), style=style)
 
 
 def error_text(exc: DatabaseError) -> str:

@@ -22,6 +22,7 @@ from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
+from tui.format import printable
 from tui.listing import Listing
 
 R = TypeVar("R")
@@ -214,7 +215,7 @@ class VirtualTable(ScrollView, Generic[R], can_focus=True):
                 segments.append(Segment(" ", base + meta))
             text, css_class = self.cell(row, spec.key)
             style = base + self.get_component_rich_style(css_class) if css_class else base
-            segments.append(Segment(self._fit(text, w, spec.right), style + meta))
+            segments.append(Segment(self._fit(printable(text), w, spec.right), style + meta))
         strip = Strip(segments).adjust_cell_length(width, base + meta)
         if overlay is not None:
             # post_style: the cursor's colours win over the cells' own.

@@ -1,0 +1,16 @@
+-- requires: (nothing)
+-- Tables someone else holds, or waits for, an ACCESS EXCLUSIVE lock on: reading their size (or
+-- anything else) would queue behind that lock. From pg_locks, so asking takes no lock itself. The
+-- plan gives such backups their catalog size, marked as an estimate, instead of waiting.
+CREATE OR REPLACE FUNCTION backup.locked_relations()
+RETURNS TABLE (relid oid, pid integer)
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT DISTINCT ON (l.relation) l.relation, l.pid  -- pid is NULL for a prepared transaction
+      FROM pg_locks l
+     WHERE l.locktype = 'relation' AND l.mode = 'AccessExclusiveLock'
+       AND l.database = (SELECT d.oid FROM pg_database d WHERE d.datname = current_database())
+       AND l.pid IS DISTINCT FROM pg_backend_pid()
+     ORDER BY l.relation, l.granted DESC, l.pid
+$$;

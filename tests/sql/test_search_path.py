@@ -1,0 +1,126 @@
+"""No caller's search_path can run code inside our calls (#13.1).
+
+The attacker plants look-alikes of every built-in our SQL and our Python use (tests/attacks.py)
+in public, and the caller puts public first. Every function and procedure of the SQL API is
+called; the planted code must never run.
+"""
+
+from __future__ import annotations
+
+import psycopg
+import pytest
+
+from tests.attacks import HOSTILE_PATH, hits, plant
+from tests.conftest import make_table
+
+
+@pytest.fixture
+def planted(installed: psycopg.Connection, dsn: str) -> psycopg.Connection:
+    make_table(installed, "t", rows=20)
+    for days in (40, 30, 20):  # old dailies: the plan deletes two of them
+        name = installed.execute("SELECT backup.create_table_backup('t', 'old', 'daily')").fetchone()[0]
+        installed.execute(
+            "UPDATE backup.backup_metadata SET backup_date = now() - make_interval(days => %s) "
+            "WHERE backup_table_name = %s",
+            (days, name),
+        )
+    installed.execute("CREATE TABLE backup.t_backup_20250101 AS TABLE public.t")  # unregistered
+    assert plant(installed, dsn) > 300
+    installed.execute(f"SET search_path = {HOSTILE_PATH}")
+    return installed
+
+
+def _backups(dsn: str, kind: str = "daily") -> list[str]:
+    """The test's own look-ups, on a session whose path is pg_catalog only (not the victim's)."""
+    with psycopg.connect(dsn, options="-c search_path=pg_catalog") as conn:
+        return [
+            r[0]
+            for r in conn.execute(
+                "SELECT backup_table_name FROM backup.backup_metadata WHERE backup_kind = %s ORDER BY backup_date",
+                (kind,),
+            )
+        ]
+
+
+# Every function and procedure of schema backup and our public wrappers, called the way a DBA,
+# pg_cron or supabase-js would. A test below fails when a new function is not in this list.
+CALLS: dict[str, str] = {
+    "backup.internal_tables()": "SELECT backup.internal_tables()",
+    "backup.refuse_internal(text)": "SELECT backup.refuse_internal('t_backup_x')",
+    "backup.as_of()": "SELECT backup.as_of()",
+    "backup.truncate_bytes(text,integer)": "SELECT backup.truncate_bytes('ééé', 3)",
+    "backup.parse_backup_name(text)": "SELECT * FROM backup.parse_backup_name('t_backup_2025_01_02_030405_2')",
+    "backup.interval_words(interval)": "SELECT backup.interval_words('4 weeks')",
+    "backup.age_words(interval)": "SELECT backup.age_words('400 days')",
+    "backup.dependants(oid[])": (
+        "SELECT * FROM backup.dependants(ARRAY['backup.backup_metadata'::pg_catalog.regclass::pg_catalog.oid])"
+    ),
+    "backup.plan_rows(timestamp with time zone,text[])": "SELECT count(*) FROM backup.plan_rows()",
+    "backup.plan_prune(timestamp with time zone,text[])": "SELECT count(*) FROM backup.plan_prune()",
+    "backup.inventory_rows(text[])": "SELECT count(*) FROM backup.inventory_rows()",
+    "backup.biggest_backups(integer)": "SELECT backup.biggest_backups(5)",
+    "backup.create_table_backup(text,text,text,text)": (
+        "SELECT backup.create_table_backup('t', 'why', 'weekly', 'public')"
+    ),
+    "backup.create_table_backup(text,text)": "SELECT backup.create_table_backup('t', 'Pre-migration backup')",
+    "backup.claim_backup(text,text)": "SELECT backup.claim_backup('no_such_backup', 'drop')",
+    "backup.drop_table_backup(text)": "SELECT backup.drop_table_backup('{weekly}')",
+    "backup.prune_batch(text[])": "SELECT * FROM backup.prune_batch(ARRAY['{daily0}'])",
+    "backup.apply_prune(integer,boolean)": "CALL backup.apply_prune()",
+    "backup.mark_reviewed(text,text)": "SELECT backup.mark_reviewed('{daily2}', 'checked')",
+    "backup.adopt_backup(text,text,text,text,text)": "SELECT * FROM backup.adopt_backup('t_backup_20250101')",
+    "backup.archive_table_backup(text,text,jsonb)": (
+        "SELECT backup.archive_table_backup('{premigration}', '/cold/x', '{{}}')"
+    ),
+    "backup.what_if()": "SELECT backup.what_if()",
+    "backup.locked_relations()": "SELECT count(*) FROM backup.locked_relations()",
+    "backup.routine_levels()": "SELECT count(*) FROM backup.routine_levels()",
+    "backup.prune_lock_wait()": "SELECT backup.prune_lock_wait()",
+    "backup.prune_start(integer,boolean)": "SELECT backup.prune_start(10, true)",
+    "backup.prune_step(backup.prune_run)": "SELECT backup.prune_step(backup.prune_start(10, false))",
+    "backup.prune_finish(backup.prune_run)": "SELECT backup.prune_finish(backup.prune_start(10, true))",
+    "backup.hold_for_archive(text)": "SELECT backup.hold_for_archive('{premigration}')",
+    "backup.role_grants(text,text)": "SELECT * FROM backup.role_grants('bt_attacker', 'operator')",
+    "backup.revoke_exposure(text[])": "SELECT * FROM backup.revoke_exposure()",
+    "backup.grant_role(text,text)": "SELECT * FROM backup.grant_role('bt_attacker', 'reviewer')",
+    "backup.finish_restore(regclass,text,text,boolean)": "SELECT backup.finish_restore('public.t', 'x', NULL, false)",
+    "public.get_backup_tables()": "SELECT count(*) FROM public.get_backup_tables()",
+}
+VIEWS = ["backup.backup_inventory", "backup.backup_entries", "public.backup_inventory_view"]
+
+
+def test_every_function_of_ours_is_called_here(installed: psycopg.Connection) -> None:
+    ours = {
+        r[0]
+        for r in installed.execute(
+            "SELECT format('%s.%s(%s)', n.nspname, p.proname, replace(oidvectortypes(p.proargtypes), ', ', ',')) "
+            "FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace "
+            "WHERE n.nspname = 'backup' OR p.oid = 'public.get_backup_tables()'::regprocedure"
+        )
+    }
+    assert ours == set(CALLS)
+
+
+def test_planted_code_never_runs_inside_any_sql_api_call(planted: psycopg.Connection, dsn: str) -> None:
+    conn = planted
+    failures = []
+    for signature, call in CALLS.items():
+        daily = _backups(dsn)
+        names = {
+            "daily0": daily[0] if daily else "",
+            "daily2": daily[-1] if daily else "",
+            "weekly": (_backups(dsn, "weekly") or [""])[0],
+            "premigration": (_backups(dsn, "pre-migration") or [""])[0],
+        }
+        try:
+            conn.execute(call.format(**names)).fetchall() if not call.startswith("CALL") else conn.execute(call)
+        except psycopg.Error as exc:
+            if "planted" in str(exc):
+                failures.append(f"{signature}: {str(exc).splitlines()[0]}")
+    for view in VIEWS:
+        try:
+            conn.execute(f"SELECT count(*) FROM {view}").fetchone()
+        except psycopg.Error as exc:
+            failures.append(f"{view}: {str(exc).splitlines()[0]}")
+    assert failures == [], "\n".join(failures)
+    assert hits(conn) == 0
