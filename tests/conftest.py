@@ -21,6 +21,16 @@ from tui.db import Database, Settings, connect
 from tui.db.schema import install
 
 
+@pytest.fixture(autouse=True)
+def own_config_and_state(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Each test has its own (empty) ~/.config/backup-tui and ~/.local/state/backup-tui: nothing
+    leaks from the developer's home, or from one test into the next."""
+    home = tmp_path_factory.mktemp("xdg")
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(home / "config"))
+    monkeypatch.setenv("XDG_STATE_HOME", str(home / "state"))
+    return home
+
+
 @pytest.fixture(scope="session")
 def admin_dsn(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     external = os.environ.get("BACKUP_TUI_TEST_DSN")

@@ -14,6 +14,7 @@ from textual.binding import Binding, BindingType
 from textual.notifications import SeverityLevel
 from textual.widgets import Input
 
+from tui.config import Config, config_file, load_config
 from tui.db import Database
 from tui.format import printable
 from tui.loading import Prefetch
@@ -48,12 +49,27 @@ class BackupApp(App[int]):
         Binding("shift+tab", "app.focus_previous", "Previous field", show=False, priority=True, id="focus-previous"),
     ]
 
-    def __init__(self, database: Database, prefetch: Prefetch | None = None) -> None:
+    def __init__(self, database: Database, prefetch: Prefetch | None = None, config: Config | None = None) -> None:
         super().__init__()
         self.database = database
         self.prefetch = prefetch or Prefetch(database)
+        if config is None:
+            config, self.config_problems = load_config()
+        else:
+            self.config_problems = []
+        self.config = config
+        # The user's keys (config.toml [keys]: binding id = keys), over every screen's bindings.
+        self.set_keymap(config.keys)
 
     def on_mount(self) -> None:
+        if self.config.theme:
+            if self.config.theme in self.available_themes:
+                self.theme = self.config.theme
+            else:
+                problem = f"{config_file()}: [ui] theme {self.config.theme!r} is not a theme; ignored"
+                self.config_problems.append(problem)
+        for problem in self.config_problems:
+            self.notify(problem, title="config", severity="warning", timeout=10)
         # SSH gone: SIGHUP. Leave at once rather than linger as an orphan. (Not possible off the
         # main thread, as in some test runners, or on platforms without SIGHUP.)
         with contextlib.suppress(NotImplementedError, RuntimeError, ValueError, AttributeError):

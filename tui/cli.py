@@ -27,6 +27,7 @@ from tui.model import (
     ItemResult,
     PlanRow,
     SchemaState,
+    Status,
     Transfer,
     WriteResult,
 )
@@ -177,10 +178,17 @@ def _confirm(question: str, expected: str = "yes") -> bool:
 def cmd_drop(args: argparse.Namespace) -> int:
     with _database(args) as database:
         _require_installed(database)
+        known = {b.backup_table_name: b for b in database.inventory(SchemaState.CURRENT, names=args.names)}
+        archived = [known[n] for n in args.names if n in known and known[n].status is Status.ARCHIVED]
+        if archived and not args.forget_archive:
+            where = "; ".join(f"{b.backup_table_name}: {b.policy_reason}" for b in archived)
+            raise UserError(
+                f"{len(archived)} backup(s) exist only in their archive ({where}): dropping would lose the way "
+                "back to it; pass --forget-archive to stop tracking them (the files stay)"
+            )
         if not args.yes:
             if not sys.stdin.isatty():
                 raise UserError("refusing to drop without confirmation: pass --yes when not on a terminal")
-            known = {b.backup_table_name: b for b in database.inventory(SchemaState.CURRENT, names=args.names)}
             unknown = [n for n in args.names if n not in known]
             if unknown:
                 raise UserError(f"no backup named {', '.join(unknown)} in schema backup")
@@ -190,11 +198,21 @@ def cmd_drop(args: argparse.Namespace) -> int:
                     f"  {fmt.printable(b.backup_table_name)}  {fmt.count(b.row_count)} rows  "
                     f"{fmt.size(b.size_bytes)}  {b.status}"
                 )
-            total = fmt.size(sum(b.size_bytes or 0 for b in chosen))
+            if archived:
+                print(
+                    f"{len(archived)} of them exist only in their archive: their files stay where they are, and "
+                    "backup-tui will no longer know about them (`adopt --from LOCATION` brings one back)"
+                )
+            total = fmt.size(sum(b.size_bytes or 0 for b in chosen if b.status is not Status.ARCHIVED))
             if not _confirm(f"drop {len(chosen)} backup(s), freeing {total}?"):
                 print("nothing dropped")
                 return 1
-        result = database.drop_many(args.names, progress=_print_item("dropped"))
+        forget = {b.backup_table_name for b in archived}
+        result = database.drop_many([n for n in args.names if n not in forget], progress=_print_item("dropped"))
+        if forget:
+            forgotten = database.forget_many([n for n in args.names if n in forget], progress=_print_item("forgot"))
+            print(_summary("forgot", forgotten))
+            result = WriteResult(result.items + forgotten.items, result.stopped or forgotten.stopped)
     print(_summary("dropped", result))
     return 0 if result.complete else 1
 
@@ -437,8 +455,18 @@ def cmd_grant(args: argparse.Namespace) -> int:
 
 
 def cmd_adopt(args: argparse.Namespace) -> int:
+    if (args.name is None) == (args.location is None):
+        raise UserError("adopt takes a table in schema backup, or --from LOCATION (an archive), not both")
     with _database(args) as database:
         _require_installed(database)
+        if args.location is not None:
+            line = _TransferLine()
+            try:
+                name = database.adopt_archive(args.location, line)
+            finally:
+                line.close()
+            print(f"registered the archive of {fmt.printable(name)} at {fmt.printable(args.location)} (verified)")
+            return 0
         source, rows = database.adopt(args.name, args.source, args.kind, args.reason, args.schema)
     print(f"registered {fmt.printable(args.name)}: source {fmt.printable(source)}, {rows:,} rows")
     return 0
@@ -480,15 +508,17 @@ def cmd_archive(args: argparse.Namespace) -> int:
 
 
 def cmd_restore(args: argparse.Namespace) -> int:
+    if (args.name is None) == (args.location is None):
+        raise UserError("restore takes a backup's NAME, or --from LOCATION (an archive folder or s3:// prefix)")
     with _database(args) as database:
         _require_installed(database)
         line = _TransferLine()
         try:
-            restored = database.restore(args.name, args.as_table, args.schema, line)
+            restored = database.restore(args.name, args.as_table, args.schema, line, location=args.location)
         finally:
             line.close()
     target = fmt.printable(f"{args.schema}.{args.as_table}")
-    print(f"restored {fmt.printable(args.name)} as {target}: {restored.rows:,} rows")
+    print(f"restored {fmt.printable(args.name or args.location)} as {target}: {restored.rows:,} rows")
     for action in restored.actions:
         print(f"  {fmt.printable(action)}")
     print("to put it in place of the live table (by hand, in a maintenance window):", file=sys.stderr)
@@ -498,6 +528,41 @@ def cmd_restore(args: argparse.Namespace) -> int:
         file=sys.stderr,
     )
     return 0
+
+
+class VerifyFailed(Exception):
+    """`verify` could not run: exit 2 (damaged or unreadable archives are exit 1)."""
+
+
+def cmd_verify(args: argparse.Namespace) -> int:
+    if bool(args.names) == bool(args.all):
+        raise UserError("verify takes backup NAMEs, or --all")
+    results = []
+    try:
+        with _database(args) as database:
+            _require_installed(database)
+            names = database.archived_names() if args.all else args.names
+            for name in names:
+                line = _TransferLine()
+                try:
+                    results.append(database.verify(name, progress=line))
+                finally:
+                    line.close()
+                if not args.json:
+                    v = results[-1]
+                    print(f"{v.result:<10} {fmt.printable(v.name)}  {fmt.printable(v.detail)}", flush=True)
+    except DatabaseError as exc:
+        raise VerifyFailed(_error_line(exc)) from exc
+    if args.json:
+        json.dump(
+            [{"name": v.name, "location": v.location, "result": str(v.result), "detail": v.detail} for v in results],
+            sys.stdout,
+            ensure_ascii=False,
+        )
+        sys.stdout.write("\n")
+    elif not results:
+        print("no archived backups to verify")
+    return 0 if all(v.ok for v in results) else 1
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
@@ -594,6 +659,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("drop", parents=[common], help="drop backups (asks unless --yes)")
     p.add_argument("names", nargs="+", metavar="NAME", help="backup table name(s) in schema backup")
     p.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+    p.add_argument("--forget-archive", action="store_true", help="also stop tracking archived ones (their files stay)")
     p.set_defaults(func=cmd_drop)
 
     p = sub.add_parser("prune", parents=[common], help="the retention plan; deletes only with --apply")
@@ -625,8 +691,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--yes", action="store_true", help="apply them without asking")
     p.set_defaults(func=cmd_grant)
 
-    p = sub.add_parser("adopt", parents=[common], help="register an unregistered table in schema backup")
-    p.add_argument("name", help="the table in schema backup")
+    p = sub.add_parser("adopt", parents=[common], help="register a stray table in schema backup, or an archive")
+    p.add_argument("name", nargs="?", help="the table in schema backup")
+    p.add_argument("--from", dest="location", metavar="LOCATION", help="an archive folder or s3:// prefix instead")
     p.add_argument("--source", help="its source table (default: inferred from the name)")
     p.add_argument("--kind", default="manual", help="retention kind (default manual)")
     p.add_argument("--reason", help="why it exists")
@@ -644,10 +711,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_archive)
 
     p = sub.add_parser("restore", parents=[common], help="bring a backup (archived or not) back as a new table")
-    p.add_argument("name")
+    p.add_argument("name", nargs="?", help="the backup (in the database or archived)")
+    p.add_argument("--from", dest="location", metavar="LOCATION", help="an archive folder or s3:// prefix instead")
     p.add_argument("--as", dest="as_table", required=True, help="the new table's name (must not exist)")
     p.add_argument("--schema", default="public", help="the new table's schema (default public)")
     p.set_defaults(func=cmd_restore)
+
+    p = sub.add_parser("verify", parents=[common], help="re-read archives against their manifest and the catalogue")
+    p.add_argument("names", nargs="*", metavar="NAME", help="archived backups")
+    p.add_argument("--all", action="store_true", help="every archived backup")
+    p.add_argument("--json", action="store_true", help="one object per archive")
+    p.set_defaults(func=cmd_verify)
 
     p = sub.add_parser("demo", parents=[common], help="embedded PostgreSQL with sample backups, then the TUI")
     p.add_argument("--no-tui", action="store_true", help="print the DSN and serve until interrupted")
@@ -676,7 +750,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             setattr(args, name, value)
     try:
         return args.func(args)
-    except CheckFailed as exc:
+    except (CheckFailed, VerifyFailed) as exc:
         print(f"backup-tui: {fmt.printable(exc)}", file=sys.stderr)
         return 2
     except DatabaseError as exc:

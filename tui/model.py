@@ -48,6 +48,7 @@ class Rule(Word):
 
     UNREGISTERED = "unregistered"
     ARCHIVED = "archived"
+    ARCHIVE_DAMAGED = "archive-damaged"
     MISSING = "missing"
     FOREVER_REVIEW_DUE = "forever-review-due"
     FOREVER = "forever"
@@ -89,6 +90,7 @@ class Category(Word):
     UNREGISTERED = "unregistered"
     DRIFT = "drift"
     DEPENDANTS = "dependants"
+    ARCHIVE = "archive"  # an archive whose last verification found it damaged or unreadable
     EXPOSURE = "exposure"  # grants that reach the backups from anon, authenticated, PUBLIC; PostgREST
     SEARCH_PATH = "search_path"  # splinter's function_search_path_mutable, for our functions
     DEFINER = "definer"  # splinter's security-definer lints (views; functions anon/authenticated run)
@@ -144,9 +146,14 @@ class Backup:
     age_words: str | None = None  # how old, in words (backup.age_words), as of the load
     size_exact: bool = False  # False: the catalog's estimate (a lock held elsewhere, or a quick load)
     locked_by: int | None = None  # the backend holding (or awaiting) an exclusive lock on it
+    verified_at: datetime | None = None  # an archive's last verification (backup-tui verify)
+    verify_result: str | None = None  # ok, damaged, unreadable
+    rule: Rule | None = None  # the policy's rule that decided its status (None on the 2025 layout)
 
     def __post_init__(self) -> None:
         self.status = Status(self.status)
+        if self.rule is not None:
+            self.rule = Rule(self.rule)
         if self.backup_kind is not None:
             self.backup_kind = Kind(self.backup_kind)
 
@@ -227,6 +234,28 @@ class Archived:
     rows: int
     csv_bytes: int
     stored_bytes: int
+
+
+class Verification(Word):
+    """What re-reading an archive found."""
+
+    OK = "ok"
+    DAMAGED = "damaged"  # frames, checksum or rows disagree with the manifest or the catalogue
+    UNREADABLE = "unreadable"  # missing files, a vanished target, no permission
+
+
+@dataclass(frozen=True, slots=True)
+class Verified:
+    """One archive's verification."""
+
+    name: str
+    location: str
+    result: Verification
+    detail: str
+
+    @property
+    def ok(self) -> bool:
+        return self.result is Verification.OK
 
 
 @dataclass(frozen=True, slots=True)

@@ -4,7 +4,13 @@ An archive is a folder (a key prefix on S3) with two files: `manifest.json` and 
 (`data.csv.zst`; `data.csv.gz` for archives written before zstd). The manifest is written
 last, when the data is complete and verified: a folder without one is not an archive.
 
-- Directory: written into a hidden `.NAME.partial-*` folder, renamed into place on commit.
+Every backup name maps to one folder inside the target (folder_name): `/`, `..`, leading dots,
+control characters, anything outside [A-Za-z0-9_-] are percent-encoded, reversibly, so no name
+reaches outside the target.
+
+- Directory: written into a hidden `.NAME.partial-*` folder, renamed into place on commit. The
+  folder holds a lock (flock) while its writer lives; the next run into the target removes the
+  partial folders whose writer died.
 - S3 (`s3://bucket/prefix`, boto3 from the optional extra `s3`): the data goes up as a
   multipart upload in 8 MiB parts (memory stays flat, nothing is visible before it completes);
   the manifest is put on commit. Abort deletes what was uploaded. Credentials, region and
@@ -15,16 +21,23 @@ last, when the data is complete and verified: a folder without one is not an arc
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import io
 import os
+import re
 import shutil
+import time
 import uuid
 from pathlib import Path
 from typing import IO, Any, Protocol
+from urllib.parse import quote, unquote
 
 DEFAULT_TARGET = "~/.local/share/backup-tui/archive"
 TARGET_ENV = "BACKUP_TUI_ARCHIVE_TO"  # overrides DEFAULT_TARGET for the CLI and the TUI
 PART_BYTES = 8 << 20  # S3 multipart part size (S3's minimum is 5 MiB)
+
+
+STALE_UNLOCKED = 3600  # seconds: a partial folder with no lock (written before 0.2) is stale after this
 
 
 class StorageError(Exception):
@@ -33,6 +46,23 @@ class StorageError(Exception):
 
 def default_target() -> str:
     return os.environ.get(TARGET_ENV) or DEFAULT_TARGET
+
+
+_SAFE = re.compile(r"^[A-Za-z0-9_-]+$")
+
+
+def folder_name(name: str) -> str:
+    """The one folder (or S3 key segment) a backup's archive lives in: the name itself when it is
+    all [A-Za-z0-9_-], else every other character percent-encoded (UTF-8), so `/`, `..`, a leading
+    dot or a control character can never point anywhere but inside the target. Reversible:
+    backup_name(folder_name(n)) == n."""
+    if _SAFE.match(name):
+        return name
+    return quote(name, safe="").replace(".", "%2E").replace("~", "%7E")
+
+
+def backup_name(folder: str) -> str:
+    return unquote(folder)
 
 
 class ArchiveFiles(Protocol):
@@ -59,7 +89,12 @@ class Staging(Protocol):
 class Target(Protocol):
     url: str
 
-    def exists(self, name: str) -> bool: ...
+    def complete(self, name: str) -> ArchiveFiles | None:
+        """The complete archive (manifest and all) already there under this name, if any."""
+
+    def blocked(self, name: str) -> bool:
+        """Something not ours is where this name's archive would go (never overwritten)."""
+
     def begin(self, name: str) -> Staging: ...
 
 
@@ -106,28 +141,63 @@ class DirectoryFiles:
             raise StorageError(f"cannot read the archive in {self.location}: {exc.strerror or exc}") from exc
 
 
+_LOCK = ".writer.lock"
+
+
 class DirectoryTarget:
     def __init__(self, root: Path) -> None:
         self.root = root
         self.url = str(root)
 
-    def exists(self, name: str) -> bool:
-        return (self.root / name).exists()
+    def _final(self, name: str) -> Path:
+        return self.root / folder_name(name)
+
+    def complete(self, name: str) -> ArchiveFiles | None:
+        final = self._final(name)
+        return DirectoryFiles(final) if (final / "manifest.json").is_file() else None
+
+    def blocked(self, name: str) -> bool:
+        """A folder is renamed into place whole: one without a manifest is not an archive of ours."""
+        final = self._final(name)
+        return final.exists() and not (final / "manifest.json").is_file()
 
     def begin(self, name: str) -> DirectoryStaging:
-        final = self.root / name
         try:
             self.root.mkdir(parents=True, exist_ok=True)
-            partial = self.root / f".{name}.partial-{uuid.uuid4().hex[:8]}"
+            self.remove_dead_partials()
+            partial = self.root / f".{folder_name(name)}.partial-{uuid.uuid4().hex[:8]}"
             partial.mkdir()
+            lock = os.open(partial / _LOCK, os.O_CREAT | os.O_WRONLY, 0o600)
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError as exc:
             raise StorageError(f"cannot write to {self.root}: {exc.strerror or exc}") from exc
-        return DirectoryStaging(partial, final)
+        return DirectoryStaging(partial, self._final(name), lock)
+
+    def remove_dead_partials(self) -> list[Path]:
+        """Partial folders whose writer is gone (its lock is free; no lock: older than an hour)."""
+        removed = []
+        for partial in self.root.glob(".*.partial-*"):
+            if not partial.is_dir():
+                continue
+            lock_path = partial / _LOCK
+            if lock_path.exists():
+                fd = os.open(lock_path, os.O_RDONLY)
+                try:
+                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                except BlockingIOError:
+                    continue  # its writer is alive
+                finally:
+                    os.close(fd)
+            elif time.time() - partial.stat().st_mtime < STALE_UNLOCKED:
+                continue
+            shutil.rmtree(partial, ignore_errors=True)
+            removed.append(partial)
+        return removed
 
 
 class DirectoryStaging:
-    def __init__(self, partial: Path, final: Path) -> None:
-        self.partial, self.final = partial, final
+    def __init__(self, partial: Path, final: Path, lock: int) -> None:
+        self.partial, self.final, self._lock = partial, final, lock
         self.committed = False
 
     def create(self, filename: str) -> IO[bytes]:
@@ -142,12 +212,23 @@ class DirectoryStaging:
     def commit(self) -> str:
         if self.final.exists():
             raise StorageError(f"{self.final} appeared meanwhile: refusing to overwrite an archive")
-        self.partial.rename(self.final)
+        try:
+            os.unlink(self.partial / _LOCK)
+            self.partial.rename(self.final)
+        except OSError as exc:
+            raise StorageError(f"cannot write to {self.final.parent}: {exc.strerror or exc}") from exc
         self.committed = True
+        self._release()
         return str(self.final)
 
     def abort(self) -> None:
         shutil.rmtree(self.final if self.committed else self.partial, ignore_errors=True)
+        self._release()
+
+    def _release(self) -> None:
+        if self._lock >= 0:
+            os.close(self._lock)
+            self._lock = -1
 
 
 # -- S3 -------------------------------------------------------------------------------------------
@@ -219,17 +300,22 @@ class S3Target:
         self.url = f"s3://{bucket}/{prefix}" if prefix else f"s3://{bucket}"
 
     def _folder(self, name: str) -> str:
-        return f"{self.prefix}/{name}" if self.prefix else name
+        return f"{self.prefix}/{folder_name(name)}" if self.prefix else folder_name(name)
 
-    def exists(self, name: str) -> bool:
-        listed = _s3_call(
-            f"cannot list {self.url}",
-            self.client.list_objects_v2,
-            Bucket=self.bucket,
-            Prefix=self._folder(name) + "/",
-            MaxKeys=1,
-        )
-        return bool(listed.get("KeyCount"))
+    def blocked(self, name: str) -> bool:
+        """Data with no manifest under the prefix is what a dead run left (the manifest is put
+        last): it is overwritten."""
+        return False
+
+    def complete(self, name: str) -> ArchiveFiles | None:
+        from botocore.exceptions import ClientError
+
+        files = S3Files(self.client, self.bucket, self._folder(name), manifest=None)
+        try:
+            self.client.head_object(Bucket=self.bucket, Key=f"{self._folder(name)}/manifest.json")
+        except ClientError:
+            return None
+        return files
 
     def begin(self, name: str) -> S3Staging:
         return S3Staging(self.client, self.bucket, self._folder(name))

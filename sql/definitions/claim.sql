@@ -34,6 +34,13 @@ BEGIN
 
     SELECT c.oid INTO table_oid FROM pg_class c
      WHERE c.relnamespace = 'backup'::regnamespace AND c.relname = backup_table_name AND c.relkind IN ('r', 'p');
+    IF table_oid IS NULL AND meta.archive_location IS NOT NULL THEN
+        -- Its archive is the only copy: dropping the row would lose the way back to it.
+        RAISE EXCEPTION 'backup % exists only in its archive at %: % would lose the way back to it',
+            quote_ident(backup_table_name), meta.archive_location, action
+            USING ERRCODE = '42809',
+                  HINT = 'to stop tracking it (the files stay): backup-tui drop --forget-archive, or backup.forget_archive()';
+    END IF;
     IF table_oid IS NOT NULL THEN
         -- Lock first so the size reported is the size freed; lock_timeout bounds the wait.
         EXECUTE format('LOCK TABLE backup.%I IN ACCESS EXCLUSIVE MODE', backup_table_name);

@@ -1,4 +1,6 @@
 -- requires: basics
+-- (Re-created, not replaced: its columns changed in 0.2.)
+DROP VIEW IF EXISTS backup.backup_entries;
 -- One row per backup: registered ones (metadata, with their table's oid when it exists) and
 -- unregistered tables (source and date inferred from their names). Internal to the plan.
 -- Tables are matched to metadata by name (text), never by casting text to regclass, so a missing
@@ -13,7 +15,8 @@ SELECT m.id, m.original_table_name, m.backup_table_name, m.backup_date, m.row_co
        -- create_table_backup analyzes): pg_total_relation_size opens every table.
        (c.relpages::bigint + coalesce((SELECT t.relpages FROM pg_catalog.pg_class t WHERE t.oid = c.reltoastrelid), 0))
        * current_setting('block_size')::bigint AS estimated_bytes,
-       CASE WHEN c.oid IS NULL THEN m.archive_location END AS archive_location
+       CASE WHEN c.oid IS NULL THEN m.archive_location END AS archive_location,
+       m.verified_at, m.verify_result
   FROM backup.backup_metadata m
   -- relname = text::name: the catalog's (relname, relnamespace) index serves a lookup by name.
   LEFT JOIN pg_catalog.pg_class c
@@ -25,7 +28,7 @@ SELECT NULL::uuid, p.source_table, c.relname::text, p.backup_date, NULL::bigint,
        NULL::text, 'public'::text, NULL::text, NULL::timestamptz, c.oid, false,
        (c.relpages::bigint + coalesce((SELECT t.relpages FROM pg_catalog.pg_class t WHERE t.oid = c.reltoastrelid), 0))
        * current_setting('block_size')::bigint,
-       NULL::text
+       NULL::text, NULL::timestamptz, NULL::text
   FROM pg_catalog.pg_class c
   LEFT JOIN LATERAL backup.parse_backup_name(c.relname::text) p ON true
  WHERE c.relnamespace = 'backup'::regnamespace

@@ -6,6 +6,7 @@
 -- Rules, in order (the first that holds):
 --   unregistered        a table in schema backup without metadata      review   (adopt it, or drop it by hand)
 --   archived            moved to cold storage                          keep
+--   archive-damaged     the same, but its last verification failed     keep     (check reports it)
 --   missing             a metadata row whose table is gone             delete   (a stale row; nothing to lose)
 --   forever-review-due  kept forever (critical), its review is due     review
 --   forever             kept forever, next review later                keep
@@ -28,7 +29,8 @@ RETURNS TABLE (id uuid, original_table_name text, backup_table_name text, backup
                row_count bigint, backup_reason text, created_at timestamptz, created_by text,
                source_schema text, backup_kind text, size_bytes bigint, expires_at timestamptz,
                registered boolean, present boolean, archived boolean, age interval, age_words text,
-               rule text, decision text, status text, reason text, size_exact boolean, locked_by integer)
+               rule text, decision text, status text, reason text, size_exact boolean, locked_by integer,
+               verified_at timestamptz, verify_result text)
 LANGUAGE sql STABLE
 SET search_path = pg_catalog, pg_temp
 -- Hash joins and aggregates over 100k rows fit in memory instead of spilling to disk.
@@ -37,10 +39,11 @@ AS $$
     WITH rules (rule, decision, status, reason) AS (
         -- The reason's arguments: %1$s kind, %2$s age, %3$s kept for, %4$s review interval,
         -- %5$s time to the next review, %6$s archive location, %7$s reviewed on, %8$s source table,
-        -- %9$s what depends on it.
+        -- %9$s what depends on it, %10$s the last verification's result.
         VALUES
         ('unregistered',       'review',  'unregistered', 'not registered: adopt it (backup-tui adopt) or drop it by hand'),
         ('archived',           'keep',    'archived',     'archived to %6$s'),
+        ('archive-damaged',    'keep',    'archived',     'archived to %6$s; the last verification found it %10$s'),
         ('missing',            'delete',  'missing',      'the table is gone: a stale metadata row, nothing to lose'),
         ('forever-review-due', 'review',  'review',       '%1$s: kept forever, review due (every %4$s)'),
         ('forever',            'keep',    'keep',         '%1$s: kept forever, next review in %5$s'),
@@ -73,6 +76,8 @@ AS $$
                at - e.backup_date AS age,
                CASE
                    WHEN NOT e.registered THEN 'unregistered'
+                   WHEN e.archive_location IS NOT NULL AND e.verify_result IN ('damaged', 'unreadable')
+                       THEN 'archive-damaged'
                    WHEN e.archive_location IS NOT NULL THEN 'archived'
                    WHEN e.table_oid IS NULL THEN 'missing'
                    WHEN p.keep_for IS NULL THEN
@@ -132,8 +137,8 @@ AS $$
            x.age, x.age_words, x.rule, r.decision, r.status,
            format(r.reason, x.backup_kind, x.age_words, x.keep_words, x.review_words,
                   backup.age_words(x.next_review - at), x.archive_location, to_char(x.reviewed_at, 'YYYY-MM-DD'),
-                  format('%s.%s', x.source_schema, x.original_table_name), x.dependants),
-           x.size_exact, x.locked_by
+                  format('%s.%s', x.source_schema, x.original_table_name), x.dependants, x.verify_result),
+           x.size_exact, x.locked_by, x.verified_at, x.verify_result
       FROM ruled x
       JOIN rules r ON r.rule = x.rule
 $$;

@@ -11,7 +11,7 @@ import pytest
 from tests.archives import backup_table_exists
 from tui.db import Database, Settings
 from tui.db.backups import create_backup
-from tui.storage import TARGET_ENV
+from tui.storage import TARGET_ENV, folder_name
 
 
 async def test_archive_from_the_tui_with_the_typed_confirmation(
@@ -41,7 +41,7 @@ async def test_archive_from_the_tui_with_the_typed_confirmation(
         await pilot.press("enter")  # details of an archived backup: its manifest
         await settle(pilot)
         assert '"sha256"' in screen_text(pilot) and str(tmp_path) in screen_text(pilot)
-    assert (tmp_path / awkward_backup / "manifest.json").exists()
+    assert (tmp_path / folder_name(awkward_backup) / "manifest.json").exists()
 
 
 async def test_stop_in_the_tui_cancels_the_archive_in_flight(
@@ -118,11 +118,93 @@ async def test_prune_apply_in_the_tui_archives_the_archive_decisions(
         assert "1 to archive" in screen_text(pilot)
         await pilot.press("x")
         assert isinstance(app.screen, DropModal)
-        assert "archive 1 to" in screen_text(pilot)
+        assert "archive 1 (verified, then dropped)" in screen_text(pilot)
+        assert app.screen.query_one("#target").value == str(tmp_path)  # where this user keeps archives
         app.screen.query_one("#confirm").value = awkward_backup
         await pilot.press("enter")
         await settle(pilot)
         assert "archived or dropped 1" in screen_text(pilot)
     statuses = dict(installed.execute("SELECT backup_table_name, status FROM backup.backup_inventory").fetchall())
     assert statuses == {awkward_backup: "archived", newer: "keep"}
-    assert (tmp_path / awkward_backup / "manifest.json").exists()
+    assert (tmp_path / folder_name(awkward_backup) / "manifest.json").exists()
+
+
+async def test_d_on_an_archived_backup_forgets_it_in_words_and_keeps_the_files(
+    installed: psycopg.Connection, dsn: str, awkward_backup: str, make_app, tmp_path: Path, capsys
+) -> None:
+    from tests.app.helpers import main_screen, screen_text, settle
+    from tests.cli.test_cli import run
+    from tui.modals.drop import DropModal
+
+    assert run(capsys, "archive", awkward_backup, "--to", str(tmp_path), "--yes", "--dsn", dsn)[0] == 0
+    app = make_app(dsn, as_of=None)
+    async with app.run_test(size=(120, 40), notifications=True) as pilot:
+        await settle(pilot)
+        assert main_screen(pilot).table.current.backup_table_name == awkward_backup
+        await pilot.press("enter", "c")  # an archived backup's rows are counted in its archive
+        await settle(pilot)
+        assert "archived: its rows are in the archive" in screen_text(pilot)
+        await pilot.press("escape", "d")
+        await settle(pilot)
+        assert isinstance(app.screen, DropModal)
+        text = " ".join(screen_text(pilot).split())
+        assert "exists only in its archive" in text and "the files stay" in text and "no longer know" in text
+        app.screen.query_one("#confirm").value = awkward_backup
+        await pilot.press("enter")
+        await settle(pilot)
+        assert "forgot 1" in screen_text(pilot) or "dropped or forgot 1" in screen_text(pilot)
+    assert (tmp_path / folder_name(awkward_backup) / "manifest.json").exists()
+    assert installed.execute("SELECT count(*) FROM backup.backup_audit WHERE action = 'forget'").fetchone()[0] == 1
+
+
+async def test_v_verifies_an_archive_and_a_damaged_one_is_reported(
+    installed: psycopg.Connection, dsn: str, awkward_backup: str, make_app, tmp_path: Path, capsys
+) -> None:
+    from tests.app.helpers import screen_text, settle
+    from tests.cli.test_cli import run
+
+    assert run(capsys, "archive", awkward_backup, "--to", str(tmp_path), "--yes", "--dsn", dsn)[0] == 0
+    app = make_app(dsn, as_of=None)
+    async with app.run_test(size=(120, 40), notifications=True) as pilot:
+        await settle(pilot)
+        await pilot.press("V")
+        await settle(pilot)
+        await pilot.press("enter")  # not destructive: no typing, Verify has focus
+        await settle(pilot)
+        assert "verified 1" in screen_text(pilot)
+        await pilot.press("enter")
+        await settle(pilot)
+        (tmp_path / folder_name(awkward_backup) / "data.csv.zst").write_bytes(b"not zstd")
+        await pilot.press("V")
+        await settle(pilot)
+        await pilot.press("enter")
+        await settle(pilot)
+        assert "failed 1" in screen_text(pilot) and "damaged" in screen_text(pilot)
+    row = installed.execute(
+        "SELECT verify_result FROM backup.backup_metadata WHERE backup_table_name = %s", (awkward_backup,)
+    ).fetchone()
+    assert row == ("damaged",)
+
+
+async def test_the_archive_dialog_remembers_the_target_and_warns_when_it_is_local(
+    installed: psycopg.Connection, dsn: str, awkward_backup: str, make_app, tmp_path: Path, s3: str
+) -> None:
+    from tests.app.helpers import screen_text, settle
+    from tui.config import last_archive_target
+    from tui.modals.drop import DropModal
+
+    app = make_app(dsn, as_of=None)
+    async with app.run_test(size=(120, 40), notifications=True) as pilot:
+        await settle(pilot)
+        await pilot.press("A")
+        await settle(pilot)
+        assert isinstance(app.screen, DropModal)
+        assert "the machine backup-tui runs on" in " ".join(screen_text(pilot).split())  # the default: local
+        app.screen.query_one("#target").value = s3
+        await settle(pilot)
+        assert "the machine backup-tui runs on" not in " ".join(screen_text(pilot).split())
+        app.screen.query_one("#confirm").value = awkward_backup
+        await pilot.press("enter")
+        await settle(pilot)
+        assert "archived 1" in screen_text(pilot)
+    assert last_archive_target() == s3

@@ -16,6 +16,7 @@ from tests.cli.test_cli import run
 from tests.conftest import scalar
 from tui.db import Settings
 from tui.db.backups import create_backup
+from tui.storage import folder_name
 
 
 def _restore_is_refused(capsys, conn: psycopg.Connection, dsn: str, name: str, as_table: str, why: str) -> None:
@@ -32,7 +33,7 @@ def test_archive_then_restore_round_trips_every_value(
     code, out, err = run(capsys, "archive", awkward_backup, "--to", str(tmp_path), "--yes", "--dsn", dsn)
     assert code == 0, err
     assert "archived" in out and "4 rows" in out
-    location = tmp_path / awkward_backup
+    location = tmp_path / folder_name(awkward_backup)
     manifest = json.loads((location / "manifest.json").read_text())
     assert manifest["row_count"] == 4 and manifest["source_table"] == 'Odd "Table" é'
     assert manifest["backup_kind"] == "monthly" and len(manifest["sha256"]) == 64
@@ -51,7 +52,7 @@ def test_a_corrupted_archive_is_refused_on_restore(
     installed: psycopg.Connection, dsn: str, capsys: pytest.CaptureFixture[str], tmp_path: Path, awkward_backup: str
 ) -> None:
     run(capsys, "archive", awkward_backup, "--to", str(tmp_path), "--yes", "--dsn", dsn)
-    data = tmp_path / awkward_backup / "data.csv.zst"
+    data = tmp_path / folder_name(awkward_backup) / "data.csv.zst"
     content = unzstd(data.read_bytes()).replace(b"line one", b"line ONE")
     data.write_bytes(zstandard.compress(content))
     _restore_is_refused(
@@ -66,7 +67,7 @@ def test_an_archive_written_with_gzip_before_zstd_still_restores(
 ) -> None:
     original = rows_text(installed, 'public."Odd ""Table"" é"')
     run(capsys, "archive", awkward_backup, "--to", str(tmp_path), "--yes", "--dsn", dsn)
-    location = tmp_path / awkward_backup
+    location = tmp_path / folder_name(awkward_backup)
     manifest = json.loads((location / "manifest.json").read_text())
     csv_data = unzstd((location / "data.csv.zst").read_bytes())
     (location / "data.csv.zst").unlink()
@@ -108,9 +109,9 @@ def test_archive_refuses_to_overwrite_and_to_run_unconfirmed_off_a_terminal(
 ) -> None:
     code, _, err = run(capsys, "archive", awkward_backup, "--to", str(tmp_path), "--dsn", dsn)
     assert code == 1 and "--yes" in err
-    (tmp_path / awkward_backup).mkdir()
+    (tmp_path / folder_name(awkward_backup)).mkdir()  # something else lives where its archive would go
     code, _, err = run(capsys, "archive", awkward_backup, "--to", str(tmp_path), "--yes", "--dsn", dsn)
-    assert code == 1 and "already exists" in err
+    assert code == 1 and "refusing to overwrite it" in err
     assert backup_table_exists(installed, awkward_backup)
 
 
@@ -147,7 +148,7 @@ def test_s3_round_trip_in_parts_and_a_damaged_object_refused(
     original = rows_text(installed, 'public."Odd ""Table"" é"')
     code, out, err = run(capsys, "archive", name, "--to", s3, "--yes", "--dsn", dsn)
     assert code == 0, err
-    folder = f"team/backups/{name}"
+    folder = f"team/backups/{folder_name(name)}"
     assert s3_keys() == [f"{folder}/data.csv.zst", f"{folder}/manifest.json"]
     status = installed.execute(
         "SELECT status, policy_reason FROM backup.backup_inventory WHERE backup_table_name = %s", (name,)
@@ -182,6 +183,6 @@ def test_s3_errors_are_one_line_and_change_nothing(
     )
     import boto3
 
-    boto3.client("s3").put_object(Bucket="cold", Key=f"team/backups/{again}/manifest.json", Body=b"{}")
+    boto3.client("s3").put_object(Bucket="cold", Key=f"team/backups/{folder_name(again)}/manifest.json", Body=b"{}")
     code, _, err = run(capsys, "archive", again, "--to", s3, "--yes", "--dsn", dsn)
-    assert code == 1 and "already exists" in err
+    assert code == 1 and "not a backup-tui manifest" in err

@@ -14,7 +14,7 @@ from tui.db import DatabaseError, Settings, connect
 from tui.db.archive import archive_backup
 from tui.db.backups import create_backup
 from tui.db.errors import Cancelled
-from tui.storage import open_target
+from tui.storage import folder_name, open_target
 
 
 def test_archive_refuses_the_schemas_own_tables_even_with_a_forged_metadata_row(installed: psycopg.Connection) -> None:
@@ -22,7 +22,10 @@ def test_archive_refuses_the_schemas_own_tables_even_with_a_forged_metadata_row(
         "INSERT INTO backup.backup_metadata (original_table_name, backup_table_name) VALUES ('x', 'retention_policy')"
     )
     with pytest.raises(psycopg.Error, match="part of the backup schema itself"):
-        installed.execute("SELECT backup.archive_table_backup('retention_policy', '/tmp/x', '{}')")
+        installed.execute(
+            "SELECT backup.archive_table_backup('retention_policy', '/tmp/x', %s)",
+            ('{"sha256": "' + "0" * 64 + '", "row_count": 0}',),
+        )
     assert scalar(installed, "SELECT to_regclass('backup.retention_policy') IS NOT NULL") is True
 
 
@@ -92,6 +95,6 @@ def test_a_connection_lost_around_the_drop_keeps_the_verified_archive(
     with pytest.raises(DatabaseError, match="archive is kept"):
         archive_backup(session, settings, awkward_backup, target)
     session.close()
-    assert (tmp_path / awkward_backup / "manifest.json").exists()
+    assert (tmp_path / folder_name(awkward_backup) / "manifest.json").exists()
     # Here the drop never committed: the table is still there too.
     assert backup_table_exists(installed, awkward_backup)

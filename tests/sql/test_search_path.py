@@ -25,6 +25,10 @@ def planted(installed: psycopg.Connection, dsn: str) -> psycopg.Connection:
             (days, name),
         )
     installed.execute("CREATE TABLE backup.t_backup_20250101 AS TABLE public.t")  # unregistered
+    installed.execute(  # an archived backup (its table gone, its row kept with the location)
+        "INSERT INTO backup.backup_metadata (original_table_name, backup_table_name, archive_location, archived_at) "
+        "VALUES ('t', 't_backup_2025_01_01_archived', '/cold/t', now())"
+    )
     assert plant(installed, dsn) > 300
     installed.execute(f"SET search_path = {HOSTILE_PATH}")
     return installed
@@ -84,6 +88,12 @@ CALLS: dict[str, str] = {
     "backup.revoke_exposure(text[])": "SELECT * FROM backup.revoke_exposure()",
     "backup.grant_role(text,text)": "SELECT * FROM backup.grant_role('bt_attacker', 'reviewer')",
     "backup.finish_restore(regclass,text,text,boolean)": "SELECT backup.finish_restore('public.t', 'x', NULL, false)",
+    "backup.record_verification(text,text,text)": "SELECT backup.record_verification('{archived}', 'ok', 'fine')",
+    "backup.forget_archive(text)": "SELECT backup.forget_archive('{archived}')",
+    "backup.adopt_archive(text,jsonb)": (
+        "SELECT backup.adopt_archive('/cold/again', "
+        '\'{{"backup_table_name": "t_again", "sha256": "' + "a" * 64 + '", "row_count": 1}}\')'
+    ),
     "public.get_backup_tables()": "SELECT count(*) FROM public.get_backup_tables()",
 }
 VIEWS = ["backup.backup_inventory", "backup.backup_entries", "public.backup_inventory_view"]
@@ -111,6 +121,7 @@ def test_planted_code_never_runs_inside_any_sql_api_call(planted: psycopg.Connec
             "daily2": daily[-1] if daily else "",
             "weekly": (_backups(dsn, "weekly") or [""])[0],
             "premigration": (_backups(dsn, "pre-migration") or [""])[0],
+            "archived": "t_backup_2025_01_01_archived",
         }
         try:
             conn.execute(call.format(**names)).fetchall() if not call.startswith("CALL") else conn.execute(call)

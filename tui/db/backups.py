@@ -46,6 +46,15 @@ def adopt_backup(
     return row[0], row[1]
 
 
+def forget_archive(conn: psycopg.Connection, settings: Settings, name: str) -> str:
+    """Stop tracking an archived backup (backup.forget_archive): the row goes, the files stay;
+    returns where they are."""
+    with write_transaction(conn, settings):
+        row = conn.execute("SELECT backup.forget_archive(%s)", (name,)).fetchone()
+    assert row is not None
+    return row[0]
+
+
 def mark_reviewed(conn: psycopg.Connection, name: str, note: str) -> None:
     """Acknowledge a review (backup.mark_reviewed): the next one is due an interval later."""
     conn.execute("SELECT backup.mark_reviewed(%s, %s)", (name, note))

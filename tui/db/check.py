@@ -15,6 +15,7 @@ from collections.abc import Sequence
 import psycopg
 from psycopg import sql
 
+from tui import format as fmt
 from tui.db.errors import DatabaseError, ErrorKind
 from tui.model import Category, Finding, SchemaState
 
@@ -190,6 +191,7 @@ def run_check(
             findings.append(
                 Finding(Category.DEPENDANTS, name, f"{dependant} depends on it: drop refuses until it goes", "")
             )
+        findings.extend(_archives(conn))
     findings.extend(_exposure(conn, roles, upgraded))
     return findings
 
@@ -235,6 +237,31 @@ def _drift(
             f"UPDATE backup.backup_metadata SET row_count = {actual} "
             f"WHERE backup_table_name = {_literal(conn, name)};  -- once the change is understood",
         )
+    ]
+
+
+def _archives(conn: psycopg.Connection) -> list[Finding]:
+    """Archives that `verify` last found damaged or unreadable (an archive counts as verified when
+    it is written; `backup-tui verify --all` re-reads them all)."""
+    has_columns = conn.execute(
+        "SELECT count(*) = 2 FROM pg_attribute WHERE attrelid = 'backup.backup_metadata'::regclass "
+        "AND attname IN ('verify_result', 'verify_detail') AND NOT attisdropped"
+    ).fetchone()
+    if not has_columns or not has_columns[0]:
+        return []  # a schema installed before 0.2: nothing recorded yet
+    rows = conn.execute(
+        "SELECT backup_table_name, archive_location, verify_result, verify_detail, verified_at "
+        "FROM backup.backup_metadata WHERE archive_location IS NOT NULL AND verify_result IN ('damaged', 'unreadable') "
+        "ORDER BY 1"
+    )
+    return [
+        Finding(
+            Category.ARCHIVE,
+            name,
+            f"archive at {location} was {result} when verified ({fmt.date(at)} UTC): {detail}",
+            f"backup-tui verify {shlex.quote(name)}  # once the archive is repaired or replaced",
+        )
+        for name, location, result, detail, at in rows
     ]
 
 

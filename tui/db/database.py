@@ -7,7 +7,7 @@ import threading
 from collections.abc import Callable, Sequence
 from types import TracebackType
 
-from tui.db import archive, backups, check, details, inventory, plan, sample, schema
+from tui.db import activity, archive, backups, check, details, inventory, plan, sample, schema
 from tui.db.connection import Settings, server_info
 from tui.db.errors import Cancelled, DatabaseError, ErrorKind
 from tui.db.session import Session
@@ -25,6 +25,7 @@ from tui.model import (
     ServerInfo,
     StopReason,
     Transfer,
+    Verified,
     WriteResult,
 )
 from tui.storage import StorageError, open_target
@@ -43,6 +44,7 @@ class Database:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.session = Session(settings)
+        self._watcher: Session | None = None  # a second connection, to look at the first while it waits
 
     def __enter__(self) -> Database:
         return self
@@ -56,6 +58,18 @@ class Database:
 
     def close(self) -> None:
         self.session.close()
+        if self._watcher is not None:
+            self._watcher.close()
+
+    def lock_holder(self) -> str | None:
+        """Whose lock the statement running now waits for ('held by pid 4242 (alice, psql, idle in
+        transaction for 3 minutes)'), asked on a second connection; None when it waits for nobody."""
+        pid = self.session.backend_pid
+        if pid is None:
+            return None
+        if self._watcher is None:
+            self._watcher = Session(self.settings)
+        return self._watcher.run(activity.lock_holder, pid)
 
     # -- the schema -------------------------------------------------------------------------
     def server_info(self) -> ServerInfo:
@@ -140,8 +154,40 @@ class Database:
     def mark_reviewed(self, name: str, note: str) -> None:
         self.session.run(backups.mark_reviewed, name, note)
 
-    def restore(self, name: str, as_table: str, schema_name: str, progress: TransferProgress | None = None) -> Restored:
-        return self.session.run(archive.restore_backup, self.settings, name, as_table, schema_name, progress)
+    def restore(
+        self,
+        name: str | None,
+        as_table: str,
+        schema_name: str,
+        progress: TransferProgress | None = None,
+        location: str | None = None,
+    ) -> Restored:
+        """From the database, from the backup's archive, or from an archive `location` alone."""
+        return self.session.run(archive.restore_backup, self.settings, name, as_table, schema_name, progress, location)
+
+    def verify(
+        self, name: str | None = None, location: str | None = None, progress: TransferProgress | None = None
+    ) -> Verified:
+        """Re-read an archive (by catalogue name or location) against its manifest and the catalogue."""
+        return self.session.run_own(archive.verify_backup, self.settings, name, location, progress)
+
+    def archived_names(self) -> list[str]:
+        return self.session.run(inventory.archived_names)
+
+    def adopt_archive(self, location: str, progress: TransferProgress | None = None) -> str:
+        """Register an archive found at `location` back into the catalogue (once it verifies)."""
+        return self.session.run_own(archive.adopt_archive, self.settings, location, progress)
+
+    def forget_many(
+        self, names: Sequence[str], progress: Progress | None = None, cancel: threading.Event | None = None
+    ) -> WriteResult:
+        """Stop tracking archived backups (their files stay), each in its own transaction."""
+
+        def forget_one(batch: list[str]) -> list[ItemResult]:
+            self.session.run(backups.forget_archive, self.settings, batch[0])
+            return [ItemResult(batch[0], Outcome.DONE)]
+
+        return self._each(names, forget_one, 1, progress, cancel)
 
     # -- writes to many backups -------------------------------------------------------------
     def drop_many(

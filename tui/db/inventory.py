@@ -34,7 +34,8 @@ SELECT e.id, e.original_table_name, e.backup_table_name, e.backup_date, e.row_co
        NULL::text AS backup_kind, s.size_bytes, NULL::timestamptz AS expires_at,
        CASE WHEN NOT e.registered THEN 'unregistered' WHEN e.oid IS NULL THEN 'missing' ELSE 'keep' END AS status,
        'no retention policy before the upgrade (backup-tui install)' AS policy_reason,
-       NULL::text AS age_words, e.oid IS NOT NULL AS size_exact, NULL::integer AS locked_by
+       NULL::text AS age_words, e.oid IS NOT NULL AS size_exact, NULL::integer AS locked_by,
+       NULL::timestamptz AS verified_at, NULL::text AS verify_result, NULL::text AS rule
   FROM entries e CROSS JOIN LATERAL (SELECT pg_total_relation_size(e.oid) AS size_bytes) s
 """
 
@@ -143,6 +144,14 @@ def source_tables(conn: psycopg.Connection) -> list[tuple[str, str, int, float]]
          ORDER BY 3 DESC
         """
     ).fetchall()
+
+
+def archived_names(conn: psycopg.Connection) -> list[str]:
+    """Every archived backup of the catalogue (verify --all)."""
+    rows = conn.execute(
+        "SELECT backup_table_name FROM backup.backup_metadata WHERE archive_location IS NOT NULL ORDER BY 1"
+    )
+    return [r[0] for r in rows]
 
 
 def archive_entry(conn: psycopg.Connection, name: str) -> tuple[str | None, dict | None]:

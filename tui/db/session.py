@@ -63,6 +63,12 @@ class Session:
                     ) from exc
                 raise translate(exc) from exc
 
+    @property
+    def backend_pid(self) -> int | None:
+        """The server process of this session's connection (read without waiting for the lock)."""
+        conn = self._conn
+        return conn.info.backend_pid if conn is not None and not conn.closed else None
+
     def cancel(self) -> None:
         """Cancel the statement running now (from any thread); harmless when idle."""
         conn = self._conn

@@ -21,6 +21,7 @@ TITLES = {
     Category.UNREGISTERED: "Unregistered — tables in schema backup without metadata",
     Category.DRIFT: "Row drift — recorded row count differs from the table",
     Category.DEPENDANTS: "Dependants — objects that use a backup table",
+    Category.ARCHIVE: "Archives — damaged or unreadable at their last verification",
     Category.EXPOSURE: "Exposure — privileges that reach the backups",
     Category.SEARCH_PATH: "Search path — functions of ours without a fixed search_path",
     Category.DEFINER: "Definer rights — what anon/authenticated could run as the owner",

@@ -158,7 +158,14 @@ class DetailsScreen(Screen[None]):
         self.dismiss()
 
     def action_count(self) -> None:
-        if self._counting or self.backup.status is Status.MISSING:
+        if self._counting:
+            return
+        if self.backup.status is Status.ARCHIVED:
+            note = "archived: its rows are in the archive (see below); V on the list verifies them"
+            self.query_one("#details-rows", Static).update(self._rows_text(None, note))
+            return
+        if self.backup.status is Status.MISSING:
+            self.query_one("#details-rows", Static).update(self._rows_text(None, "missing: the table is gone"))
             return
         self._counting = True
         self.query_one("#details-rows", Static).update(self._rows_text(None, "counting… (x cancels)"))

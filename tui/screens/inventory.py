@@ -12,6 +12,7 @@ from textual.widgets import Footer, Static
 from textual.worker import get_current_worker
 
 from tui import format as fmt
+from tui.config import default_archive_target, last_archive_target
 from tui.db import Database, DatabaseError
 from tui.listing import Prepared
 from tui.loading import Prefetch
@@ -19,12 +20,11 @@ from tui.modals.adopt import AdoptModal
 from tui.modals.confirm import ConfirmModal
 from tui.modals.create import CreateBackupModal
 from tui.modals.drop import DropModal
-from tui.model import Backup, Category, SchemaState, ServerInfo, Status, WriteResult
+from tui.model import Backup, Category, ItemResult, Outcome, SchemaState, ServerInfo, Status, WriteResult
 from tui.screens.check import CheckScreen
 from tui.screens.details import DetailsScreen
 from tui.screens.listing_screen import SORT_BINDINGS, ListingScreen
 from tui.screens.prune import PruneScreen
-from tui.storage import default_target
 from tui.widgets.bars import ConnectionBar, Totals, summary_text
 from tui.widgets.inventory_table import InventoryTable, backup_listing
 from tui.widgets.text import error_text, literal
@@ -93,6 +93,15 @@ class InventoryScreen(ListingScreen):
             id="archive",
             priority=True,
             tooltip="archive the current backup to cold storage (a directory or s3://…), verified, then dropped",
+        ),
+        Binding(
+            "V",
+            "verify",
+            "Verify",
+            show=False,
+            id="verify",
+            priority=True,
+            tooltip="verify the archive of an archived backup: re-read it against its manifest and the catalogue",
         ),
         Binding(
             "r",
@@ -366,27 +375,72 @@ class InventoryScreen(ListingScreen):
         current = self.table.current
         if current is None or not self._may_write():
             return
-        if current.status in (Status.MISSING, Status.UNREGISTERED, Status.ARCHIVED):
-            self.notify(f"A {current.status} backup has no table to archive.", severity="warning")
+        if current.status is Status.UNREGISTERED:
+            self.notify("This table is not registered yet: register it first (R), then archive it.", severity="warning")
+            return
+        if current.status is Status.ARCHIVED:
+            self.notify("This backup is archived already: V verifies its archive.", severity="warning")
+            return
+        if current.status is Status.MISSING:
+            self.notify("This backup's table is gone: there is nothing to archive.", severity="warning")
             return
 
         def archived(result: WriteResult | None) -> None:
             if result:
                 self.reload()
 
-        target = default_target()
         self.app.push_screen(
             DropModal(
                 self.database,
                 [current],
-                run=lambda names, progress, transfer, stop: self.database.archive_many(
+                run=lambda names, progress, transfer, stop, target: self.database.archive_many(
                     names, target, progress, transfer, stop
                 ),
-                title=f"Archive to {target}, then drop",
+                title="Archive, verified, then drop",
                 action_label="Archive",
                 done_verb="archived",
+                target=last_archive_target() or default_archive_target(self.app.config),
             ),
             archived,
+        )
+
+    def action_verify(self) -> None:
+        """V: re-read the archives of the marked archived backups, or of the current one."""
+        if self.info is None or self.state is None or not self.state.writable:
+            return
+        chosen = self.listing.marked_rows() or ([self.table.current] if self.table.current else [])
+        archived = [b for b in chosen if b.status is Status.ARCHIVED]
+        if not archived:
+            self.notify("V verifies archives: put the cursor on an archived backup (or mark some).", severity="warning")
+            return
+
+        def verify(names, progress, transfer, stop) -> WriteResult:
+            result = WriteResult()
+            for name in names:
+                if stop.is_set():
+                    break
+                verified = self.database.verify(name, progress=transfer)
+                item = ItemResult(name, Outcome.DONE if verified.ok else Outcome.FAILED, error=verified.detail)
+                result.items.append(item)
+                progress(item)
+            return result
+
+        def verified(result: WriteResult | None) -> None:
+            if result:
+                self.reload()
+
+        self.app.push_screen(
+            DropModal(
+                self.database,
+                archived,
+                run=verify,
+                title="Verify the archive of",
+                question=f"Verify {len(archived)} archive(s): re-read every byte against the manifest and catalogue?",
+                action_label="Verify",
+                done_verb="verified",
+                typed=False,
+            ),
+            verified,
         )
 
     def action_prune(self) -> None:
@@ -450,7 +504,7 @@ class InventoryScreen(ListingScreen):
         if not self._may_write():
             return
         chosen = self.listing.marked_rows() or ([self.table.current] if self.table.current else [])
-        droppable = [b for b in chosen if b.status is not Status.UNREGISTERED]
+        droppable = [b for b in chosen if b.status is not Status.UNREGISTERED]  # archived: forgotten, in words
         skipped = len(chosen) - len(droppable)
         if skipped:
             self.notify(
@@ -462,7 +516,7 @@ class InventoryScreen(ListingScreen):
         def dropped(result: WriteResult | None) -> None:
             if not result:
                 return
-            line = result.summary("dropped", fmt.size(result.freed_bytes))
+            line = result.summary("dropped or forgot", fmt.size(result.freed_bytes))
             self.notify(line, severity="information" if result.complete else "warning")
             self.reload()
 

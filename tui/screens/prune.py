@@ -14,12 +14,12 @@ from textual.widgets import Footer, Static
 from textual.worker import get_current_worker
 
 from tui import format as fmt
+from tui.config import default_archive_target, last_archive_target
 from tui.db import Database, DatabaseError
 from tui.modals.drop import DropModal
 from tui.modals.review import ReviewModal
 from tui.model import Backup, Decision, ItemResult, PlanRow, Rule, Status, Transfer, WriteResult
 from tui.screens.listing_screen import SORT_BINDINGS, ListingScreen
-from tui.storage import default_target
 from tui.widgets.plan_table import PlanTable, plan_listing
 from tui.widgets.text import error_text, literal
 
@@ -160,7 +160,7 @@ class PruneScreen(ListingScreen):
         if not due and not to_archive:
             self.notify("Nothing is due for deletion or archiving.")
             return
-        target = default_target()
+        target = last_archive_target() or default_archive_target(self.app.config)
         archive_names = {r.backup_table_name for r in to_archive}
 
         def run(
@@ -168,6 +168,7 @@ class PruneScreen(ListingScreen):
             progress: Callable[[ItemResult], None],
             transfer: Callable[[Transfer], None],
             stop: threading.Event,
+            target: str = target,
         ) -> WriteResult:
             """Archive the archive decisions first (verified, then dropped), then the deletes, batched."""
             archived = self.database.archive_many(
@@ -190,8 +191,7 @@ class PruneScreen(ListingScreen):
         if to_archive:
             freed = fmt.size(sum(b.size_bytes or 0 for b in backups))
             question = (
-                f"Prune: archive {len(to_archive)} to {target} (verified, then dropped) and delete {len(due)}, "
-                f"freeing {freed}?"
+                f"Prune: archive {len(to_archive)} (verified, then dropped) and delete {len(due)}, freeing {freed}?"
             )
         self.app.push_screen(
             DropModal(
@@ -202,6 +202,7 @@ class PruneScreen(ListingScreen):
                 done_verb="archived or dropped" if to_archive else "dropped",
                 action_label="Apply" if to_archive else "Drop",
                 question=question,
+                target=target if to_archive else None,
             ),
             applied,
         )

@@ -1,0 +1,96 @@
+"""The user's own settings: ~/.config/backup-tui/config.toml (XDG_CONFIG_HOME honoured), and what
+the app remembers between runs (XDG_STATE_HOME). No Textual here.
+
+    [keys]                 # binding id = key(s), e.g. drop = "D" or sort-size = "S,s"
+    drop = "D"
+    [archive]
+    target = "s3://cold/backups"
+    [ui]
+    theme = "textual-light"
+
+A bad file gives one clear line naming the key and the file, and the app starts with defaults.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - Python 3.10
+    import tomli as tomllib
+
+from tui.storage import DEFAULT_TARGET, TARGET_ENV
+
+
+def config_file() -> Path:
+    base = os.environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
+    return Path(base) / "backup-tui" / "config.toml"
+
+
+def state_dir() -> Path:
+    base = os.environ.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
+    return Path(base) / "backup-tui"
+
+
+@dataclass(frozen=True)
+class Config:
+    keys: dict[str, str] = field(default_factory=dict)  # binding id -> keys
+    archive_target: str | None = None
+    theme: str | None = None
+
+
+def load_config(path: Path | None = None) -> tuple[Config, list[str]]:
+    """The config, and the problems found in it (each one line: the file, the key, what is wrong).
+    Whatever is wrong is left at its default."""
+    path = path or config_file()
+    if not path.exists():
+        return Config(), []
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        return Config(), [f"{path}: cannot read it ({exc}); using the defaults"]
+    problems: list[str] = []
+    keys: dict[str, str] = {}
+    for name, value in (data.get("keys") or {}).items():
+        if isinstance(value, str) and value.strip():
+            keys[name] = value.strip()
+        else:
+            problems.append(f'{path}: [keys] {name} must be a key such as "D" or "ctrl+d"; ignored')
+    archive = data.get("archive") or {}
+    target = archive.get("target")
+    if target is not None and not (isinstance(target, str) and target.strip()):
+        problems.append(f"{path}: [archive] target must be a directory or s3:// URL; ignored")
+        target = None
+    theme = (data.get("ui") or {}).get("theme")
+    if theme is not None and not isinstance(theme, str):
+        problems.append(f"{path}: [ui] theme must be a theme's name; ignored")
+        theme = None
+    for section in set(data) - {"keys", "archive", "ui"}:
+        problems.append(f"{path}: unknown section [{section}]; ignored")
+    return Config(keys, target, theme), problems
+
+
+def default_archive_target(config: Config | None = None) -> str:
+    """$BACKUP_TUI_ARCHIVE_TO, else the config's [archive] target, else ~/.local/share/backup-tui/archive."""
+    return os.environ.get(TARGET_ENV) or (config.archive_target if config else None) or DEFAULT_TARGET
+
+
+def last_archive_target() -> str | None:
+    """The target the TUI archived to last (the archive dialog offers it again)."""
+    try:
+        text = (state_dir() / "archive-target").read_text(encoding="utf-8").strip()
+    except OSError:
+        return None
+    return text or None
+
+
+def remember_archive_target(target: str) -> None:
+    try:
+        state_dir().mkdir(parents=True, exist_ok=True)
+        (state_dir() / "archive-target").write_text(target + "\n", encoding="utf-8")
+    except OSError:
+        pass  # remembering is a convenience; archiving went on
