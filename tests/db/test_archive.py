@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 
 import psycopg
@@ -11,10 +12,10 @@ from psycopg import sql
 from tests.archives import backup_table_exists, s3_keys
 from tests.conftest import scalar
 from tui.db import DatabaseError, Settings, connect
-from tui.db.archive import archive_backup
+from tui.db.archive import _check_written, archive_backup
 from tui.db.backups import create_backup
-from tui.db.errors import Cancelled
-from tui.storage import folder_name, open_target
+from tui.db.errors import Cancelled, ErrorKind
+from tui.storage import folder_name, open_archive, open_target
 
 
 def test_archive_refuses_the_schemas_own_tables_even_with_a_forged_metadata_row(installed: psycopg.Connection) -> None:
@@ -98,3 +99,29 @@ def test_a_connection_lost_around_the_drop_keeps_the_verified_archive(
     assert (tmp_path / folder_name(awkward_backup) / "manifest.json").exists()
     # Here the drop never committed: the table is still there too.
     assert backup_table_exists(installed, awkward_backup)
+
+
+def test_the_read_back_before_the_drop_catches_stored_bytes_that_differ(tmp_path) -> None:
+    """The check between writing and dropping compares the stored file with the bytes written (size
+    and sha256): a file changed on its way to disk fails it, and nothing is dropped."""
+    folder = tmp_path / "a"
+    folder.mkdir()
+    payload = b"\x28\xb5\x2f\xfd" + b"x" * 5000
+    (folder / "data.csv.zst").write_bytes(payload)
+    manifest = {
+        "format": "csv+zstd",
+        "backup_table_name": "t_backup_2026_01_01_000000",
+        "row_count": 1,
+        "stored_bytes": len(payload),
+        "stored_sha256": hashlib.sha256(payload).hexdigest(),
+    }
+    (folder / "manifest.json").write_text("{}")
+    _check_written(open_archive(str(folder)), manifest, None)  # as written: passes
+    (folder / "data.csv.zst").write_bytes(payload[:-1] + b"y")  # same size, one byte changed
+    with pytest.raises(DatabaseError) as caught:
+        _check_written(open_archive(str(folder)), manifest, None)
+    assert caught.value.kind is ErrorKind.DAMAGED
+    (folder / "data.csv.zst").write_bytes(payload[:-10])  # cut short
+    with pytest.raises(DatabaseError) as caught:
+        _check_written(open_archive(str(folder)), manifest, None)
+    assert caught.value.kind is ErrorKind.DAMAGED
