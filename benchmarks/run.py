@@ -329,7 +329,7 @@ def bench_prune(admin: str, count: int, runs: int) -> Figure:
             bare.append(time.perf_counter() - start)
             start = time.perf_counter()
             subprocess.run(
-                [SCRIPT, "prune", "--apply", "--dsn", dsn],
+                [SCRIPT, "prune", "--apply", "--yes", "--dsn", dsn],
                 check=True,
                 stdout=subprocess.DEVNULL,
                 stderr=subprocess.DEVNULL,

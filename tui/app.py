@@ -9,6 +9,7 @@ import signal
 from collections.abc import Callable
 from typing import ClassVar
 
+from textual import events
 from textual.app import App
 from textual.binding import Binding, BindingType
 from textual.notifications import SeverityLevel
@@ -20,6 +21,7 @@ from tui.format import printable
 from tui.loading import Prefetch
 from tui.screens.help import HelpScreen
 from tui.screens.inventory import InventoryScreen
+from tui.screens.listing_screen import ListingScreen
 
 _ON_HANG_UP: list[Callable[[], object]] = []
 
@@ -60,6 +62,15 @@ class BackupApp(App[int]):
         self.config = config
         # The user's keys (config.toml [keys]: binding id = keys), over every screen's bindings.
         self.set_keymap(config.keys)
+
+    async def on_event(self, event: events.Event) -> None:
+        # While a list's filter is typed, its keys are handled here, in the order they arrive and
+        # before any binding (tui/screens/listing_screen.py says why).
+        if isinstance(event, events.Key) and not event.is_forwarded:
+            screen = self.screen
+            if isinstance(screen, ListingScreen) and screen.filtering and screen.filter_key(event):
+                return
+        await super().on_event(event)
 
     def on_mount(self) -> None:
         if self.config.theme:

@@ -9,6 +9,8 @@ import argparse
 import contextlib
 import csv
 import json
+import os
+import shutil
 import signal
 import sys
 from collections.abc import Callable, Sequence
@@ -25,13 +27,15 @@ from tui.model import (
     Category,
     Decision,
     ItemResult,
+    ListOrder,
+    ListQuery,
     PlanRow,
     SchemaState,
     Status,
-    Transfer,
     WriteResult,
 )
 from tui.storage import StorageError, default_target, open_target
+from tui.terminal import ItemBar, TransferBar
 
 
 class UserError(Exception):
@@ -104,54 +108,110 @@ def _json_value(value: Any) -> Any:
     return str(value)  # text, and the enums (their value), UUIDs
 
 
-def _print_table(backups: list[Backup]) -> None:
-    headers = ("backup", "source", "kind", "created", "age", "rows", "size", "status", "reason")
-    rows = [
-        tuple(
-            fmt.printable(cell)
-            for cell in (
-                b.backup_table_name,
-                fmt.text(b.source),
-                fmt.text(b.backup_kind),
-                fmt.date(b.backup_date),
-                fmt.text(b.age_words),
-                fmt.count(b.row_count),
-                ("~" if not b.size_exact and b.size_bytes is not None else "") + fmt.size(b.size_bytes),
-                str(b.status),
-                fmt.text(b.backup_reason),
-            )
-        )
-        for b in backups
-    ]
-    widths = [max([len(h)] + [len(r[i]) for r in rows]) for i, h in enumerate(headers)]
-    right = {5, 6}
-    for line in (headers, *rows):
-        cells = [c.rjust(w) if i in right else c.ljust(w) for i, (c, w) in enumerate(zip(line, widths, strict=True))]
+# `list`'s columns, and the order they give way in on a narrow terminal: the reason is cut first
+# (down to 10 cells), then the created date, source, rows and kind go, then the reason; the name,
+# age, size and status always stay (the name's date too: tui.format.squeeze_name).
+_HEADERS = ("backup", "source", "kind", "created", "age", "rows", "size", "status", "reason")
+_RIGHT = {"rows", "size"}
+_GIVE_WAY = ("created", "source", "rows", "kind")
+
+
+def _cells(b: Backup) -> dict[str, str]:
+    return {
+        "backup": b.backup_table_name,
+        "source": fmt.text(b.source),
+        "kind": fmt.text(b.backup_kind),
+        "created": fmt.date(b.backup_date),
+        "age": fmt.text(b.age_words),
+        "rows": fmt.count(b.row_count),
+        "size": ("~" if not b.size_exact and b.size_bytes is not None else "") + fmt.size(b.size_bytes),
+        "status": str(b.status),
+        "reason": fmt.text(b.backup_reason),
+    }
+
+
+def _terminal_width() -> int | None:
+    """The width human output fits: the terminal's (or $COLUMNS); None when piped (nothing cut)."""
+    if sys.stdout.isatty() or os.environ.get("COLUMNS"):
+        return shutil.get_terminal_size().columns
+    return None
+
+
+def _print_table(backups: list[Backup], width: int | None) -> None:
+    rows = [{k: fmt.printable(v) for k, v in _cells(b).items()} for b in backups]
+    shown = list(_HEADERS)
+
+    def widths() -> dict[str, int]:
+        return {h: max([len(h)] + [fmt.cell_len(r[h]) for r in rows]) for h in shown}
+
+    def total(w: dict[str, int]) -> int:
+        return sum(w.values()) + 2 * (len(w) - 1)
+
+    w = widths()
+    if width is not None and total(w) > width:
+        # The reason is cut first (down to 10 cells); then other columns give way, in order, until
+        # it fits at 10; only then does the reason go, and last the name is squeezed (date kept).
+        reason = 10
+        for column in _GIVE_WAY:
+            if total(w) - w["reason"] + min(reason, w["reason"]) <= width:
+                break
+            shown.remove(column)
+            w = widths()
+        if total(w) - w["reason"] + min(reason, w["reason"]) <= width:
+            w["reason"] = width - (total(w) - w["reason"])
+        else:
+            shown.remove("reason")
+            w = widths()
+            if total(w) > width:
+                w["backup"] = max(24, w["backup"] - (total(w) - width))
+    for line in (dict(zip(_HEADERS, _HEADERS, strict=True)), *rows):
+        cells = []
+        for h in shown:
+            text = line[h]
+            text = fmt.squeeze_name(text, w[h]) if h == "backup" else fmt.truncate(text, w[h])
+            pad = " " * (w[h] - fmt.cell_len(text))
+            cells.append(pad + text if h in _RIGHT else text + pad)
         print("  ".join(cells).rstrip())
-    total = sum(b.size_bytes or 0 for b in backups)
-    print(f"\n{len(backups)} backups, {fmt.size(total)}")
+    size = sum(b.size_bytes or 0 for b in backups)
+    print(f"\n{len(backups)} backup{'s' if len(backups) != 1 else ''}, {fmt.size(size)}")
+
+
+def _list_query(args: argparse.Namespace) -> ListQuery:
+    return ListQuery(
+        order=ListOrder(args.sort),
+        reverse=args.reverse,
+        limit=args.limit,
+        status=Status(args.status) if args.status else None,
+        kind=args.kind,
+        source=args.source,
+    )
 
 
 def cmd_list(args: argparse.Namespace) -> int:
+    query = _list_query(args)
     with _database(args) as database:
         state = database.schema_state()
+        if state is SchemaState.ABSENT:
+            raise UserError("there is no backup schema in this database: run `backup-tui install` to create it")
         if args.json:
             # PostgreSQL builds the JSON (the view's own column names, ISO 8601 dates); the client
             # only passes it on, so a Python process costs little more than psql here.
-            sys.stdout.write(database.inventory_json(state))
+            sys.stdout.write(database.inventory_json(state, query))
             sys.stdout.write("\n")
             return 0
-        backups = database.inventory(state)
-    backups.sort(key=lambda b: (b.backup_date is None, b.backup_date), reverse=True)
+        backups = database.listed(state, query)
     if args.csv:
         writer = csv.writer(sys.stdout)
         writer.writerow(INVENTORY_COLUMNS)
         for b in backups:
             writer.writerow(["" if v is None else _json_value(v) for v in _values(b)])
     elif not backups:
-        print("no backups yet; create one with: backup-tui create TABLE --reason TEXT")
+        if query.status or query.kind or query.source:
+            print("no backups match")
+        else:
+            print("no backups yet; create one with: backup-tui create TABLE --reason TEXT")
     else:
-        _print_table(backups)
+        _print_table(backups, _terminal_width())
     return 0
 
 
@@ -259,78 +319,6 @@ def plan_totals(plan: list[PlanRow]) -> str:
     return " · ".join(parts)
 
 
-def _bar(fraction: float, width: int) -> str:
-    filled = int(width * fraction)
-    return "█" * filled + "·" * (width - filled)
-
-
-class _ProgressLine:
-    """A one-line progress bar on stderr when it is a terminal; failures are printed above it (the
-    same error again, a whole batch's say, is counted, not repeated)."""
-
-    def __init__(self, total: int) -> None:
-        self.total, self.done, self.freed = total, 0, 0
-        self.tty = sys.stderr.isatty()
-        self.last_error: str | None = None
-        self.repeated = 0
-
-    def __call__(self, item: ItemResult) -> None:
-        self.done += 1
-        self.freed += item.freed_bytes
-        if not item.ok:
-            self._clear()
-            if item.error == self.last_error:
-                self.repeated += 1
-            else:
-                self._said_again()
-                self.last_error = item.error
-                print(f"skipped {fmt.printable(item.name)}: {fmt.printable(item.error)}", file=sys.stderr)
-        if self.tty:
-            bar = _bar(self.done / max(self.total, 1), 30)
-            print(
-                f"\r{bar} {self.done}/{self.total}  freed {fmt.size(self.freed)}", end="", file=sys.stderr, flush=True
-            )
-
-    def _clear(self) -> None:
-        if self.tty:
-            print("\r\033[K", end="", file=sys.stderr)
-
-    def _said_again(self) -> None:
-        if self.repeated:
-            print(f"  (and {self.repeated} more for the same reason)", file=sys.stderr)
-            self.repeated = 0
-
-    def close(self) -> None:
-        if self.tty:
-            print(file=sys.stderr)
-        self._said_again()
-
-
-class _TransferLine:
-    """Archive/restore progress on stderr when it is a terminal: phase, bar, rows, bytes."""
-
-    def __init__(self) -> None:
-        self.tty = sys.stderr.isatty()
-        self.shown = False
-
-    def __call__(self, t: Transfer) -> None:
-        if not self.tty:
-            return
-        fraction = t.fraction
-        bar = "" if fraction is None else _bar(fraction, 24)
-        rows = f"{t.rows:,}" + (f"/{t.total_rows:,}" if t.total_rows else "") + " rows"
-        size = fmt.size(t.bytes) + (f"/{fmt.size(t.total_bytes)}" if t.total_bytes else "")
-        percent = "" if fraction is None else f" {fraction:4.0%}"
-        name = fmt.printable(t.name)[:40]
-        print(f"\r\033[K{t.phase} {name} {bar}{percent}  {rows}  {size}", end="", file=sys.stderr, flush=True)
-        self.shown = True
-
-    def close(self) -> None:
-        if self.shown:
-            print("\r\033[K", end="", file=sys.stderr, flush=True)
-            self.shown = False
-
-
 def cmd_prune(args: argparse.Namespace) -> int:
     with _database(args) as database:
         _require_installed(database)
@@ -355,9 +343,12 @@ def cmd_prune(args: argparse.Namespace) -> int:
         if not due and not to_archive:
             print("nothing to delete", file=out)
             return 0
+        if not args.yes and not _confirm_prune(plan, due, to_archive):
+            print("nothing dropped", file=out)
+            return 1
         complete = True
         if to_archive:
-            line = _TransferLine()
+            line = TransferBar()
             try:
                 archived = database.archive_many(to_archive, args.archive_to, transfer=line)
             finally:
@@ -369,13 +360,25 @@ def cmd_prune(args: argparse.Namespace) -> int:
                     file=out if item.ok else sys.stderr,
                 )
             complete = archived.complete
-        progress = _ProgressLine(len(due))
+        progress = ItemBar(len(due))
         try:
             result = database.apply_prune(due, progress, batch_size=args.batch_size)
         finally:
             progress.close()
     print(_summary("dropped", result), file=out)
     return 0 if complete and result.complete else 1
+
+
+def _confirm_prune(plan: list[PlanRow], due: list[str], to_archive: list[str]) -> bool:
+    """Like drop: on a terminal the count is typed; without one, --yes is required."""
+    count = len(due) + len(to_archive)
+    freed = fmt.size(sum(r.size_bytes or 0 for r in plan if r.backup_table_name in set(due)))
+    what = f"drop {len(due)} backup(s), freeing {freed}" + (
+        f", and archive {len(to_archive)} then drop them" if to_archive else ""
+    )
+    if not sys.stdin.isatty():
+        raise UserError(f"refusing to {what} without confirmation: pass --yes when not on a terminal")
+    return _confirm(f"{what}?", expected=str(count))
 
 
 class CheckFailed(Exception):
@@ -460,7 +463,7 @@ def cmd_adopt(args: argparse.Namespace) -> int:
     with _database(args) as database:
         _require_installed(database)
         if args.location is not None:
-            line = _TransferLine()
+            line = TransferBar()
             try:
                 name = database.adopt_archive(args.location, line)
             finally:
@@ -486,19 +489,18 @@ def cmd_archive(args: argparse.Namespace) -> int:
             if not _confirm(f"archive {len(args.names)} backup(s) to {where} and drop them from the database?"):
                 print("nothing archived")
                 return 1
-        line = _TransferLine()
+        line = TransferBar()
 
         def show(item: ItemResult) -> None:
-            line.close()
             if item.ok and item.archived is not None:
                 done = item.archived
-                print(
+                line.say(
                     f"archived {fmt.printable(item.name)}: {done.rows:,} rows to {fmt.printable(done.location)} "
                     f"({fmt.size(done.csv_bytes)} of CSV stored in {fmt.size(done.stored_bytes)}), "
                     f"freed {fmt.size(item.freed_bytes)}"
                 )
             else:
-                print(f"failed {fmt.printable(item.name)}: {fmt.printable(item.error)}", file=sys.stderr)
+                line.say(f"failed {fmt.printable(item.name)}: {fmt.printable(item.error)}", error=True)
 
         try:
             result = database.archive_many(args.names, target.url, progress=show, transfer=line)
@@ -512,7 +514,7 @@ def cmd_restore(args: argparse.Namespace) -> int:
         raise UserError("restore takes a backup's NAME, or --from LOCATION (an archive folder or s3:// prefix)")
     with _database(args) as database:
         _require_installed(database)
-        line = _TransferLine()
+        line = TransferBar()
         try:
             restored = database.restore(args.name, args.as_table, args.schema, line, location=args.location)
         finally:
@@ -543,7 +545,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
             _require_installed(database)
             names = database.archived_names() if args.all else args.names
             for name in names:
-                line = _TransferLine()
+                line = TransferBar()
                 try:
                     results.append(database.verify(name, progress=line))
                 finally:
@@ -568,8 +570,11 @@ def cmd_verify(args: argparse.Namespace) -> int:
 def cmd_demo(args: argparse.Namespace) -> int:
     from tui.demo import demo_database
 
+    def say(line: str) -> None:
+        print(f"backup-tui demo: {fmt.printable(line)}", file=sys.stderr, flush=True)
+
     with contextlib.ExitStack() as stack:
-        dsn = stack.enter_context(demo_database(args.data_dir))
+        dsn = stack.enter_context(demo_database(args.data_dir, keep=not args.temporary, fresh=args.fresh, say=say))
         if args.no_tui:
             print(dsn, flush=True)
             print("demo database ready; Ctrl-C stops it", file=sys.stderr, flush=True)
@@ -647,6 +652,17 @@ def build_parser() -> argparse.ArgumentParser:
     out = p.add_mutually_exclusive_group()
     out.add_argument("--json", action="store_true", help="JSON: one object per backup, keys = inventory columns")
     out.add_argument("--csv", action="store_true", help="CSV with a header row")
+    p.add_argument(
+        "--sort",
+        choices=[o.value for o in ListOrder],
+        default=ListOrder.NEWEST.value,
+        help="newest first (default), size (biggest first), age (oldest first) or name",
+    )
+    p.add_argument("--reverse", action="store_true", help="the other way round")
+    p.add_argument("--limit", type=_at_least_one, metavar="N", help="only the first N")
+    p.add_argument("--status", choices=[s.value for s in Status], help="only backups with this status")
+    p.add_argument("--kind", help="only backups of this kind")
+    p.add_argument("--source", metavar="TABLE", help="only backups of this source table (TABLE or SCHEMA.TABLE)")
     p.set_defaults(func=cmd_list)
 
     p = sub.add_parser("create", parents=[common], help="back up a table; prints the new backup's name")
@@ -664,6 +680,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("prune", parents=[common], help="the retention plan; deletes only with --apply")
     p.add_argument("--apply", action="store_true", help="drop the backups the plan deletes (batched)")
+    p.add_argument("--yes", action="store_true", help="with --apply: do not ask for the count")
     p.add_argument("--json", action="store_true", help="the plan rows as JSON (keys = plan_prune's columns)")
     p.add_argument(
         "--batch-size", type=_at_least_one, default=100, help="drops per committed transaction (default 100)"
@@ -725,7 +742,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("demo", parents=[common], help="embedded PostgreSQL with sample backups, then the TUI")
     p.add_argument("--no-tui", action="store_true", help="print the DSN and serve until interrupted")
-    p.add_argument("--data-dir", help="keep the demo cluster here (reused next time) instead of a temp dir")
+    p.add_argument("--data-dir", help="keep the demo cluster here (default ~/.cache/backup-tui/demo; reused next time)")
+    p.add_argument("--fresh", action="store_true", help="start over from an empty cluster")
+    p.add_argument("--temporary", action="store_true", help="a cluster in a temp dir, removed on exit")
     p.set_defaults(func=cmd_demo)
     return parser
 

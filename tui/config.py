@@ -31,6 +31,12 @@ def config_file() -> Path:
     return Path(base) / "backup-tui" / "config.toml"
 
 
+def cache_dir() -> Path:
+    """Where what can be rebuilt lives (the demo's cluster): $XDG_CACHE_HOME/backup-tui."""
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "backup-tui"
+
+
 def state_dir() -> Path:
     base = os.environ.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
     return Path(base) / "backup-tui"

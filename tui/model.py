@@ -32,6 +32,11 @@ class Status(Word):
     MISSING = "missing"  # a metadata row whose table is gone
     UNREGISTERED = "unregistered"  # a table in schema backup without a metadata row
 
+    @property
+    def short(self) -> str:
+        """At most 8 characters, for a narrow column: 'unreg.'; the others are short already."""
+        return "unreg." if self is Status.UNREGISTERED else self.value
+
 
 class Decision(Word):
     """What the retention policy does to a backup; in the order things happen."""
@@ -86,6 +91,7 @@ class Kind(Word):
 class Category(Word):
     """A kind of `check` finding, in the order the report lists them."""
 
+    NOT_INSTALLED = "not installed"  # no backup schema: nothing else can be checked
     MISSING = "missing"
     UNREGISTERED = "unregistered"
     DRIFT = "drift"
@@ -95,6 +101,27 @@ class Category(Word):
     SEARCH_PATH = "search_path"  # splinter's function_search_path_mutable, for our functions
     DEFINER = "definer"  # splinter's security-definer lints (views; functions anon/authenticated run)
     RESTORED = "restored"  # a table restore made that anon/authenticated/PUBLIC can read, or without RLS in public
+
+
+class ListOrder(Word):
+    """How `list` orders the inventory: newest first unless asked."""
+
+    NEWEST = "newest"
+    SIZE = "size"  # biggest first
+    AGE = "age"  # oldest first
+    NAME = "name"
+
+
+@dataclass(frozen=True)
+class ListQuery:
+    """What `list` shows: every format (human, JSON, CSV) is the same query's rows, in its order."""
+
+    order: ListOrder = ListOrder.NEWEST
+    reverse: bool = False
+    limit: int | None = None
+    status: Status | None = None
+    kind: str | None = None
+    source: str | None = None  # a source table, as `orders` or `schema.orders`
 
 
 class SchemaState(enum.Enum):

@@ -48,7 +48,7 @@ async def test_sort_keys_and_second_press_reverses_keeping_cursor(seeded_dsn: st
         await pilot.press("a")
         dated = [b for b in screen.listing.visible if b.backup_date]
         assert dated[0].backup_table_name == "invoices_backup_2025_04_27_120000"  # oldest first
-        assert "age ▲" in screen_text(pilot)
+        assert "age ▼" in screen_text(pilot)  # ages decrease down the list, like sizes under "size ▼"
         await pilot.press("a")
         assert screen.listing.visible[0].backup_table_name == "orders_backup_2026_05_30_120000"
         await pilot.press("s")

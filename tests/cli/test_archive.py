@@ -120,7 +120,7 @@ def test_prune_apply_archives_the_archive_decisions(
 ) -> None:
     installed.execute("UPDATE backup.backup_metadata SET backup_date = now() - interval '400 days'")
     newer = create_backup(installed, Settings(), 'Odd "Table" é', "newer", "monthly")
-    code, out, err = run(capsys, "prune", "--apply", "--archive-to", str(tmp_path), "--dsn", dsn)
+    code, out, err = run(capsys, "prune", "--apply", "--yes", "--archive-to", str(tmp_path), "--dsn", dsn)
     assert code == 0, err
     assert f"archived {awkward_backup}" in out
     statuses = dict(installed.execute("SELECT backup_table_name, status FROM backup.backup_inventory").fetchall())

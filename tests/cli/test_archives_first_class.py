@@ -265,7 +265,7 @@ def test_prune_with_archives_on_a_full_disk_still_drops_every_delete_and_exits_1
         installed.execute(  # enough data that no compression fits it in the full disk's 64 KiB
             f'INSERT INTO backup."{name}" SELECT g, repeat(md5(g::text), 4), NULL FROM generate_series(100, 60000) g'
         )
-    code, out, err = run(capsys, "prune", "--apply", "--archive-to", str(tmp_path), "--dsn", dsn)
+    code, out, err = run(capsys, "prune", "--apply", "--yes", "--archive-to", str(tmp_path), "--dsn", dsn)
     assert code == 1
     assert err.count("No space left on device") == 2 and "Traceback" not in err
     assert "dropped 2, freed" in out and "failed 0" in out

@@ -17,7 +17,7 @@ def test_a_batch_size_below_one_is_refused_in_one_line(
     installed: psycopg.Connection, dsn: str, size: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
     with pytest.raises(SystemExit) as exit_:
-        run(capsys, "prune", "--apply", "--batch-size", size, "--dsn", dsn)
+        run(capsys, "prune", "--apply", "--yes", "--batch-size", size, "--dsn", dsn)
     _, err = capsys.readouterr()
     assert exit_.value.code == 2 and err.count("\n") == 1 and "--batch-size" in err, err
 
@@ -53,7 +53,7 @@ def test_prune_apply_under_a_what_if_date_is_refused(
     make_table(installed, "t")
     for _ in range(2):
         scalar(installed, "SELECT backup.create_table_backup('t', 'minutes old', 'daily')")
-    code, out, err = run(capsys, "prune", "--apply", "--as-of", "2030-01-01", "--dsn", dsn)
+    code, out, err = run(capsys, "prune", "--apply", "--yes", "--as-of", "2030-01-01", "--dsn", dsn)
     assert code == 1 and "real current time" in err and "delete 1" in out  # the preview says what-if would delete
     assert scalar(installed, "SELECT count(*) FROM backup.backup_metadata") == 2
 
@@ -86,7 +86,7 @@ def test_a_connection_lost_in_the_middle_of_prune_apply_exits_1_with_one_summary
         return real(conn, names)
 
     monkeypatch.setattr(plan, "prune_batch", lose_the_connection_after_one_batch)
-    code, out, err = run(capsys, "prune", "--apply", "--batch-size", "1", "--dsn", dsn)
+    code, out, err = run(capsys, "prune", "--apply", "--yes", "--batch-size", "1", "--dsn", dsn)
     assert code == 1
     summary = [line for line in out.splitlines() if line.startswith("dropped")]
     assert summary == [summary[0]] and summary[0].startswith("dropped 1, freed")

@@ -193,7 +193,7 @@ def test_prune_apply_drops_exactly_the_planned_deletes(
     installed: psycopg.Connection, dsn: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
     old, older_but_newer, newest = _aged_backups(installed, dsn, capsys)
-    code, out, _ = run(capsys, "prune", "--apply", "--batch-size", "1", "--dsn", dsn)
+    code, out, _ = run(capsys, "prune", "--apply", "--yes", "--batch-size", "1", "--dsn", dsn)
     assert code == 0
     assert "dropped 2" in out and "failed 0" in out
     remaining = [r[0] for r in installed.execute("SELECT backup_table_name FROM backup.backup_metadata")]

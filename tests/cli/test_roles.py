@@ -92,7 +92,7 @@ def test_an_operator_does_the_whole_job_from_the_cli(
     assert code == 0, err
     code, out, err = run(capsys, "restore", critical, "--as", "t_back", "--dsn", dsn)
     assert code == 0 and "40 rows" in out, err
-    code, out, err = run(capsys, "prune", "--apply", "--dsn", dsn)  # drops the superuser's expired dailies
+    code, out, err = run(capsys, "prune", "--apply", "--yes", "--dsn", dsn)  # drops the superuser's expired dailies
     assert code == 0 and "dropped 2" in out, err
     code, out, err = run(capsys, "drop", mine, "--yes", "--dsn", dsn)
     assert code == 0, err
@@ -116,7 +116,7 @@ def test_a_reviewer_browses_checks_and_plans_and_is_told_what_not(
     for argv in (
         ("create", "t", "--reason", "no"),
         ("drop", name, "--yes"),
-        ("prune", "--apply"),
+        ("prune", "--apply", "--yes"),
         ("adopt", "t_backup_20250101"),
     ):
         code, out, err = run(capsys, *argv, "--dsn", dsn)

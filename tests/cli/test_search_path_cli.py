@@ -66,7 +66,7 @@ def test_no_command_runs_planted_code(hostile: str, capsys: pytest.CaptureFixtur
             "SELECT backup_table_name FROM backup.backup_metadata WHERE backup_kind = 'monthly'"
         ).fetchone()[0]
     command("drop", newest, "--yes")
-    command("prune", "--apply")
+    command("prune", "--apply", "--yes")
     command("check", "--fix", "exposure", "--yes")
     with _safe(dsn) as conn:
         assert hits(conn) == 0, ran

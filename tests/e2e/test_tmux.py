@@ -137,7 +137,8 @@ def test_user_creates_then_drops_a_backup_through_the_modals(terminal: tuple[Ter
 
 def test_archive_and_restore_show_progress_in_a_real_terminal(dsn: str, tmp_path: Path) -> None:
     """The CLI's progress line (terminals only): everything the pane received is recorded with
-    pipe-pane, so the transient bar is checked without racing it."""
+    pipe-pane, so the transient bar is checked without racing it. At 80 columns it is one line
+    redrawn in place: when the commands end, only their result lines are on screen."""
     import psycopg
 
     from tui.db import Settings
@@ -157,16 +158,23 @@ def test_archive_and_restore_show_progress_in_a_real_terminal(dsn: str, tmp_path
     restore = f"{script} restore {name} --as events_back --dsn {shlex.quote(dsn)}"
     steps = f"{archive} && {restore}; echo $? > {done}"
     command = f"env -u COLUMNS -u LINES TERM=xterm-256color sh -c {shlex.quote(steps)}; sleep 600"
-    subprocess.run(["tmux", "new-session", "-d", "-s", session, "-x", "120", "-y", "30", "sleep 600"], check=True)
+    subprocess.run(["tmux", "new-session", "-d", "-s", session, "-x", "80", "-y", "30", "sleep 600"], check=True)
     try:
         subprocess.run(["tmux", "pipe-pane", "-o", "-t", session, f"cat >> {shlex.quote(str(log))}"], check=True)
         subprocess.run(["tmux", "respawn-pane", "-k", "-t", session, command], check=True)
         Terminal(session).wait_for(lambda _: done.exists() and done.read_text().strip() != "", "archive and restore")
+        screen = Terminal(session).text()
     finally:
         subprocess.run(["tmux", "kill-session", "-t", session], check=False)
     assert done.read_text().strip() == "0"
+    shown = [line for line in screen.splitlines() if line.strip()]
+    assert not [line for line in shown if "archiving" in line or "restoring" in line or "verifying" in line], screen
+    assert any(line.startswith(f"archived {name}") for line in shown) and any("restored" in line for line in shown)
     output = log.read_text(errors="replace")
-    assert f"archiving {name}" in output and "verifying" in output and "/200,000 rows" in output
+    stamp = name.split("_backup_")[1]
+    assert re.search(rf"archiving \S*{stamp}", output) and "verifying" in output and "/200,000 rows" in output
+    lines = [re.sub(r"\x1b\[[0-9;?]*[a-zA-Z]", "", line) for line in output.splitlines()]
+    assert all(len(line) <= 80 for line in lines if "━" in line)  # every bar fits the 80 columns
     assert "restoring" in output and "restored" in output and "200,000 rows" in output
     with psycopg.connect(dsn) as conn:
         assert conn.execute("SELECT count(*) FROM public.events_back").fetchone()[0] == 200000

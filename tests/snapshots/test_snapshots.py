@@ -119,3 +119,28 @@ def test_prune_preview(snap_compare, seeded_dsn: str, make_app, size) -> None:
         await settle(pilot)
 
     assert snap_compare(make_app(seeded_dsn), terminal_size=size, run_before=open_prune)
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_grouped_view(snap_compare, seeded_dsn: str, make_app, size) -> None:
+    async def grouped(pilot) -> None:
+        await settle(pilot)
+        await pilot.press("g")
+        await settle(pilot)
+
+    assert snap_compare(make_app(seeded_dsn), terminal_size=size, run_before=grouped)
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_filter_words_and_filtered_totals(snap_compare, seeded_dsn: str, make_app, size) -> None:
+    async def filtered(pilot) -> None:
+        await settle(pilot)
+        await pilot.press("slash", *"status:keep kind:d", "enter", "asterisk")
+        await settle(pilot)
+
+    assert snap_compare(make_app(seeded_dsn), terminal_size=size, run_before=filtered)
+
+
+def test_not_connected(snap_compare, make_app) -> None:
+    app = make_app("postgresql://postgres@127.0.0.1:1/nowhere?connect_timeout=2")
+    assert snap_compare(app, terminal_size=(80, 24), run_before=settle)

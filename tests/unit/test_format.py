@@ -30,3 +30,49 @@ def test_empty_text_is_a_dash_and_enums_show_their_value() -> None:
 
     assert fmt.text("") == fmt.text(None) == fmt.MISSING
     assert fmt.text(Status.EXPIRED) == "expired"
+
+
+def test_short_sizes_fit_five_cells_and_keep_their_unit() -> None:
+    cases = {0: "0", 1023: "1023", 1024: "1.0K", 958464: "936K", 1363148: "1.3M", 12 * 2**30: "12G", 2**50: "1.0P"}
+    for n, text in cases.items():
+        assert fmt.size(n, short=True) == text
+    for n in (2**k - 1 for k in range(1, 62)):
+        assert len(fmt.size(n, short=True)) <= 5, n
+    assert fmt.size(958464) == "936.0 KiB"  # the long form stays binary, with its unit spelled out
+
+
+def test_short_ages_abbreviate_the_sql_unit_word_and_fit_six_cells() -> None:
+    cases = {
+        "48 seconds": "48 s",
+        "1 second": "1 s",
+        "59 minutes": "59 min",
+        "23 hours": "23 h",
+        "60 days": "60 d",
+        "17 months": "17 mo",
+        "12 years": "12 y",
+    }
+    for words, short in cases.items():
+        assert fmt.age(words, short=True) == short and len(short) <= 6
+        assert fmt.age(words) == words
+    assert fmt.age(None, short=True) == fmt.MISSING
+
+
+def test_a_squeezed_name_keeps_its_date_at_every_width() -> None:
+    names = [
+        "audit_log_backup_2025_06_02_143000",
+        "customer_lifetime_value_snapshots_backup_2026_11_25_010203_12",
+        "ünïcødé_名前_backup_2026_01_01_000000",
+    ]
+    for name in names:
+        stamp = name.split("_backup_")[1]
+        for width in range(len(stamp) + 2, 64):
+            shown = fmt.squeeze_name(name, width)
+            assert fmt.cell_len(shown) <= width, (name, width, shown)
+            assert shown.endswith(stamp), (name, width, shown)
+    assert fmt.squeeze_name("audit_log_backup_2025_06_02_143000", 26) == "audit_l…_2025_06_02_143000"
+    assert fmt.squeeze_name("some_table_without_a_stamp", 12) == "some_table_…"  # no date: cut at the end
+
+
+def test_cell_len_counts_wide_characters_twice() -> None:
+    assert fmt.cell_len("名前") == 4 and fmt.cell_len("abc") == 3 and fmt.cell_len("e\u0301") == 1
+    assert fmt.truncate("名前名前", 5) == "名前…" and fmt.truncate("short", 10) == "short"

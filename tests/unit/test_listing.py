@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from tui.listing import Listing, SortKey
+from tui.listing import Listing, SortKey, Term, narrows, parse_query, quote_term
 
 
 @dataclass
@@ -94,3 +94,112 @@ def test_rows_prepared_while_the_sort_changed_are_sorted_the_new_way() -> None:
     rows.sort_by("name")
     rows.adopt(prepared)
     assert names(rows.visible) == ["y", "z"]
+
+
+# -- filter words: status:/kind:/source: and text, all of which must match ----------------------
+
+
+@dataclass
+class Tagged:
+    name: str
+    status: str
+    kind: str
+    source: str
+    size: int = 1
+
+
+def tagged_listing(rows: list[Tagged]) -> Listing[Tagged]:
+    made: Listing[Tagged] = Listing(
+        {"name": SortKey(lambda r: r.name), "size": SortKey(lambda r: r.size, descending_first=True)},
+        haystack=lambda r: f"{r.name}\x00{r.source}\x00{r.kind}\x00{r.status}",
+        identity=lambda r: r.name,
+        sort_column="name",
+        fields={
+            "status": lambda r: (r.status,),
+            "kind": lambda r: (r.kind,),
+            "source": lambda r: (r.source, r.source.rpartition(".")[2]),
+        },
+    )
+    made.set_rows(rows)
+    return made
+
+
+TAGGED = [
+    Tagged("orders_1", "expired", "daily", "orders"),
+    Tagged("orders_2", "keep", "daily", "orders"),
+    Tagged("orders_3", "keep", "monthly", "orders"),
+    Tagged("order_items_1", "expired", "daily", "order_items"),
+    Tagged("audit_1", "review", "critical", "audit.log"),
+    Tagged("my table_1", "keep", "manual", 'my "odd" table'),
+]
+
+
+def test_field_words_match_the_start_of_their_field_and_text_matches_anywhere() -> None:
+    made = tagged_listing(TAGGED)
+    made.filter("status:expired")
+    assert names(made.visible) == ["order_items_1", "orders_1"]
+    made.filter("status:exp kind:daily source:order")  # by their start: orders and order_items
+    assert names(made.visible) == ["order_items_1", "orders_1"]
+    made.filter("source:=orders")  # exact: the grouped view's enter
+    assert names(made.visible) == ["orders_1", "orders_2", "orders_3"]
+    made.filter("daily")  # a kind, as plain text
+    assert names(made.visible) == ["order_items_1", "orders_1", "orders_2"]
+    made.filter("keep month")  # every word must match
+    assert names(made.visible) == ["orders_3"]
+    made.filter("source:log")  # a schema-qualified source by its table name
+    assert names(made.visible) == ["audit_1"]
+    made.filter("nokey:x")  # not a field: plain text, found nowhere
+    assert names(made.visible) == []
+
+
+def test_a_quoted_value_keeps_its_spaces_and_quotes() -> None:
+    made = tagged_listing(TAGGED)
+    word = quote_term('my "odd" table')
+    assert word == '"my ""odd"" table"'
+    made.filter(f"source:={word}")
+    assert names(made.visible) == ["my table_1"]
+    assert parse_query(f"source:={word} keep", ["source"]) == (
+        Term("source", 'my "odd" table', exact=True),
+        Term(None, "keep"),
+    )
+    assert parse_query('"unclosed quo', []) == (Term(None, "unclosed quo"),)  # typing it
+
+
+def test_narrowing_is_only_taken_when_the_new_words_imply_the_old() -> None:
+    assert narrows(parse_query("ord", []), parse_query("or", []))
+    assert narrows(parse_query("status:ex kind:d", ["status", "kind"]), parse_query("status:e", ["status", "kind"]))
+    # "status" was text (found in the haystack); "status:x" is a field word: not narrower
+    assert not narrows(parse_query("status:x", ["status"]), parse_query("status", ["status"]))
+    assert not narrows(parse_query("source:=ab", ["source"]), parse_query("source:=a", ["source"]))
+    assert not narrows(parse_query("", []), parse_query("a", []))
+
+
+def test_typing_a_query_key_by_key_shows_what_filtering_it_afresh_shows() -> None:
+    """The O(m) narrowing path never hides a row the full filter shows, or the other way round."""
+    queries = ["status:expired kind:daily ord", "source:=orders keep", 'source:"my "', "daily monthly", "o k"]
+    for query in queries:
+        typed = tagged_listing(TAGGED)
+        for end in range(1, len(query) + 1):
+            typed.filter(query[:end])
+            fresh = tagged_listing(TAGGED)
+            fresh.filter(query[:end])
+            assert names(typed.visible) == names(fresh.visible), query[:end]
+        for end in range(len(query) - 1, -1, -1):  # and deleting it again
+            typed.filter(query[:end])
+            fresh = tagged_listing(TAGGED)
+            fresh.filter(query[:end])
+            assert names(typed.visible) == names(fresh.visible), query[:end]
+
+
+def test_mark_all_shown_invert_and_clear() -> None:
+    made = tagged_listing(TAGGED)
+    made.filter("status:keep")
+    assert made.mark_visible() == 3
+    made.filter("")
+    made.invert_visible()  # the three kept become unmarked, the other three marked
+    assert sorted(made.marks) == ["audit_1", "order_items_1", "orders_1"]
+    made.filter("orders")
+    made.invert_visible()  # only the shown rows flip: audit_1 and order_items_1 stay marked
+    assert sorted(made.marks) == ["audit_1", "order_items_1", "orders_2", "orders_3"]
+    made.clear_marks()
+    assert made.marks == set()

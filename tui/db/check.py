@@ -150,7 +150,14 @@ def run_check(
 ) -> list[Finding]:
     """Every finding, in the order of Category."""
     if state is SchemaState.ABSENT:
-        return []
+        return [
+            Finding(
+                Category.NOT_INSTALLED,
+                "backup",
+                "there is no backup schema in this database: nothing to check",
+                "backup-tui install",
+            )
+        ]
     _require_roles(conn, roles)
     upgraded = state.upgraded
     internal = _internal_tables(conn) if upgraded else list(_LEGACY_INTERNAL)

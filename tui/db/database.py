@@ -18,6 +18,7 @@ from tui.model import (
     InstallReport,
     ItemResult,
     Kind,
+    ListQuery,
     Outcome,
     PlanRow,
     Restored,
@@ -112,8 +113,12 @@ class Database:
     ) -> list[Backup]:
         return self.session.run(inventory.load_inventory, state, estimate_sizes, biggest, names)
 
-    def inventory_json(self, state: SchemaState) -> str:
-        return self.session.run(inventory.inventory_json, state)
+    def inventory_json(self, state: SchemaState, query: ListQuery | None = None) -> str:
+        return self.session.run(inventory.inventory_json, state, query)
+
+    def listed(self, state: SchemaState, query: ListQuery) -> list[Backup]:
+        """`list`'s rows: filtered, ordered and limited by PostgreSQL (the JSON's too)."""
+        return self.session.run(inventory.list_inventory, state, query)
 
     def approximate_count(self) -> int:
         return self.session.run(inventory.approximate_count)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import psycopg
 from psycopg import sql
 
-from tui.model import INVENTORY_COLUMNS, Backup, SchemaState
+from tui.model import INVENTORY_COLUMNS, Backup, ListOrder, ListQuery, SchemaState
 
 # A 2025 install has only backup_metadata and a view that errors on the first missing table.
 # This query reads the same columns the new view has, from the catalog and the legacy table
@@ -66,16 +66,59 @@ def inventory_query(conn: psycopg.Connection, state: SchemaState) -> sql.Composa
     return sql.SQL("SELECT {} FROM backup.backup_inventory").format(columns)
 
 
-def inventory_json(conn: psycopg.Connection, state: SchemaState) -> str:
+_ORDER = {
+    ListOrder.NEWEST: ("backup_date", "DESC"),
+    ListOrder.SIZE: ("size_bytes", "DESC"),
+    ListOrder.AGE: ("backup_date", "ASC"),
+    ListOrder.NAME: ("backup_table_name", "ASC"),
+}
+
+
+def _listed(
+    conn: psycopg.Connection, state: SchemaState, query: ListQuery
+) -> tuple[sql.Composable, dict, sql.Composable]:
+    """The inventory's rows `query` asks for (filters, order, limit), as one SELECT over the
+    inventory, and its ORDER BY (over alias i): `list` in every format reads this, so they cannot
+    disagree."""
+    column, direction = _ORDER[query.order]
+    if query.reverse:
+        direction = "ASC" if direction == "DESC" else "DESC"
+    where = sql.SQL(
+        "(%(status)s::text IS NULL OR i.status = %(status)s) AND (%(kind)s::text IS NULL OR i.backup_kind = %(kind)s) "
+        "AND (%(source)s::text IS NULL OR i.original_table_name = %(source)s "
+        "OR i.source_schema || '.' || i.original_table_name = %(source)s)"
+    )
+    order = sql.SQL("{} {} NULLS LAST, i.backup_table_name").format(sql.Identifier("i", column), sql.SQL(direction))
+    select = sql.SQL("SELECT i.* FROM ({}) i WHERE {} ORDER BY {} LIMIT %(limit)s").format(
+        inventory_query(conn, state), where, order
+    )
+    params = {
+        "status": None if query.status is None else str(query.status),
+        "kind": query.kind,
+        "source": query.source,
+        "limit": query.limit,
+    }
+    return select, params, order
+
+
+def list_inventory(conn: psycopg.Connection, state: SchemaState, query: ListQuery) -> list[Backup]:
+    if state is SchemaState.ABSENT:
+        return []
+    select, params, _ = _listed(conn, state, query)
+    with conn.cursor() as cur:
+        cur.execute(select, params)
+        return [Backup(*row) for row in cur]
+
+
+def inventory_json(conn: psycopg.Connection, state: SchemaState, query: ListQuery | None = None) -> str:
     """The inventory as a JSON array built by PostgreSQL (keys = the view's columns, ISO 8601
-    dates), newest first: the client only passes the text on."""
+    dates), in `query`'s order: the client only passes the text on."""
     if state is SchemaState.ABSENT:
         return "[]"
-    query = sql.SQL(
-        "SELECT coalesce(json_agg(i ORDER BY i.backup_date DESC NULLS LAST, i.backup_table_name), '[]')::text "
-        "FROM ({}) i"
-    ).format(inventory_query(conn, state))
-    row = conn.execute(query).fetchone()
+    select, params, order = _listed(conn, state, query or ListQuery())
+    row = conn.execute(
+        sql.SQL("SELECT coalesce(json_agg(i ORDER BY {}), '[]')::text FROM ({}) i").format(order, select), params
+    ).fetchone()
     assert row is not None
     return row[0]
 

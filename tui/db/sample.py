@@ -64,13 +64,13 @@ def create_live_table(conn: psycopg.Connection, table: str, rows: int, payload: 
     with conn.transaction():
         conn.execute(
             sql.SQL(
-                "CREATE TABLE {t} (id bigint PRIMARY KEY, created_at timestamptz NOT NULL, "
+                "CREATE TABLE public.{t} (id bigint PRIMARY KEY, created_at timestamptz NOT NULL, "
                 "name text NOT NULL, amount numeric(12,2), payload text)"
             ).format(t=sql.Identifier(table))
         )
         conn.execute(
             sql.SQL(
-                "INSERT INTO {t} SELECT g, now() - g * interval '1 minute', 'item ' || g, "
+                "INSERT INTO public.{t} SELECT g, now() - g * interval '1 minute', 'item ' || g, "
                 "(g %% 1000) / 7.0, repeat(md5(g::text), %s) FROM generate_series(1, %s) g"
             ).format(t=sql.Identifier(table)),
             (max(1, payload // 32), rows),

@@ -108,6 +108,20 @@ class CreateBackupModal(ModalScreen[str | None]):
             options.add_option(Option(label, id=name))
         options.display = bool(matches) and typed not in self.tables
 
+    @on(Input.Blurred, "#table")
+    def _accept_suggestion(self) -> None:
+        """tab (or a click) away from a partly typed name takes the suggestion shown first (or
+        the one highlighted): 'cust' + tab is 'customers', as → takes the inline completion."""
+        box = self.query_one("#table", Input)
+        typed = box.value.strip()
+        if not typed or typed in self.tables or self.running:
+            return
+        options = self.query_one("#suggestions", OptionList)
+        if not options.display or options.option_count == 0:
+            return
+        index = options.highlighted if options.highlighted is not None else 0
+        box.value = options.get_option_at_index(index).id or typed
+
     @on(OptionList.OptionSelected, "#suggestions")
     def _suggestion_picked(self, event: OptionList.OptionSelected) -> None:
         self.query_one("#table", Input).value = event.option.id or ""

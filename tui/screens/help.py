@@ -46,7 +46,7 @@ class HelpScreen(ModalScreen[None]):
 
     def compose(self) -> ComposeResult:
         table = Table.grid(padding=(0, 2))
-        table.add_column(style="bold", no_wrap=True)
+        table.add_column(style="bold", max_width=14)  # the cursor keys wrap rather than widen it
         table.add_column()
         for keys, what in self.rows:
             table.add_row(Text(keys), Text(what))

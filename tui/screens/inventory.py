@@ -14,7 +14,7 @@ from textual.worker import get_current_worker
 from tui import format as fmt
 from tui.config import default_archive_target, last_archive_target
 from tui.db import Database, DatabaseError
-from tui.listing import Prepared
+from tui.listing import Prepared, quote_term
 from tui.loading import Prefetch
 from tui.modals.adopt import AdoptModal
 from tui.modals.confirm import ConfirmModal
@@ -25,7 +25,8 @@ from tui.screens.check import CheckScreen
 from tui.screens.details import DetailsScreen
 from tui.screens.listing_screen import SORT_BINDINGS, ListingScreen
 from tui.screens.prune import PruneScreen
-from tui.widgets.bars import ConnectionBar, Totals, summary_text
+from tui.screens.sources import SourcesScreen, SourcesState
+from tui.widgets.bars import ConnectionBar, Shown, SummaryBar, Totals, summary_line
 from tui.widgets.inventory_table import InventoryTable, backup_listing
 from tui.widgets.text import error_text, literal
 
@@ -36,17 +37,31 @@ EMPTY_TEXT = (
     "or, in psql:  SELECT backup.create_table_backup('table', 'why');"
 )
 
+MARK_WORDS = "mark every row shown / clear every mark / invert the marks of the rows shown"
+
 
 class InventoryScreen(ListingScreen):
     BINDINGS: ClassVar[list[BindingType]] = [
         *SORT_BINDINGS,
         Binding("space", "mark", "Mark", id="mark", tooltip="mark / unmark the row (marks feed drop)"),
+        Binding("asterisk", "mark_shown", "Mark all", show=False, id="mark-all", tooltip=MARK_WORDS),
+        Binding("u", "clear_marks", "Unmark", show=False, id="mark-clear", tooltip=MARK_WORDS),
+        Binding("i", "invert_marks", "Invert", show=False, id="mark-invert", tooltip=MARK_WORDS),
+        Binding(
+            "g",
+            "grouped",
+            "Tables",
+            id="grouped",
+            priority=True,
+            tooltip="sizes per source table (count, size, reclaimable, share); enter shows its backups",
+        ),
         # priority: these open another screen, and the keys typed right after them (a name to
         # confirm, say) must reach that screen, not this one (see on_key for the same with "/").
         Binding(
             "enter",
             "details",
             "Info",
+            show=False,
             id="details",
             priority=True,
             tooltip="details: columns, sizes, dependants, exact row count",
@@ -123,6 +138,8 @@ class InventoryScreen(ListingScreen):
         self.partial_of: int | None = None  # only the biggest backups are loaded yet, of about this many
         self.info: ServerInfo | None = None
         self.state: SchemaState | None = None
+        self.sources_state = SourcesState()
+        self.from_groups: str | None = None  # the filter the grouped view's enter set: escape goes back
 
     def compose(self) -> ComposeResult:
         yield ConnectionBar(id="connection")
@@ -130,7 +147,7 @@ class InventoryScreen(ListingScreen):
         yield InventoryTable(self.listing, id="inventory")
         yield Static(EMPTY_TEXT, id="empty")
         yield Static(id="filter")
-        yield Static(id="summary")
+        yield SummaryBar(id="summary")
         yield Footer(compact=True)
 
     @property
@@ -148,6 +165,9 @@ class InventoryScreen(ListingScreen):
     # -- loading ---------------------------------------------------------------------
     def reload(self, focus: str | None = None) -> None:
         """Load the inventory again; the cursor stays on its backup, or moves to `focus`."""
+        if self.info is None:  # (again) connecting
+            self.query_one(ConnectionBar).show(None, None, self.database.settings.as_of)
+            self.query_one("#empty", Static).update(Text("connecting…", "dim"))
         self.table.loading = True
         self._load(focus)
 
@@ -199,6 +219,13 @@ class InventoryScreen(ListingScreen):
 
     def _load_failed(self, message: str) -> None:
         self.table.loading = False
+        if self.info is None:  # never connected: the screen says so, and how to try again
+            self._banner(None)
+            self.query_one(ConnectionBar).failed()
+            empty = self.query_one("#empty", Static)
+            empty.update(Text.assemble(literal(message), ("\n\nq quits", "dim")))
+            empty.display, self.table.display = True, False
+            return
         self._banner(message, "error")
         self.notify(message, title="database error", severity="error", timeout=8)
 
@@ -298,18 +325,30 @@ class InventoryScreen(ListingScreen):
         banner.display = bool(message)
 
     def update_summary(self) -> None:
+        bar = self.query_one(SummaryBar)
         if self.partial_of is not None:
-            text = Text.assemble(
-                (f"the {self.listing.total:,} biggest", "bold"),
-                f" of about {self.partial_of:,} backups  ·  ",
-                ("loading the rest…", "dim italic"),
+            total, about = self.listing.total, self.partial_of
+            bar.show(
+                lambda width: Text.assemble(
+                    (f"the {total:,} biggest", "bold"),
+                    f" of about {about:,} backups  ·  ",
+                    ("loading the rest…", "dim italic"),
+                )
             )
-            self.query_one("#summary", Static).update(text)
             return
-        text = summary_text(self.totals, len(self.listing.visible), self.listing.marked_rows(), self.listing.query)
-        if self.sizes_estimated:
-            text.append("  ·  sizes estimated, measuring…", "dim italic")
-        self.query_one("#summary", Static).update(text)
+        visible = self.listing.visible
+        filtered = bool(self.listing.query)
+        marked = self.listing.marked_rows()
+        shown = Shown(
+            visible=len(visible),
+            visible_size=sum(b.size_bytes or 0 for b in visible) if filtered else self.totals.size,
+            filtered=filtered,
+            marked=len(marked),
+            marked_size=sum(b.size_bytes or 0 for b in marked),
+            estimated=self.sizes_estimated,
+        )
+        totals = self.totals
+        bar.show(lambda width: summary_line(totals, shown, width))
 
     # -- keys --------------------------------------------------------------------------
     def action_mark(self) -> None:
@@ -320,6 +359,43 @@ class InventoryScreen(ListingScreen):
         self.table.action_cursor(1)
         self.table.refresh()
         self.update_summary()
+
+    def action_mark_shown(self) -> None:
+        self.listing.mark_visible()
+        self._marks_changed()
+
+    def action_clear_marks(self) -> None:
+        self.listing.clear_marks()
+        self._marks_changed()
+
+    def action_invert_marks(self) -> None:
+        self.listing.invert_visible()
+        self._marks_changed()
+
+    def _marks_changed(self) -> None:
+        self.table.refresh()
+        self.update_summary()
+
+    def action_grouped(self) -> None:
+        """g: one row per source table; enter comes back filtered to that table's backups."""
+        if self.info is None:
+            return
+
+        def chosen(source: str | None) -> None:
+            if source is None:
+                return
+            self.from_groups = f"source:={quote_term(source)}"
+            self.set_filter(self.from_groups)
+
+        screen = SourcesScreen(self.listing.all, self.sources_state, partial=self.partial_of is not None)
+        self.app.push_screen(screen, chosen)
+
+    def action_clear_filter(self) -> None:
+        back = self.from_groups is not None and not self.filtering and self.filter_text == self.from_groups
+        super().action_clear_filter()
+        self.from_groups = None
+        if back:
+            self.action_grouped()
 
     def action_details(self) -> None:
         current = self.table.current

@@ -11,30 +11,41 @@ from textual.screen import Screen
 from textual.widgets import Static
 
 from tui.listing import Listing
+from tui.widgets.text import literal
 from tui.widgets.virtual_table import VirtualTable
 
-# a and n stay out of the footer so every other key fits at 80 columns; ? lists them all.
+# The sort keys stay out of the footer so the others fit at 80 columns; ? lists them all.
+SORT_WORDS = "sort by size / age / name, biggest and oldest first (again: reverse)"
 SORT_BINDINGS: list[BindingType] = [
-    Binding("s", "sort('size')", "Size", id="sort-size", tooltip="sort by size, biggest first (again: reverse)"),
-    Binding("a", "sort('age')", "Age", show=False, id="sort-age", tooltip="sort by age, oldest first (again: reverse)"),
-    Binding("n", "sort('name')", "Name", show=False, id="sort-name", tooltip="sort by name (again: reverse)"),
+    Binding("s", "sort('size')", "Size", show=False, id="sort-size", tooltip=SORT_WORDS),
+    Binding("a", "sort('age')", "Age", show=False, id="sort-age", tooltip=SORT_WORDS),
+    Binding("n", "sort('name')", "Name", show=False, id="sort-name", tooltip=SORT_WORDS),
     Binding(
         "less_than_sign",
         "shift_sort(-1)",
         "Prev col",
         show=False,
         id="sort-prev",
-        tooltip="sort by the previous column (or click a header)",
+        tooltip="sort by the previous / next column (or click a header)",
     ),
     Binding(
-        "greater_than_sign", "shift_sort(1)", "Next col", show=False, id="sort-next", tooltip="sort by the next column"
+        "greater_than_sign",
+        "shift_sort(1)",
+        "Next col",
+        show=False,
+        id="sort-next",
+        tooltip="sort by the previous / next column (or click a header)",
     ),
+    # priority: it runs at the App, in key order, before the keys behind it are checked against the
+    # other priority bindings (p, d, c…): "/status:expired" typed in one burst is all filter text.
     Binding(
         "slash",
         "filter",
         "Filter",
         id="filter",
-        tooltip="filter by name, source table or reason; enter keeps it, escape clears",
+        priority=True,
+        tooltip="filter: words found in name, source, reason, kind or status, and status:S kind:K source:T; "
+        "enter keeps it, escape clears",
     ),
     Binding("escape", "clear_filter", "Clear", show=False, id="filter-clear", tooltip="clear the filter"),
 ]
@@ -52,6 +63,7 @@ class ListingScreen(Screen[None]):
         super().__init__()
         self.filtering = False
         self.filter_text = ""
+        self.filter_selected = False  # "/" on a kept filter selects it: typing replaces it
 
     @property
     def table(self) -> VirtualTable[Any]:
@@ -85,46 +97,55 @@ class ListingScreen(Screen[None]):
         self.action_sort(event.column)
 
     # -- filter --------------------------------------------------------------------------
-    # The filter is typed into the screen itself, not an Input, and "/" starts it here in on_key
-    # rather than through the binding (bindings run only once a key has bubbled up to the App,
-    # after the keys typed behind it already passed this screen). So "/inv⏎q" typed or pasted at
-    # once filters by "inv" and then quits, with no key lost to a mode or focus change in flight.
+    # The filter is typed into the screen itself, not an Input. "/" is a priority binding and, while
+    # filtering, the App hands every key to filter_key before any binding sees it (BackupApp.
+    # on_event): both happen in key order, as keys arrive. So "/inv⏎d" typed or pasted at once
+    # filters by "inv" and then drops, and "/status:expired" is all text (p is not Prune there).
     def action_filter(self) -> None:
         self.filtering = True
+        self.filter_selected = bool(self.filter_text)
+        self._show_filter()
+
+    def set_filter(self, text: str) -> None:
+        """Show the rows matching `text`, as if typed and kept (the grouped view's enter)."""
+        self.filtering = self.filter_selected = False
+        self._set_filter(text)
         self._show_filter()
 
     def _show_filter(self) -> None:
         box = self.query_one("#filter", Static)
         box.display = self.filtering or bool(self.listing.query)
-        text = Text.assemble(("/", "bold"), " ", self.filter_text)
+        text = Text.assemble(("/", "bold"), " ")
+        text.append(literal(self.filter_text, "reverse" if self.filtering and self.filter_selected else ""))
         if self.filtering:
             text.append("▏", "blink")
             if not self.filter_text:
-                text.append("name, source table or reason · enter keeps · escape clears", "dim")
+                text.append("text, status:… kind:… source:… · enter keeps · escape clears", "dim")
+            elif self.filter_selected:
+                text.append("  typing replaces · → edits", "dim")
         box.update(text)
 
-    def on_key(self, event: events.Key) -> None:
-        if not self.filtering:
-            if event.key == "slash":
-                event.stop()
-                event.prevent_default()
-                self.action_filter()
-            return
+    def filter_key(self, event: events.Key) -> bool:
+        """A key while the filter is being typed: text, or enter / escape / backspace. False for
+        keys that are not the filter's (arrows move the cursor as usual)."""
+        selected, self.filter_selected = self.filter_selected, False
         if event.key == "enter":
             self.filtering = False
         elif event.key == "escape":
             self.action_clear_filter()
         elif event.key == "backspace":
-            self._set_filter(self.filter_text[:-1])
+            self._set_filter("" if selected else self.filter_text[:-1])
         elif event.key == "ctrl+u":
             self._set_filter("")
+        elif event.key in ("left", "right", "end", "home") and selected:
+            pass  # deselected: typing goes on from the end of the kept text
         elif event.is_printable and event.character:
-            self._set_filter(self.filter_text + event.character)
+            self._set_filter(("" if selected else self.filter_text) + event.character)
         else:
-            return  # arrows and the like still move the cursor
-        event.stop()
-        event.prevent_default()
+            self.filter_selected = selected
+            return False
         self._show_filter()
+        return True
 
     def _set_filter(self, text: str) -> None:
         keep = self.current_name()
@@ -140,5 +161,5 @@ class ListingScreen(Screen[None]):
         self._show_filter()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        # While typing a filter every key is text (on_key), not a command.
+        # While typing a filter every key is text (filter_key), not a command.
         return not self.filtering

@@ -20,6 +20,7 @@ from tui.modals.drop import DropModal
 from tui.modals.review import ReviewModal
 from tui.model import Backup, Decision, ItemResult, PlanRow, Rule, Status, Transfer, WriteResult
 from tui.screens.listing_screen import SORT_BINDINGS, ListingScreen
+from tui.widgets.bars import when
 from tui.widgets.plan_table import PlanTable, plan_listing
 from tui.widgets.text import error_text, literal
 
@@ -63,9 +64,11 @@ class PruneScreen(ListingScreen):
         self.changed = False  # something was dropped or reviewed: the main screen reloads
 
     def compose(self) -> ComposeResult:
-        title = Text("Prune preview — what the retention policy does, and why", style="bold")
-        if self.what_if:
-            title.append_text(literal(f"  ·  WHAT-IF as of {self.what_if}: preview only", "bold reverse"))
+        title = Text(no_wrap=True, overflow="ellipsis")
+        if self.what_if:  # first: at 80 columns the rest of the line may be cut, never this
+            title.append_text(literal(f" WHAT-IF as of {when(self.what_if)}: preview only ", "bold reverse"))
+            title.append("  ")
+        title.append("Prune preview — what the retention policy does, and why", "bold")
         yield Static(title, id="prune-title")
         yield Static("", id="prune-totals")
         yield PlanTable(self.listing, id="plan")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
@@ -34,6 +34,12 @@ class ConnectionBar(Static):
     def show(self, info: ServerInfo | None, state: SchemaState | None, what_if: str | None = None) -> None:
         """`what_if`: the time the retention policy is evaluated at instead of now (--as-of)."""
         self._shown = (info, state, what_if)
+        self._failed = False
+        self._draw()
+
+    def failed(self) -> None:
+        """The connection could not be made: say so instead of 'connecting…'."""
+        self._failed = True
         self._draw()
 
     def on_resize(self) -> None:
@@ -51,7 +57,8 @@ class ConnectionBar(Static):
             badges.append("  ")
             badges.append_text(literal(f" WHAT-IF as of {when(what_if)} ", "bold reverse"))
         if info is None:
-            line = Text.assemble(("backup-tui", "bold"), "  ", ("connecting…", "dim"), badges)
+            status = ("not connected", "bold red") if getattr(self, "_failed", False) else ("connecting…", "dim")
+            line = Text.assemble(("backup-tui", "bold"), "  ", status, badges)
             self.update(line)
             return
         label = literal(info.label)
@@ -98,24 +105,77 @@ class Totals:
         )
 
 
-def summary_text(totals: Totals, visible: int, marked: Sequence[Backup], query: str) -> Text:
-    """'60 backups · 230 MiB · 42 MiB reclaimable now (8 expired) · 1 missing …'."""
-    text = Text()
-    if query:
-        text.append(f"{visible:,} of {totals.count:,}", "bold")
-        text.append(" match “")
-        text.append(literal(query))
-        text.append("”  ·  ")
-    else:
-        text.append(f"{totals.count:,} backups", "bold")
-        text.append("  ·  ")
-    text.append(f"{fmt.size(totals.size)}  ·  ")
-    text.append(fmt.size(totals.reclaimable), "bold")
-    text.append(f" reclaimable now ({totals.expired:,} expired)")
-    if totals.missing:
-        text.append(f"  ·  {totals.missing:,} missing", "bold")
-    if totals.unregistered:
-        text.append(f"  ·  {totals.unregistered:,} unregistered")
-    if marked:
-        text.append(f"  ·  {len(marked):,} marked ({fmt.size(sum(b.size_bytes or 0 for b in marked))})", "bold")
+@dataclass(frozen=True, slots=True)
+class Shown:
+    """What the summary says beside the totals: the filtered rows, the marks, the load's state."""
+
+    visible: int
+    visible_size: int
+    filtered: bool
+    marked: int = 0
+    marked_size: int = 0
+    estimated: bool = False
+
+
+# Reductions, applied in this order until the line fits: the least important words go first, and
+# the count (with what is marked) goes last.
+_STEPS = ("sep", "estimated", "expired", "now", "unregistered", "drop-estimated", "whole", "size", "missing", "marked")
+
+
+def summary_line(totals: Totals, shown: Shown, width: int) -> Text:
+    """One line within `width` cells: '60 backups · 230.5 MiB · 42.0 MiB reclaimable now (8 expired)
+    · 1 missing · 3 marked (14.0 MiB)'; filtered '12 of 60 · 48.0 MiB of 230.5 MiB · …'."""
+    for level in range(len(_STEPS) + 1):
+        text = _summary_at(totals, shown, set(_STEPS[:level]))
+        if text.cell_len <= width:
+            return text
+    text.truncate(max(width, 1), overflow="ellipsis")
     return text
+
+
+def _summary_at(totals: Totals, shown: Shown, cut: set[str]) -> Text:
+    sep = " · " if "sep" in cut else "  ·  "
+    parts: list[Text] = []
+    if shown.filtered:
+        parts.append(Text.assemble((f"{shown.visible:,} of {totals.count:,}", "bold")))
+        if "size" not in cut:
+            whole = "" if "whole" in cut else f" of {fmt.size(totals.size)}"
+            parts.append(Text(f"{fmt.size(shown.visible_size)}{whole}"))
+    else:
+        parts.append(Text(f"{totals.count:,} backups", "bold"))
+        if "size" not in cut:
+            parts.append(Text(fmt.size(totals.size)))
+    if "size" not in cut:
+        reclaim = Text.assemble((fmt.size(totals.reclaimable), "bold"), " reclaimable")
+        if "now" not in cut:
+            reclaim.append(" now")
+        if "expired" not in cut:
+            reclaim.append(f" ({totals.expired:,} expired)")
+        parts.append(reclaim)
+    if totals.missing and "missing" not in cut:
+        parts.append(Text(f"{totals.missing:,} missing", "bold"))
+    if totals.unregistered and "unregistered" not in cut:
+        parts.append(Text(f"{totals.unregistered:,} unregistered"))
+    if shown.marked and "marked" not in cut:
+        parts.append(Text(f"{shown.marked:,} marked ({fmt.size(shown.marked_size)})", "bold"))
+    elif shown.marked:
+        parts.append(Text(f"{shown.marked:,} marked", "bold"))
+    if shown.estimated and "drop-estimated" not in cut:
+        parts.append(Text("estimated" if "estimated" in cut else "sizes estimated, measuring…", "dim italic"))
+    return Text(sep).join(parts)
+
+
+class SummaryBar(Static):
+    """The summary under the table: one line at every width, re-fitted when the screen resizes."""
+
+    def show(self, text: Callable[[int], Text]) -> None:
+        """`text(width)` makes the line for a width (summary_line, or a loading message)."""
+        self._make = text
+        self._draw()
+
+    def on_resize(self) -> None:
+        if hasattr(self, "_make"):
+            self._draw()
+
+    def _draw(self) -> None:
+        self.update(self._make(max(self.size.width - 2, 20)))  # padding

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import ClassVar
 
 from tui import format as fmt
@@ -9,20 +10,22 @@ from tui.listing import Listing, SortKey
 from tui.model import Backup, Status
 from tui.widgets.virtual_table import ColumnSpec, VirtualTable
 
+STATUS_WIDTH = max(len(s) for s in Status)  # 'unregistered'
 STATUS_ORDER = {status: i for i, status in enumerate(Status)}
 
-# Display order; priority says what stays on a narrow screen: at 80 columns name, kind, age, size and
-# status; the source (also in the name), rows, reason and created date join as the screen widens.
+# Display order. Required at every width: the name (its date always visible), age, size and status,
+# in short forms when narrow ('48 s', '936K', 'unreg.'); kind, reason, rows, source (also in the
+# name) and the created date join, in that order, as the screen widens.
 COLUMNS: tuple[ColumnSpec, ...] = (
-    ColumnSpec("name", "backup", 30, 1, grow=True, max_width=63),
-    ColumnSpec("source", "source", 12, 7, grow=True, max_width=40),
-    ColumnSpec("kind", "kind", 13, 5),
+    ColumnSpec("name", "backup", 24, 1, grow=True, max_width=63, required=True),
+    ColumnSpec("source", "source", 12, 8, grow=True, max_width=40),
+    ColumnSpec("kind", "kind", 8, 5, width=13),
     ColumnSpec("created", "created", 10, 9),
-    ColumnSpec("age", "age", 9, 3, right=True),
-    ColumnSpec("rows", "rows", 11, 6, right=True),
-    ColumnSpec("size", "size", 10, 2, right=True),
-    ColumnSpec("status", "status", 12, 4),
-    ColumnSpec("reason", "reason", 10, 8, grow=True, max_width=80),
+    ColumnSpec("age", "age", 6, 3, right=True, width=10, required=True),
+    ColumnSpec("rows", "rows", 11, 7, right=True),
+    ColumnSpec("size", "size", 6, 2, right=True, width=10, required=True),
+    ColumnSpec("status", "status", 8, 4, width=12, required=True),
+    ColumnSpec("reason", "reason", 10, 6, grow=True, max_width=80),
 )
 
 SORT_KEYS: dict[str, SortKey[Backup]] = {
@@ -32,8 +35,8 @@ SORT_KEYS: dict[str, SortKey[Backup]] = {
     # Dates sort as POSIX timestamps: comparing floats is several times cheaper than comparing
     # aware datetimes, which is what a sort of 100,000 rows mostly does.
     "created": SortKey(lambda b: b.backup_date.timestamp() if b.backup_date else None, descending_first=True),
-    # Oldest first: age grows as the date shrinks, so "descending age" is ascending date.
-    "age": SortKey(lambda b: b.backup_date.timestamp() if b.backup_date else None),
+    # The key is the age itself (minus the date): oldest first is descending, ▼ like size and rows.
+    "age": SortKey(lambda b: -b.backup_date.timestamp() if b.backup_date else None, descending_first=True),
     "rows": SortKey(lambda b: b.row_count, descending_first=True),
     "size": SortKey(lambda b: b.size_bytes, descending_first=True),
     "status": SortKey(lambda b: STATUS_ORDER[b.status]),
@@ -45,11 +48,23 @@ def backup_listing() -> Listing[Backup]:
     """Biggest first: what an on-call engineer freeing space wants to see at once."""
     return Listing(
         SORT_KEYS,
-        haystack=lambda b: f"{b.backup_table_name}\x00{b.source}\x00{b.backup_reason or ''}",
+        haystack=lambda b: (
+            f"{b.backup_table_name}\x00{b.source}\x00{b.backup_reason or ''}\x00{b.backup_kind or ''}\x00{b.status}"
+        ),
         identity=lambda b: b.backup_table_name,
         sort_column="size",
         prebuilt=("size", "age", "name"),  # the s / a / n keys: their first press is a plain sort
+        fields=FILTER_FIELDS,
     )
+
+
+# `status:expired kind:daily source:orders` in the filter; a source matches by its table name or
+# its schema-qualified name (the grouped view's `source:=T` is exact).
+FILTER_FIELDS: dict[str, Callable[[Backup], tuple[str, ...]]] = {
+    "status": lambda b: (b.status.value,),
+    "kind": lambda b: (b.backup_kind or "",),
+    "source": lambda b: (b.source, b.original_table_name or "", f"{b.source_schema}.{b.original_table_name}"),
+}
 
 
 class InventoryTable(VirtualTable[Backup]):
@@ -71,9 +86,10 @@ class InventoryTable(VirtualTable[Backup]):
     def identity(self, row: Backup) -> str:
         return row.backup_table_name
 
-    def cell(self, row: Backup, column: str) -> tuple[str, str | None]:
+    def cell(self, row: Backup, column: str, width: int | None = None) -> tuple[str, str | None]:
         if column == "name":
-            return row.backup_table_name, None
+            name = row.backup_table_name
+            return (name if width is None else fmt.squeeze_name(name, width)), None
         if column == "source":
             return self._muted(fmt.text(row.source))
         if column == "kind":
@@ -81,13 +97,15 @@ class InventoryTable(VirtualTable[Backup]):
         if column == "created":
             return self._muted(fmt.day(row.backup_date))
         if column == "age":
-            return self._muted(fmt.text(row.age_words))
+            return self._muted(fmt.age(row.age_words, short=fmt.narrow(width, fmt.AGE_WIDTH)))
         if column == "rows":
             return self._muted(fmt.count(row.row_count))
         if column == "size":
-            return self._muted(fmt.size(row.size_bytes))
+            return self._muted(fmt.size(row.size_bytes, short=fmt.narrow(width, fmt.SIZE_WIDTH)))
         if column == "status":
-            return str(row.status), f"inventory--{row.status}"
+            return row.status.short if fmt.narrow(width, STATUS_WIDTH) else str(row.status), (
+                f"inventory--{row.status}"
+            )
         if column == "reason":
             return self._muted(fmt.text(row.backup_reason))
         raise KeyError(column)

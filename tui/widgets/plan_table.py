@@ -9,14 +9,15 @@ from tui.listing import Listing, SortKey
 from tui.model import Decision, PlanRow
 from tui.widgets.virtual_table import ColumnSpec, VirtualTable
 
-# The reason is what this screen is for: it stays (with the decision) on the narrowest screen.
+# At every width: the decision, the name (its date kept), size, age and the start of the reason;
+# spare width goes to the name, then the reason; the source (also in the name) joins when wide.
 COLUMNS: tuple[ColumnSpec, ...] = (
-    ColumnSpec("source", "source", 12, 5, grow=True, max_width=16),
-    ColumnSpec("decision", "decision", 8, 1),
-    ColumnSpec("name", "backup", 20, 3, grow=True, max_width=34),
-    ColumnSpec("age", "age", 9, 6, right=True),
-    ColumnSpec("size", "size", 10, 4, right=True),
-    ColumnSpec("reason", "reason", 20, 2, grow=True, max_width=120),
+    ColumnSpec("source", "source", 12, 6, grow=True, max_width=24),
+    ColumnSpec("decision", "decision", 8, 1, required=True),
+    ColumnSpec("name", "backup", 24, 2, grow=True, max_width=63, required=True),
+    ColumnSpec("age", "age", 6, 5, right=True, width=10, required=True),
+    ColumnSpec("size", "size", 6, 4, right=True, width=10, required=True),
+    ColumnSpec("reason", "reason", 12, 3, grow=True, max_width=120, required=True),
 )
 
 
@@ -58,17 +59,18 @@ class PlanTable(VirtualTable[PlanRow]):
     def identity(self, row: PlanRow) -> str:
         return row.backup_table_name
 
-    def cell(self, row: PlanRow, column: str) -> tuple[str, str | None]:
+    def cell(self, row: PlanRow, column: str, width: int | None = None) -> tuple[str, str | None]:
         if column == "source":
             return fmt.text(row.source), None
         if column == "decision":
             return str(row.decision), f"plan--{row.decision}"
         if column == "name":
-            return row.backup_table_name, None
+            name = row.backup_table_name
+            return (name if width is None else fmt.squeeze_name(name, width)), None
         if column == "age":
-            return fmt.text(row.age_words), None
+            return fmt.age(row.age_words, short=fmt.narrow(width, fmt.AGE_WIDTH)), None
         if column == "size":
-            return fmt.size(row.size_bytes), None
+            return fmt.size(row.size_bytes, short=fmt.narrow(width, fmt.SIZE_WIDTH)), None
         if column == "reason":
             return row.reason, None
         raise KeyError(column)

@@ -24,4 +24,6 @@ def error_text(exc: DatabaseError) -> str:
     """A database error as the TUI says it: what happened, and the key that helps."""
     if exc.kind is ErrorKind.CONNECTION_LOST:
         return f"{exc} — press r to reconnect"
+    if exc.kind is ErrorKind.CANNOT_CONNECT:
+        return f"{exc} — press r to retry"
     return str(exc)

@@ -32,7 +32,13 @@ MARK = "●"
 
 @dataclass(frozen=True)
 class ColumnSpec:
-    """A column: `priority` decides which columns fit a narrow screen (1 first), `grow` ones take spare width."""
+    """A column and how it yields to a narrow screen.
+
+    `min_width`: the narrowest it is shown at (cells then use their short forms: '48 s', '936K');
+    `width`: the comfortable width its long forms need (grow columns measure theirs from the rows,
+    up to `max_width`). `required` columns stay at every width; the others join by `priority`
+    (1 first) while every column already shown still has its comfortable width.
+    """
 
     key: str
     title: str
@@ -41,6 +47,8 @@ class ColumnSpec:
     right: bool = False
     grow: bool = False
     max_width: int = 0  # for grow columns: never wider than this
+    width: int = 0  # the comfortable width of a fixed column; 0: min_width
+    required: bool = False
 
 
 class VirtualTable(ScrollView, Generic[R], can_focus=True):
@@ -99,8 +107,9 @@ class VirtualTable(ScrollView, Generic[R], can_focus=True):
         self.refresh()
 
     # -- what subclasses provide -------------------------------------------------------
-    def cell(self, row: R, column: str) -> tuple[str, str | None]:
-        """Text of one cell and the component class that styles it (None: plain)."""
+    def cell(self, row: R, column: str, width: int | None = None) -> tuple[str, str | None]:
+        """Text of one cell and the component class that styles it (None: plain). Within `width`
+        cells when it can say the same in fewer (None: the long form)."""
         raise NotImplementedError
 
     def identity(self, row: R) -> str:
@@ -138,25 +147,36 @@ class VirtualTable(ScrollView, Generic[R], can_focus=True):
         return ideal
 
     # -- layout ----------------------------------------------------------------------
+    def _comfortable(self, spec: ColumnSpec) -> int:
+        if spec.grow:
+            return self._ideal.get(spec.key, spec.min_width)
+        return max(spec.width, spec.min_width)
+
     def _columns_for(self, width: int) -> list[tuple[ColumnSpec, int]]:
-        """The columns that fit `width`, by priority, with spare width given to grow columns."""
+        """The columns that fit `width` and their widths (see ColumnSpec), cached per width."""
         if width == self._layout_width:
             return self._layout
         available = width - 2  # the mark column
+        by_priority = sorted(self.COLUMNS, key=lambda s: s.priority)
         chosen: list[ColumnSpec] = []
-        used = 0
-        for spec in sorted(self.COLUMNS, key=lambda s: s.priority):
+        used = comfortable = 0
+        for spec in (s for s in by_priority if s.required):
             need = spec.min_width + (1 if chosen else 0)
             if used + need <= available:
                 chosen.append(spec)
                 used += need
+                comfortable += self._comfortable(spec) + (1 if len(chosen) > 1 else 0)
+        for spec in (s for s in by_priority if not s.required):
+            if comfortable + 1 + spec.min_width <= available:
+                chosen.append(spec)
+                used += 1 + spec.min_width
+                comfortable += 1 + self._comfortable(spec)
         widths = {s.key: s.min_width for s in chosen}
         spare = available - used
-        for spec in chosen:
-            if spec.grow and spare > 0:
-                extra = min(spare, max(self._ideal.get(spec.key, spec.min_width) - spec.min_width, 0))
-                widths[spec.key] += extra
-                spare -= extra
+        for spec in sorted(chosen, key=lambda s: s.priority):  # the most important first
+            extra = min(spare, max(self._comfortable(spec) - spec.min_width, 0))
+            widths[spec.key] += extra
+            spare -= extra
         ordered = [s for s in self.COLUMNS if s.key in widths]
         if spare > 0 and ordered:
             grow = [s for s in ordered if s.grow] or ordered
@@ -213,7 +233,7 @@ class VirtualTable(ScrollView, Generic[R], can_focus=True):
         for i, (spec, w) in enumerate(layout):
             if i:
                 segments.append(Segment(" ", base + meta))
-            text, css_class = self.cell(row, spec.key)
+            text, css_class = self.cell(row, spec.key, w)
             style = base + self.get_component_rich_style(css_class) if css_class else base
             segments.append(Segment(self._fit(printable(text), w, spec.right), style + meta))
         strip = Strip(segments).adjust_cell_length(width, base + meta)
