@@ -15,6 +15,7 @@ import asyncio
 import json
 import os
 import platform
+import re
 import shlex
 import shutil
 import statistics
@@ -178,13 +179,13 @@ def bench_first_paint(dsn: str, runs: int) -> tuple[Figure, Figure]:
                 ["tmux", "list-panes", "-t", session, "-F", "#{pane_pid}"], capture_output=True, text=True
             ).stdout.strip()
             deadline = time.perf_counter() + 10
-            while (
-                "match"
-                not in subprocess.run(
+
+            def pane(session: str = session) -> str:
+                return subprocess.run(
                     ["tmux", "capture-pane", "-p", "-t", session], capture_output=True, text=True
                 ).stdout
-                and time.perf_counter() < deadline
-            ):
+
+            while not re.search(r"\d[\d,]* of \d", pane()) and time.perf_counter() < deadline:  # '12 of 10,000'
                 time.sleep(0.01)
             rss.append(_peak_rss_mb(int(pid)))
         finally:

@@ -68,3 +68,28 @@ def frozen_settings(dsn: str, **kw: object) -> Settings:
     nothing can be pruned under it); as_of=None for a session at the real current time."""
     options: dict[str, object] = {"lock_timeout": "1s", "as_of": FROZEN_NOW.isoformat(), **kw}
     return Settings(dsn=dsn, **options)  # type: ignore[arg-type]
+
+
+def seed_schedules_fixture(conn: psycopg.Connection, now: datetime = FROZEN_NOW) -> tuple[int, int]:
+    """Two schedules on the UI fixture, their last runs pinned: orders every night at 02:00 (ran
+    fine at 02:00 on `now`'s day) and a weekly one whose table is gone (its last run failed)."""
+    healthy = conn.execute("SELECT backup.add_schedule('orders', 'daily', '0 2 * * *')").fetchone()[0]  # type: ignore[index]
+    conn.execute("CREATE TABLE public.legacy_events (id int)")
+    failing = conn.execute(
+        "SELECT backup.add_schedule('legacy_events', 'weekly', '30 3 * * 0', 'weekly {table} before retirement')"
+    ).fetchone()[0]  # type: ignore[index]
+    conn.execute("DROP TABLE public.legacy_events")
+    ran = now.replace(hour=2, minute=0)
+    conn.execute(
+        "UPDATE backup.backup_schedule SET created_at = %s - interval '30 days', last_run_at = %s, "
+        "last_attempt_at = %s + interval '3 seconds', last_result = 'ok', "
+        "last_backup = 'orders_backup_2026_05_30_120000' WHERE id = %s",
+        (now, ran, ran, healthy),
+    )
+    conn.execute(
+        "UPDATE backup.backup_schedule SET created_at = %s - interval '30 days', last_run_at = %s, "
+        "last_attempt_at = %s, last_result = 'failed', "
+        "last_error = 'table public.legacy_events does not exist' WHERE id = %s",
+        (now, now - timedelta(days=4), now - timedelta(days=4), failing),
+    )
+    return healthy, failing

@@ -57,6 +57,8 @@ def demo_database(
                 elif state is not SchemaState.CURRENT:
                     say("upgrading the demo's backup schema…")
                     database.install()
+                    if not database.schedules():
+                        database.seed_demo_schedules()
             say("ready" + ("" if not keep else " (kept for next time; --fresh starts over)"))
             yield dsn
         finally:

@@ -101,6 +101,7 @@ class Category(Word):
     SEARCH_PATH = "search_path"  # splinter's function_search_path_mutable, for our functions
     DEFINER = "definer"  # splinter's security-definer lints (views; functions anon/authenticated run)
     RESTORED = "restored"  # a table restore made that anon/authenticated/PUBLIC can read, or without RLS in public
+    SCHEDULE = "schedule"  # a schedule whose last run failed or that is overdue; a failed pg_cron job of ours
 
 
 class ListOrder(Word):
@@ -122,6 +123,75 @@ class ListQuery:
     status: Status | None = None
     kind: str | None = None
     source: str | None = None  # a source table, as `orders` or `schema.orders`
+
+
+@dataclass(frozen=True, slots=True)
+class Schedule:
+    """One row of backup.schedule_rows(): a schedule, its words, next run, last result, output."""
+
+    id: int
+    source_schema: str
+    source_table: str
+    backup_kind: str
+    cron: str
+    words: str
+    reason: str
+    enabled: bool
+    next_run: datetime | None
+    due_since: datetime | None
+    last_run_at: datetime | None
+    last_attempt_at: datetime | None
+    last_result: str | None  # ok, failed, or None before its first run
+    last_error: str | None
+    last_backup: str | None
+    backups: int
+    backup_bytes: int
+    overdue: bool
+
+    @property
+    def source(self) -> str:
+        return qualified_source(self.source_schema, self.source_table)
+
+    @property
+    def failed(self) -> bool:
+        return self.last_result == "failed"
+
+
+@dataclass(frozen=True, slots=True)
+class DueRun:
+    """A backup a schedule would make now (run-due --dry-run)."""
+
+    id: int
+    source_schema: str
+    source_table: str
+    backup_kind: str
+    slot: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class CronState:
+    """Where pg_cron is for this database: `here`, in `cron_database` on this server, or not at all."""
+
+    installed: bool
+    here: bool
+    cron_database: str | None
+    database: str
+    version: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CronJob:
+    """One of our pg_cron jobs and its last run (cron.job_run_details)."""
+
+    jobid: int
+    jobname: str
+    schedule: str
+    command: str
+    active: bool
+    last_status: str | None  # succeeded, failed, running, …
+    last_start: datetime | None
+    last_end: datetime | None
+    last_message: str | None
 
 
 class SchemaState(enum.Enum):

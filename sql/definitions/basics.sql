@@ -9,7 +9,7 @@
 CREATE OR REPLACE FUNCTION backup.internal_tables() RETURNS text[]
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
-AS $$ SELECT ARRAY['backup_metadata', 'backup_audit', 'retention_policy', 'schema_version', 'schema_definitions'] $$;
+AS $$ SELECT ARRAY['backup_metadata', 'backup_audit', 'retention_policy', 'schema_version', 'schema_definitions', 'backup_schedule'] $$;
 
 -- Refuses the schema's own tables by name, for every function that acts on a backup.
 CREATE OR REPLACE FUNCTION backup.refuse_internal(backup_table_name text) RETURNS void

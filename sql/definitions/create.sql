@@ -132,9 +132,11 @@ BEGIN
     EXECUTE format('ANALYZE backup.%I', v_name);
     v_bytes := pg_total_relation_size(format('backup.%I', v_name)::regclass);
 
+    -- backup.schedule_id: set (transaction-locally) by backup.run_schedule for the backups it makes.
     INSERT INTO backup.backup_metadata (original_table_name, backup_table_name, backup_date, row_count,
-                                        backup_reason, created_by, source_schema, backup_kind)
-    VALUES (table_name, v_name, now(), v_rows, reason, session_user, source_schema, kind);
+                                        backup_reason, created_by, source_schema, backup_kind, schedule_id)
+    VALUES (table_name, v_name, now(), v_rows, reason, session_user, source_schema, kind,
+            nullif(current_setting('backup.schedule_id', true), '')::bigint);
 
     INSERT INTO backup.backup_audit (action, backup_table_name, source_schema, source_table, row_count,
                                      size_bytes, detail)

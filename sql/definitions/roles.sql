@@ -29,6 +29,16 @@ AS $$
         ('backup.biggest_backups(integer)', 'reviewer'),
         ('backup.routine_levels()', 'reviewer'),
         ('backup.record_verification(text,text,text)', 'reviewer'),
+        ('backup.cron_field(text,integer,integer,text[],text)', 'reviewer'),
+        ('backup.cron_value(text,text[],integer,text)', 'reviewer'),
+        ('backup.cron_parse(text)', 'reviewer'),
+        ('backup.cron_valid(text)', 'reviewer'),
+        ('backup.cron_day_matches(backup.cron_spec,date)', 'reviewer'),
+        ('backup.cron_prev(text,timestamp with time zone)', 'reviewer'),
+        ('backup.cron_next(text,timestamp with time zone,integer)', 'reviewer'),
+        ('backup.cron_words(text)', 'reviewer'),
+        ('backup.due_schedules(timestamp with time zone)', 'reviewer'),
+        ('backup.schedule_rows(timestamp with time zone)', 'reviewer'),
         ('backup.truncate_bytes(text,integer)', 'operator'),
         ('backup.create_table_backup(text,text,text,text)', 'operator'),
         ('backup.create_table_backup(text,text)', 'operator'),
@@ -46,6 +56,13 @@ AS $$
         ('backup.finish_restore(regclass,text,text,boolean)', 'operator'),
         ('backup.forget_archive(text)', 'operator'),
         ('backup.adopt_archive(text,jsonb)', 'operator'),
+        ('backup.schedule_lock_wait()', 'operator'),
+        ('backup.add_schedule(text,text,text,text,text)', 'operator'),
+        ('backup.update_schedule(bigint,text,text,text,boolean)', 'operator'),
+        ('backup.remove_schedule(bigint)', 'operator'),
+        ('backup.run_schedule(bigint,timestamp with time zone,boolean)', 'operator'),
+        ('backup.run_due_backups(timestamp with time zone)', 'operator'),
+        ('backup.schedule_check()', 'owner'),
         ('backup.refuse_internal(text)', 'owner'),
         ('backup.claim_backup(text,text)', 'owner'),
         ('backup.role_grants(text,text)', 'owner'),
@@ -76,17 +93,19 @@ BEGIN
     RETURN NEXT format('GRANT USAGE ON SCHEMA backup TO %s', who);
     RETURN NEXT format('GRANT SELECT ON backup.backup_metadata, backup.backup_audit, backup.retention_policy, '
                        'backup.schema_version, backup.schema_definitions, backup.backup_entries, '
-                       'backup.backup_inventory TO %s', who);
+                       'backup.backup_inventory, backup.backup_schedule TO %s', who);
     FOR r IN SELECT l.routine, l.level FROM backup.routine_levels() l
               WHERE l.level = 'reviewer' OR (level = 'operator' AND l.level = 'operator') ORDER BY 1 LOOP
         RETURN NEXT format('GRANT EXECUTE ON %s %s TO %s',
-                           CASE WHEN r.routine LIKE 'backup.apply_prune(%' THEN 'PROCEDURE' ELSE 'FUNCTION' END,
+                           CASE WHEN r.routine LIKE 'backup.apply_prune(%' OR r.routine LIKE 'backup.run_due_backups(%'
+                                THEN 'PROCEDURE' ELSE 'FUNCTION' END,
                            r.routine, who);
     END LOOP;
     IF level = 'operator' THEN
         -- create_table_backup runs with the caller's rights: it creates the copy and records it.
         RETURN NEXT format('GRANT CREATE ON SCHEMA backup TO %s', who);
         RETURN NEXT format('GRANT INSERT ON backup.backup_metadata, backup.backup_audit TO %s', who);
+        RETURN NEXT format('GRANT INSERT, UPDATE, DELETE ON backup.backup_schedule TO %s', who);
         -- Archiving reads a backup with COPY; backups made later are granted by create_table_backup.
         RETURN NEXT format('GRANT SELECT ON ALL TABLES IN SCHEMA backup TO %s', who);
     END IF;

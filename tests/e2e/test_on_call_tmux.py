@@ -126,6 +126,8 @@ def test_the_demo_says_what_it_does_and_its_second_start_reuses_the_cluster(tmp_
     proc, dsn, _ = _start_demo(data_dir)
     with psycopg.connect(dsn) as conn:
         first = conn.execute("SELECT count(*) FROM backup.backup_metadata").fetchone()[0]
+        results = [r[0] for r in conn.execute("SELECT last_result FROM backup.backup_schedule ORDER BY last_result")]
+    assert results == ["failed", "ok"]  # two schedules: the screen is never empty, and one shows a failure
     err = _stop(proc)
     assert "creating the demo's PostgreSQL" in err and "about 60 backups" in err and "ready" in err
     proc, dsn, took = _start_demo(data_dir)

@@ -144,3 +144,20 @@ def test_filter_words_and_filtered_totals(snap_compare, seeded_dsn: str, make_ap
 def test_not_connected(snap_compare, make_app) -> None:
     app = make_app("postgresql://postgres@127.0.0.1:1/nowhere?connect_timeout=2")
     assert snap_compare(app, terminal_size=(80, 24), run_before=settle)
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_schedules_screen(snap_compare, seeded_dsn: str, make_app, size) -> None:
+    import psycopg
+
+    from tests.fixtures import seed_schedules_fixture
+
+    with psycopg.connect(seeded_dsn, autocommit=True) as conn:
+        seed_schedules_fixture(conn)
+
+    async def schedules(pilot) -> None:
+        await settle(pilot)
+        await pilot.press("S")
+        await settle(pilot)
+
+    assert snap_compare(make_app(seeded_dsn), terminal_size=size, run_before=schedules)

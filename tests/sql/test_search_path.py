@@ -94,6 +94,35 @@ CALLS: dict[str, str] = {
         "SELECT backup.adopt_archive('/cold/again', "
         '\'{{"backup_table_name": "t_again", "sha256": "' + "a" * 64 + '", "row_count": 1}}\')'
     ),
+    "backup.cron_field(text,integer,integer,text[],text)": "SELECT backup.cron_field('*/5', 0, 59, '{{}}', 'minute')",
+    "backup.cron_value(text,text[],integer,text)": "SELECT backup.cron_value('MON', '{{SUN,MON}}', 0, 'day')",
+    "backup.cron_parse(text)": "SELECT backup.cron_parse('0 2 * * mon-fri')",
+    "backup.cron_valid(text)": "SELECT backup.cron_valid('@daily')",
+    "backup.cron_day_matches(backup.cron_spec,date)": (
+        "SELECT backup.cron_day_matches(backup.cron_parse('0 2 1 * 1'), '2026-06-01')"
+    ),
+    "backup.cron_prev(text,timestamp with time zone)": "SELECT backup.cron_prev('0 2 * * *', pg_catalog.now())",
+    "backup.cron_next(text,timestamp with time zone,integer)": (
+        "SELECT * FROM backup.cron_next('0 2 * * *', pg_catalog.now(), 3)"
+    ),
+    "backup.cron_words(text)": "SELECT backup.cron_words('30 3 * * 0')",
+    "backup.schedule_check()": (
+        "INSERT INTO backup.backup_schedule (source_table, backup_kind, cron) VALUES ('t', 'weekly', '0 4 * * *')"
+    ),
+    "backup.schedule_lock_wait()": "SELECT backup.schedule_lock_wait()",
+    "backup.add_schedule(text,text,text,text,text)": "SELECT backup.add_schedule('t', 'daily', '* * * * *')",
+    "backup.due_schedules(timestamp with time zone)": ("SELECT * FROM backup.due_schedules('2100-01-01')"),
+    "backup.run_schedule(bigint,timestamp with time zone,boolean)": (
+        "SELECT * FROM backup.run_schedule((SELECT pg_catalog.min(id) FROM backup.backup_schedule))"
+    ),
+    "backup.run_due_backups(timestamp with time zone)": "CALL backup.run_due_backups('2100-01-01')",
+    "backup.schedule_rows(timestamp with time zone)": "SELECT * FROM backup.schedule_rows()",
+    "backup.update_schedule(bigint,text,text,text,boolean)": (
+        "SELECT backup.update_schedule((SELECT pg_catalog.min(id) FROM backup.backup_schedule), enabled => false)"
+    ),
+    "backup.remove_schedule(bigint)": (
+        "SELECT backup.remove_schedule((SELECT pg_catalog.max(id) FROM backup.backup_schedule))"
+    ),
     "public.get_backup_tables()": "SELECT count(*) FROM public.get_backup_tables()",
 }
 VIEWS = ["backup.backup_inventory", "backup.backup_entries", "public.backup_inventory_view"]

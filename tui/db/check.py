@@ -16,6 +16,7 @@ import psycopg
 from psycopg import sql
 
 from tui import format as fmt
+from tui.db import schedules
 from tui.db.errors import DatabaseError, ErrorKind
 from tui.model import Category, Finding, SchemaState
 
@@ -90,10 +91,10 @@ SELECT coalesce(r.rolname, 'database'), s.setting
    AND d.setdatabase IN (0, (SELECT oid FROM pg_database WHERE datname = current_database()))
 """
 
-# splinter 0011 function_search_path_mutable, for our functions. backup.apply_prune is the one
-# exception, and necessarily: a procedure that commits cannot carry a SET clause, so its body names
-# only schema-qualified functions and a schema-qualified type (tests/sql/test_search_path.py plants
-# look-alikes of everything and calls it with a hostile path).
+# splinter 0011 function_search_path_mutable, for our functions. backup.apply_prune and
+# backup.run_due_backups are the exceptions, and necessarily: a procedure that commits cannot carry
+# a SET clause, so their bodies name only schema-qualified functions and types
+# (tests/sql/test_search_path.py plants look-alikes of everything and calls them with a hostile path).
 _SEARCH_PATH = f"""
 SELECT format('%s.%I(%s)', p.pronamespace::regnamespace, p.proname, pg_get_function_identity_arguments(p.oid)),
        format('ALTER %s %s.%I(%s) SET search_path = pg_catalog, pg_temp;',
@@ -103,6 +104,7 @@ SELECT format('%s.%I(%s)', p.pronamespace::regnamespace, p.proname, pg_get_funct
  WHERE {_OURS}
    AND NOT EXISTS (SELECT 1 FROM unnest(coalesce(p.proconfig, '{{}}')) c WHERE c LIKE 'search_path=%')
    AND p.oid IS DISTINCT FROM to_regprocedure('backup.apply_prune(integer, boolean)')
+   AND p.oid IS DISTINCT FROM to_regprocedure('backup.run_due_backups(timestamp with time zone)')
 """
 
 # splinter 0028/0029 {anon,authenticated}_security_definer_function_executable, for our functions.
@@ -200,6 +202,8 @@ def run_check(
             )
         findings.extend(_archives(conn))
     findings.extend(_exposure(conn, roles, upgraded))
+    if upgraded:
+        findings.extend(_schedules(conn))
     return findings
 
 
@@ -245,6 +249,57 @@ def _drift(
             f"WHERE backup_table_name = {_literal(conn, name)};  -- once the change is understood",
         )
     ]
+
+
+def _schedules(conn: psycopg.Connection) -> list[Finding]:
+    """Schedules whose last run failed or that are overdue by more than a period, and our pg_cron
+    jobs whose runs failed in the last day."""
+    if conn.execute("SELECT to_regclass('backup.backup_schedule') IS NULL").fetchone()[0]:  # type: ignore[index]
+        return []  # installed before schedules existed
+    findings = []
+    for s in schedules.list_schedules(conn):
+        subject = f"schedule {s.id} ({s.source} {s.backup_kind}, {s.words})"
+        if s.failed:
+            when = fmt.date(s.last_attempt_at)
+            findings.append(
+                Finding(
+                    Category.SCHEDULE,
+                    subject,
+                    f"its last run ({when} UTC) failed: {s.last_error}",
+                    f"backup-tui schedule run {s.id}  # once the cause is fixed; or: backup-tui schedule pause {s.id}",
+                )
+            )
+        elif s.overdue:
+            findings.append(
+                Finding(
+                    Category.SCHEDULE,
+                    subject,
+                    f"overdue: due since {fmt.date(s.due_since)} UTC and nothing ran it "
+                    "(is pg_cron's job, or the system cron line for `backup-tui run-due`, running?)",
+                    "backup-tui schedule list  # shows the pg_cron jobs and their last runs",
+                )
+            )
+    state = schedules.cron_state(conn)
+    if state.here:
+        for job in schedules.cron_jobs(conn):
+            failed = conn.execute(
+                "SELECT count(*), max(start_time), (array_agg(return_message ORDER BY start_time DESC))[1] "
+                "FROM cron.job_run_details WHERE jobid = %s AND status = 'failed' "
+                "AND start_time > now() - interval '1 day'",
+                (job.jobid,),
+            ).fetchone()
+            if failed and failed[0]:
+                findings.append(
+                    Finding(
+                        Category.SCHEDULE,
+                        f"pg_cron job {job.jobname!r}",
+                        f"{failed[0]} run(s) failed in the last day, the last at {fmt.date(failed[1])} UTC: "
+                        f"{failed[2]}",
+                        f"SELECT * FROM cron.job_run_details WHERE jobid = {job.jobid} "
+                        "ORDER BY start_time DESC LIMIT 5;",
+                    )
+                )
+    return findings
 
 
 def _archives(conn: psycopg.Connection) -> list[Finding]:

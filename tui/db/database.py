@@ -5,15 +5,19 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Sequence
+from datetime import datetime
 from types import TracebackType
 
-from tui.db import activity, archive, backups, check, details, inventory, plan, sample, schema
+from tui.db import activity, archive, backups, check, details, inventory, plan, sample, schedules, schema
 from tui.db.connection import Settings, server_info
 from tui.db.errors import Cancelled, DatabaseError, ErrorKind
 from tui.db.session import Session
 from tui.model import (
     Backup,
     BackupDetails,
+    CronJob,
+    CronState,
+    DueRun,
     Finding,
     InstallReport,
     ItemResult,
@@ -22,6 +26,7 @@ from tui.model import (
     Outcome,
     PlanRow,
     Restored,
+    Schedule,
     SchemaState,
     ServerInfo,
     StopReason,
@@ -97,6 +102,10 @@ class Database:
 
     def grant_role(self, role: str, level: str) -> list[str]:
         return self.session.run(check.grant_role, role, level)
+
+    def seed_demo_schedules(self) -> None:
+        """The demo's two schedules, for a demo cluster made before schedules existed."""
+        self.session.run(sample.seed_schedules)
 
     def seed_demo(self) -> None:
         """Live tables and ~60 backups of every kind and age (an empty database only)."""
@@ -178,6 +187,55 @@ class Database:
 
     def archived_names(self) -> list[str]:
         return self.session.run(inventory.archived_names)
+
+    # -- schedules ------------------------------------------------------------------------
+    def schedules(self, at: datetime | None = None) -> list[Schedule]:
+        return self.session.run(schedules.list_schedules, at)
+
+    def add_schedule(
+        self, table: str, kind: str, cron: str, reason: str | None = None, schema_name: str = "public"
+    ) -> int:
+        return self.session.run(schedules.add_schedule, table, kind, cron, reason, schema_name)
+
+    def update_schedule(self, schedule_id: int, **changes: object) -> None:
+        self.session.run(schedules.update_schedule, schedule_id, **changes)  # type: ignore[arg-type]
+
+    def remove_schedule(self, schedule_id: int) -> None:
+        self.session.run(schedules.remove_schedule, schedule_id)
+
+    def run_schedule(self, schedule_id: int) -> tuple[str | None, str | None]:
+        return self.session.run(schedules.run_schedule, schedule_id)
+
+    def schedule_ids(self, key: str) -> list[int]:
+        return self.session.run(schedules.schedules_of, key)
+
+    def due(self, at: datetime | None = None) -> list[DueRun]:
+        return self.session.run(schedules.due, at)
+
+    def run_due(self, at: datetime | None = None) -> None:
+        """Every due scheduled backup, one committed transaction each (the procedure commits)."""
+        self.session.run_own(schedules.run_due, at)
+
+    def cron_preview(self, cron: str, count: int = 3) -> tuple[str, list[datetime]]:
+        """A cron expression's words and next runs (raises DatabaseError when it does not parse)."""
+        return self.session.run(schedules.preview, cron, count)
+
+    def cron_state(self) -> CronState:
+        return self.session.run(schedules.cron_state)
+
+    def cron_jobs(self) -> list[CronJob]:
+        return self.session.run(schedules.cron_jobs)
+
+    @staticmethod
+    def cron_commands(state: CronState, prune_at: str = "03:00") -> list[str]:
+        """The statements that create our jobs where pg_cron lives (to run there by hand)."""
+        return schedules.cron_commands(state, prune_at)
+
+    def install_cron(self, prune_at: str = "03:00") -> list[str]:
+        return self.session.run(schedules.install_cron, prune_at)
+
+    def remove_cron(self) -> list[str]:
+        return self.session.run(schedules.remove_cron)
 
     def adopt_archive(self, location: str, progress: TransferProgress | None = None) -> str:
         """Register an archive found at `location` back into the catalogue (once it verifies)."""

@@ -120,4 +120,18 @@ def seed_demo(conn: psycopg.Connection, *, now: datetime | None = None, seed_val
     missing = create_backup(conn, settings, "shipments", "before carrier migration", "manual")
     drop_table_behind_metadata(conn, missing)
     conn.execute("CREATE TABLE backup.orders_backup_20250301 AS SELECT * FROM public.orders WHERE id <= 5000")
+    seed_schedules(conn)
     conn.execute("ANALYZE")
+
+
+def seed_schedules(conn: psycopg.Connection) -> None:
+    """Two schedules, so the schedules screen is never empty: a healthy nightly one that ran, and
+    one whose table was dropped after it was scheduled (its last run failed: `check` says so)."""
+    healthy = conn.execute("SELECT backup.add_schedule('orders', 'daily', '0 2 * * *')").fetchone()[0]  # type: ignore[index]
+    conn.execute("SELECT * FROM backup.run_schedule(%s)", (healthy,))
+    create_live_table(conn, "legacy_events", 100)
+    failing = conn.execute(
+        "SELECT backup.add_schedule('legacy_events', 'weekly', '30 3 * * 0', 'weekly {table} before its retirement')"
+    ).fetchone()[0]  # type: ignore[index]
+    conn.execute("DROP TABLE public.legacy_events")
+    conn.execute("SELECT * FROM backup.run_schedule(%s)", (failing,))

@@ -25,6 +25,7 @@ from tui.screens.check import CheckScreen
 from tui.screens.details import DetailsScreen
 from tui.screens.listing_screen import SORT_BINDINGS, ListingScreen
 from tui.screens.prune import PruneScreen
+from tui.screens.schedules import SchedulesScreen
 from tui.screens.sources import SourcesScreen, SourcesState
 from tui.widgets.bars import ConnectionBar, Shown, SummaryBar, Totals, summary_line
 from tui.widgets.inventory_table import InventoryTable, backup_listing
@@ -90,6 +91,15 @@ class InventoryScreen(ListingScreen):
             id="check",
             priority=True,
             tooltip="check: missing, unregistered, drift, dependants, exposure, with the SQL that fixes each",
+        ),
+        Binding(
+            "S",
+            "schedules",
+            "Schedules",
+            show=False,
+            id="schedules",
+            priority=True,
+            tooltip="scheduled backups: when, next and last run (failures stand out), pg_cron's jobs; add, edit, run",
         ),
         Binding(
             "R",
@@ -518,6 +528,20 @@ class InventoryScreen(ListingScreen):
             ),
             verified,
         )
+
+    def action_schedules(self) -> None:
+        if self.state is None or self.info is None:
+            return
+        if self.state is not SchemaState.CURRENT:
+            self.notify("Schedules need the current backup schema: run `backup-tui install`.", severity="warning")
+            return
+
+        def closed(_: None) -> None:
+            if screen.changed:
+                self.reload()
+
+        screen = SchedulesScreen(self.database, self.info.read_only)
+        self.app.push_screen(screen, closed)
 
     def action_prune(self) -> None:
         if self.state is None or self.info is None:

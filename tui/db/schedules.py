@@ -1,0 +1,169 @@
+"""Scheduled backups: the schedules (sql/definitions/schedules.sql), the runner, and pg_cron's jobs
+that call it. pg_cron is optional: the same runner is `backup-tui run-due` for the system's cron."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import psycopg
+from psycopg import sql
+
+from tui.model import CronJob, CronState, DueRun, Schedule
+
+RUN_DUE = "CALL backup.run_due_backups()"
+PRUNE = "CALL backup.apply_prune()"
+
+
+def job_names(dbname: str) -> tuple[str, str]:
+    """Stable names for our two pg_cron jobs, per database (one cron database can serve several)."""
+    return f"backup-tui: run due backups in {dbname}", f"backup-tui: nightly prune in {dbname}"
+
+
+def list_schedules(conn: psycopg.Connection, at: datetime | None = None) -> list[Schedule]:
+    rows = conn.execute("SELECT * FROM backup.schedule_rows(coalesce(%s, backup.as_of()))", (at,)).fetchall()
+    return [Schedule(*row) for row in rows]
+
+
+def add_schedule(conn: psycopg.Connection, table: str, kind: str, cron: str, reason: str | None, schema: str) -> int:
+    row = conn.execute("SELECT backup.add_schedule(%s, %s, %s, %s, %s)", (table, kind, cron, reason, schema)).fetchone()
+    assert row is not None
+    return int(row[0])
+
+
+def update_schedule(
+    conn: psycopg.Connection,
+    schedule_id: int,
+    *,
+    kind: str | None = None,
+    cron: str | None = None,
+    reason: str | None = None,
+    enabled: bool | None = None,
+) -> None:
+    conn.execute("SELECT backup.update_schedule(%s, %s, %s, %s, %s)", (schedule_id, kind, cron, reason, enabled))
+
+
+def remove_schedule(conn: psycopg.Connection, schedule_id: int) -> None:
+    conn.execute("SELECT backup.remove_schedule(%s)", (schedule_id,))
+
+
+def run_schedule(conn: psycopg.Connection, schedule_id: int) -> tuple[str | None, str | None]:
+    """Run one schedule now: (the backup's name, None) or (None, the error), recorded on it."""
+    row = conn.execute("SELECT * FROM backup.run_schedule(%s)", (schedule_id,)).fetchone()
+    if row is None:
+        return None, "another runner is making this schedule's backup right now"
+    return row[0], row[1]
+
+
+def preview(conn: psycopg.Connection, cron: str, count: int = 3) -> tuple[str, list[datetime]]:
+    """'every day at 02:00 UTC' and the next `count` runs; a bad expression raises its one line."""
+    row = conn.execute(
+        "SELECT backup.cron_words(%s), ARRAY(SELECT backup.cron_next(%s, pg_catalog.now(), %s))", (cron, cron, count)
+    ).fetchone()
+    assert row is not None
+    return row[0], list(row[1])
+
+
+def due(conn: psycopg.Connection, at: datetime | None = None) -> list[DueRun]:
+    rows = conn.execute("SELECT * FROM backup.due_schedules(coalesce(%s, pg_catalog.now()))", (at,)).fetchall()
+    return [DueRun(*row) for row in rows]
+
+
+def run_due(conn: psycopg.Connection, at: datetime | None = None) -> None:
+    """CALL backup.run_due_backups: commits per schedule, so the connection must be in autocommit."""
+    if at is None:
+        conn.execute("CALL backup.run_due_backups()")
+    else:
+        conn.execute("CALL backup.run_due_backups(%s)", (at,))
+
+
+def schedules_of(conn: psycopg.Connection, key: str) -> list[int]:
+    """A schedule's id from what a person types: its id, or a table (`orders`, `sales.orders`)."""
+    if key.isdigit():
+        found = conn.execute("SELECT 1 FROM backup.backup_schedule WHERE id = %s", (int(key),)).fetchone()
+        return [int(key)] if found else []
+    schema, _, table = key.rpartition(".")
+    rows = conn.execute(
+        "SELECT id FROM backup.backup_schedule WHERE source_table = %s AND (%s = '' OR source_schema = %s) ORDER BY id",
+        (table, schema, schema),
+    ).fetchall()
+    return [r[0] for r in rows]
+
+
+# -- pg_cron ------------------------------------------------------------------------------------
+
+
+def cron_state(conn: psycopg.Connection) -> CronState:
+    """Where pg_cron is: here, in another database of this server (cron.database_name), or nowhere."""
+    here = conn.execute("SELECT extversion FROM pg_extension WHERE extname = 'pg_cron'").fetchone()
+    database = conn.execute("SELECT current_setting('cron.database_name', true)").fetchone()
+    cron_db = database[0] if database and database[0] else None
+    dbname = conn.info.dbname
+    if here:
+        return CronState(installed=True, here=True, cron_database=cron_db or dbname, database=dbname, version=here[0])
+    return CronState(installed=cron_db is not None, here=False, cron_database=cron_db, database=dbname)
+
+
+def cron_commands(state: CronState, prune_at: str = "03:00") -> list[str]:
+    """The SQL that installs our two jobs, in the database pg_cron lives in (for the user to run
+    there when it is not this one)."""
+    hour, minute = _time(prune_at)
+    run_name, prune_name = job_names(state.database)
+    nightly = f"{minute} {hour} * * *"
+    if state.here:
+        return [
+            f"SELECT cron.schedule({_lit(run_name)}, '* * * * *', {_lit(RUN_DUE)});",
+            f"SELECT cron.schedule({_lit(prune_name)}, {_lit(nightly)}, {_lit(PRUNE)});",
+        ]
+    db = _lit(state.database)
+    return [
+        f"SELECT cron.schedule_in_database({_lit(run_name)}, '* * * * *', {_lit(RUN_DUE)}, {db});",
+        f"SELECT cron.schedule_in_database({_lit(prune_name)}, {_lit(nightly)}, {_lit(PRUNE)}, {db});",
+    ]
+
+
+def install_cron(conn: psycopg.Connection, prune_at: str = "03:00") -> list[str]:
+    """Create (or update: the names are stable) our jobs; pg_cron must be in this database."""
+    hour, minute = _time(prune_at)
+    run_name, prune_name = job_names(conn.info.dbname)
+    conn.execute("SELECT cron.schedule(%s, '* * * * *', %s)", (run_name, RUN_DUE))
+    conn.execute("SELECT cron.schedule(%s, %s, %s)", (prune_name, f"{minute} {hour} * * *", PRUNE))
+    return [run_name, prune_name]
+
+
+def remove_cron(conn: psycopg.Connection) -> list[str]:
+    names = list(job_names(conn.info.dbname))
+    removed = []
+    for name in names:
+        if conn.execute("SELECT 1 FROM cron.job WHERE jobname = %s", (name,)).fetchone():
+            conn.execute("SELECT cron.unschedule(%s)", (name,))
+            removed.append(name)
+    return removed
+
+
+def cron_jobs(conn: psycopg.Connection) -> list[CronJob]:
+    """Our jobs (for this database) with their last run, from cron.job_run_details."""
+    run_name, prune_name = job_names(conn.info.dbname)
+    rows = conn.execute(
+        sql.SQL(
+            "SELECT j.jobid, j.jobname, j.schedule, j.command, j.active, d.status, d.start_time, d.end_time, "
+            "       d.return_message "
+            "  FROM cron.job j "
+            "  LEFT JOIN LATERAL (SELECT r.status, r.start_time, r.end_time, r.return_message "
+            "                       FROM cron.job_run_details r WHERE r.jobid = j.jobid "
+            "                      ORDER BY r.start_time DESC NULLS LAST LIMIT 1) d ON true "
+            " WHERE j.jobname IN (%s, %s) ORDER BY j.jobname"
+        ),
+        (run_name, prune_name),
+    ).fetchall()
+    return [CronJob(*row) for row in rows]
+
+
+def _time(text: str) -> tuple[int, int]:
+    hour, _, minute = text.partition(":")
+    if not (hour.isdigit() and minute.isdigit() and int(hour) < 24 and int(minute) < 60 and len(minute) == 2):
+        raise ValueError(f"not a time of day (HH:MM): {text!r}")
+    return int(hour), int(minute)
+
+
+def _lit(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
