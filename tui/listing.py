@@ -10,6 +10,8 @@ Costs, n = all rows, m = rows now visible:
   filter    O(n) for a new query, O(m) when the new query only narrows the old one (typing on)
   index_of  O(m)
   marked_rows O(k log k) for k marks
+  remove    O(n) (one pass over the sorted rows; nothing is re-sorted)  — a drop patches the screen
+  upsert    O(n log n) (k rows replaced or added, then one sort of positions) — a create, an archive
 Measured at 100,000 rows: sort ~0.1 s, a filter key ~50 ms (benchmarks/).
 """
 
@@ -120,6 +122,7 @@ class Listing(Generic[R]):
         self.query = ""
         self._terms: tuple[Term, ...] = ()
         self._base: list[R] = []
+        self._dead: set[int] = set()  # positions in _base of removed rows (compacted on the next load)
         self._keys: dict[str, tuple[list[Any], list[int], list[int]]] = {}
         self._all: list[R] = []
         self._hay: dict[int, str] = {}
@@ -153,6 +156,7 @@ class Listing(Generic[R]):
     def adopt(self, prepared: Prepared[R]) -> None:
         """Take prepared rows, keeping filter and the marks of rows that still exist."""
         self._base, self._hay, self._by_id = prepared.base, prepared.hay, prepared.by_id
+        self._dead = set()
         self._keys = dict(prepared.keys)
         self.marks &= self._by_id.keys()
         if (prepared.column, prepared.descending) == (self.sort_column, self.descending):
@@ -215,6 +219,54 @@ class Listing(Generic[R]):
         """Marked rows, including ones the filter hides (O(marks))."""
         return [self._by_id[m] for m in sorted(self.marks)]
 
+    def remove(self, idents: set[str]) -> list[R]:
+        """Take these rows out (a drop): one pass, no re-sort. Returns the rows removed."""
+        gone = [self._by_id[i] for i in idents if i in self._by_id]
+        if not gone:
+            return []
+        positions = {id(r) for r in gone}
+        for row in gone:
+            del self._by_id[self._identity(row)]
+            self._hay.pop(id(row), None)
+        self._dead.update(i for i, r in enumerate(self._base) if id(r) in positions)
+        self.marks -= idents
+        self._all = [r for r in self._all if id(r) not in positions]
+        self.visible = [r for r in self.visible if id(r) not in positions]
+        return gone
+
+    def upsert(self, rows: list[R]) -> list[R]:
+        """Replace rows by identity, or add them (a create, an archive's new status), then sort once.
+        Returns the rows replaced."""
+        replaced = []
+        index = {self._identity(r): i for i, r in enumerate(self._base) if i not in self._dead} if rows else {}
+        for row in rows:
+            ident = self._identity(row)
+            position = index.get(ident)
+            if position is None:
+                position = len(self._base)
+                self._base.append(row)
+            else:
+                old = self._base[position]
+                replaced.append(old)
+                self._hay.pop(id(old), None)
+                self._base[position] = row
+            self._by_id[ident] = row
+            self._hay[id(row)] = self._haystack(row).casefold()
+            for column, (values, present, absent) in self._keys.items():
+                value = self._sort_keys[column].key(row)
+                if position == len(values):
+                    values.append(value)
+                    (present if value is not None else absent).append(position)
+                else:
+                    was_none = values[position] is None
+                    values[position] = value
+                    if was_none != (value is None):  # rare: a size became known, or unknown
+                        present[:] = [i for i, v in enumerate(values) if v is not None]
+                        absent[:] = [i for i, v in enumerate(values) if v is None]
+        self._sort()
+        self._refilter(self._all)
+        return replaced
+
     def get(self, ident: str) -> R | None:
         return self._by_id.get(ident)
 
@@ -237,18 +289,22 @@ class Listing(Generic[R]):
         return values, present, absent
 
     @staticmethod
-    def _ordered(base: list[R], keys: tuple[list[Any], list[int], list[int]], descending: bool) -> list[R]:
+    def _ordered(
+        base: list[R], keys: tuple[list[Any], list[int], list[int]], descending: bool, dead: set[int] | None = None
+    ) -> list[R]:
         # Sorting positions by a list's __getitem__ runs in C; the sort is stable in both
         # directions, so ties stay in identity (name) order.
         values, present, absent = keys
         order = sorted(present, key=values.__getitem__, reverse=descending)
+        if dead:
+            return [base[i] for i in order if i not in dead] + [base[i] for i in absent if i not in dead]
         return [base[i] for i in order] + [base[i] for i in absent]
 
     def _sort(self) -> None:
         keys = self._keys.get(self.sort_column)
         if keys is None:
             keys = self._keys[self.sort_column] = self._column_keys(self._base, self.sort_column)
-        self._all = self._ordered(self._base, keys, self.descending)
+        self._all = self._ordered(self._base, keys, self.descending, self._dead)
 
     def _refilter(self, source: list[R]) -> None:
         terms = self._terms

@@ -35,4 +35,9 @@ SELECT NULL::uuid, p.source_table, c.relname::text, p.backup_date, NULL::bigint,
    AND c.relkind IN ('r', 'p')
    AND NOT c.relispartition
    AND c.relname <> ALL (backup.internal_tables())
-   AND NOT EXISTS (SELECT 1 FROM backup.backup_metadata m WHERE m.backup_table_name = c.relname::text);
+   -- COLLATE "default": relname's own collation is "C", and a comparison in "C" cannot use the
+   -- unique index on backup_table_name. Without the index, a stale estimate of pg_class (right after
+   -- many backups were made, before autovacuum analyzes it) planned a nested loop over both
+   -- tables: 11 minutes at 100,000 backups, for what takes 0.1 s.
+   AND NOT EXISTS (SELECT 1 FROM backup.backup_metadata m
+                    WHERE m.backup_table_name = c.relname::text COLLATE "default");

@@ -136,7 +136,7 @@ AS $$
            x.backup_date + x.keep_for, x.registered, x.table_oid IS NOT NULL, x.archive_location IS NOT NULL,
            x.age, x.age_words, x.rule, r.decision, r.status,
            format(r.reason, x.backup_kind, x.age_words, x.keep_words, x.review_words,
-                  backup.age_words(x.next_review - at), x.archive_location, to_char(x.reviewed_at, 'YYYY-MM-DD'),
+                  CASE WHEN x.next_review IS NOT NULL THEN backup.age_words(x.next_review - at) END, x.archive_location, to_char(x.reviewed_at, 'YYYY-MM-DD'),
                   format('%s.%s', x.source_schema, x.original_table_name), x.dependants, x.verify_result),
            x.size_exact, x.locked_by, x.verified_at, x.verify_result
       FROM ruled x

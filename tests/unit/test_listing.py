@@ -203,3 +203,35 @@ def test_mark_all_shown_invert_and_clear() -> None:
     assert sorted(made.marks) == ["audit_1", "order_items_1", "orders_2", "orders_3"]
     made.clear_marks()
     assert made.marks == set()
+
+
+# -- patching after a write: the same rows as a fresh load, without one -------------------------
+
+
+def _fresh(rows: list[Row], column: str, query: str) -> Listing[Row]:
+    made = listing(rows)
+    if column != made.sort_column:
+        made.sort_by(column)
+    made.filter(query)
+    return made
+
+
+def test_remove_and_upsert_leave_what_a_fresh_load_shows() -> None:
+    rows = [Row(f"r{i:03d}", (i * 37) % 11 or None, "odd" if i % 2 else "even") for i in range(60)]
+    for column in ("size", "name"):
+        for query in ("", "odd"):
+            patched = _fresh(rows, column, query)
+            patched.marks = {"r001", "r002", "r005"}
+            gone = patched.remove({"r001", "r010", "nope"})
+            assert sorted(r.name for r in gone) == ["r001", "r010"]
+            assert patched.marks == {"r002", "r005"}
+            replaced = patched.upsert([Row("r005", 99, "odd"), Row("zz-new", 3, "odd"), Row("r020", None, "even")])
+            assert sorted(r.name for r in replaced) == ["r005", "r020"]
+            now = [r for r in rows if r.name not in {"r001", "r010", "r005", "r020"}]
+            now += [Row("r005", 99, "odd"), Row("zz-new", 3, "odd"), Row("r020", None, "even")]
+            fresh = _fresh(now, column, query)
+            assert names(patched.visible) == names(fresh.visible), (column, query)
+            assert patched.total == fresh.total and patched.get("r010") is None
+            patched.sort_by("name" if column == "size" else "size")  # and it sorts on from there
+            fresh.sort_by("name" if column == "size" else "size")
+            assert names(patched.visible) == names(fresh.visible)

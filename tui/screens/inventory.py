@@ -8,6 +8,7 @@ from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
+from textual.message import Message
 from textual.widgets import Footer, Static
 from textual.worker import get_current_worker
 
@@ -39,6 +40,47 @@ EMPTY_TEXT = (
 )
 
 MARK_WORDS = "mark every row shown / clear every mark / invert the marks of the rows shown"
+
+
+class Loaded(Message):
+    """A worker's rows, prepared off the UI thread (one of a progressive load's steps)."""
+
+    def __init__(
+        self,
+        generation: int,
+        info: ServerInfo,
+        state: SchemaState,
+        prepared: Prepared[Backup],
+        totals: Totals,
+        focus: str | None,
+        estimated: bool,
+        partial_of: int | None,
+    ) -> None:
+        super().__init__()
+        self.generation, self.info, self.state, self.prepared = generation, info, state, prepared
+        self.totals, self.focus, self.estimated, self.partial_of = totals, focus, estimated, partial_of
+
+
+class LoadFailed(Message):
+    def __init__(self, message: str) -> None:
+        super().__init__()
+        self.message = message
+
+
+class Flagged(Message):
+    """Rows with findings (drift, dependants): the cheap check after a load."""
+
+    def __init__(self, names: set[str]) -> None:
+        super().__init__()
+        self.names = names
+
+
+class Patched(Message):
+    """Rows a write touched, read again (a create, an archive, an adoption, a verification)."""
+
+    def __init__(self, generation: int, rows: list[Backup], focus: str | None) -> None:
+        super().__init__()
+        self.generation, self.rows, self.focus = generation, rows, focus
 
 
 class InventoryScreen(ListingScreen):
@@ -150,6 +192,11 @@ class InventoryScreen(ListingScreen):
         self.state: SchemaState | None = None
         self.sources_state = SourcesState()
         self.from_groups: str | None = None  # the filter the grouped view's enter set: escape goes back
+        self.generation = 0  # each whole load's number: a late message of an older one is dropped
+        # What writes changed since this generation's load began: its later steps (read before the
+        # write) get the same patch, so a drop during a 100,000-row load stays dropped.
+        self.removed_since: set[str] = set()
+        self.patched_since: dict[str, Backup] = {}
 
     def compose(self) -> ComposeResult:
         yield ConnectionBar(id="connection")
@@ -178,25 +225,28 @@ class InventoryScreen(ListingScreen):
         if self.info is None:  # (again) connecting
             self.query_one(ConnectionBar).show(None, None, self.database.settings.as_of)
             self.query_one("#empty", Static).update(Text("connecting…", "dim"))
+        self.generation += 1
+        self.removed_since, self.patched_since = set(), {}
         self.table.loading = True
-        self._load(focus)
+        self._load(self.generation, focus)
 
     @work(thread=True, exclusive=True, group="inventory")
-    def _load(self, focus: str | None = None) -> None:
+    def _load(self, generation: int, focus: str | None = None) -> None:
         # Progressive on a large inventory: the first screen (the biggest backups, prefetched
         # while the UI was importing when the CLI started one), then every row with catalog size
         # estimates, then exact sizes (opening every table for pg_total_relation_size is most of a
-        # cold query's time). Rows are sorted and indexed here, in the worker: the UI thread
-        # only swaps them in, so keys stay responsive while 100,000 rows load.
+        # cold query's time). Rows are sorted and indexed here, in the worker, and handed over as
+        # messages: the UI thread only swaps them in, so keys stay responsive while 100,000 load.
         try:
             if self.info is None:
                 first = self.prefetch.take()
-                if not self._deliver(first.info, first.state, first.rows, focus, first.estimated, first.partial_of):
+                step = (first.info, first.state, first.rows, focus, first.estimated, first.partial_of)
+                if not self._deliver(generation, *step):
                     return
                 info, state = first.info, first.state
                 if first.partial_of is not None:
                     rows = self.database.inventory(state, estimate_sizes=True)
-                    if not self._deliver(info, state, rows, focus, True):
+                    if not self._deliver(generation, info, state, rows, focus, True):
                         return
                 if not first.estimated:
                     return
@@ -205,12 +255,13 @@ class InventoryScreen(ListingScreen):
                 state = self.database.schema_state()
             rows = self.database.inventory(state)
         except DatabaseError as exc:
-            self.app.call_from_thread(self._load_failed, error_text(exc))
+            self.post_message(LoadFailed(error_text(exc)))
             return
-        self._deliver(info, state, rows, focus)
+        self._deliver(generation, info, state, rows, focus)
 
     def _deliver(
         self,
+        generation: int,
         info: ServerInfo,
         state: SchemaState,
         rows: list[Backup],
@@ -218,14 +269,17 @@ class InventoryScreen(ListingScreen):
         estimated: bool = False,
         partial_of: int | None = None,
     ) -> bool:
-        """From the worker: prepare rows (O(n log n) here) and hand them to the UI thread.
+        """From the worker: prepare rows (O(n log n) here) and post them to the screen.
         False when a newer load replaced this one (its rows are the ones to show)."""
         prepared = self.listing.prepare(rows)
         totals = Totals.of(rows)
         if get_current_worker().is_cancelled:
             return False
-        self.app.call_from_thread(self._loaded, info, state, prepared, totals, focus, estimated, partial_of)
+        self.post_message(Loaded(generation, info, state, prepared, totals, focus, estimated, partial_of))
         return True
+
+    def on_load_failed(self, message: LoadFailed) -> None:
+        self._load_failed(message.message)
 
     def _load_failed(self, message: str) -> None:
         self.table.loading = False
@@ -238,6 +292,19 @@ class InventoryScreen(ListingScreen):
             return
         self._banner(message, "error")
         self.notify(message, title="database error", severity="error", timeout=8)
+
+    def on_loaded(self, message: Loaded) -> None:
+        if message.generation != self.generation:
+            return  # an older load's rows, overtaken by a newer one
+        self._loaded(
+            message.info,
+            message.state,
+            message.prepared,
+            message.totals,
+            message.focus,
+            message.estimated,
+            message.partial_of,
+        )
 
     def _loaded(
         self,
@@ -256,6 +323,11 @@ class InventoryScreen(ListingScreen):
         self.query_one(ConnectionBar).show(info, state, self.database.settings.as_of)
         self.listing.adopt(prepared)
         self.totals = totals
+        if self.removed_since:  # writes since this load began: their patches again
+            self.totals = self.totals.minus(self.listing.remove(self.removed_since))
+        if self.patched_since:
+            rows = list(self.patched_since.values())
+            self.totals = self.totals.minus(self.listing.upsert(rows)).plus(rows)
         self.table.loading = estimated and not prepared.base
         self.table.rows_changed(keep, reloaded=True)
         self.update_summary()
@@ -439,7 +511,7 @@ class InventoryScreen(ListingScreen):
         def adopted(name: str | None) -> None:
             if name:
                 self.notify(f"registered {name}")
-                self.reload(focus=name)
+                self.after_write(changed=[name], focus=name)
 
         self.app.call_from_thread(self.app.push_screen, AdoptModal(self.database, backup, kinds), adopted)
 
@@ -454,8 +526,56 @@ class InventoryScreen(ListingScreen):
             findings = self.database.check(state, fast=True)
         except DatabaseError:
             return  # flags are a hint; the load itself reports database errors
-        flagged = {f.subject for f in findings if f.category in (Category.DRIFT, Category.DEPENDANTS)}
-        self.app.call_from_thread(self.table.set_flags, flagged)
+        self.post_message(Flagged({f.subject for f in findings if f.category in (Category.DRIFT, Category.DEPENDANTS)}))
+
+    def on_flagged(self, message: Flagged) -> None:
+        self.table.set_flags(message.names)
+
+    # -- after a write: patch the rows it touched, no whole reload ----------------------------
+    def after_write(
+        self, removed: set[str] | None = None, changed: list[str] | None = None, focus: str | None = None
+    ) -> None:
+        """Rows a write removed go at once (O(n), no re-sort); rows it changed or made are read
+        again by name (backup.inventory_rows(names): an indexed look-up) and patched in. Both are
+        kept until the next whole load: a load step still running was read before the write."""
+        if self.state is None:
+            self.reload(focus)
+            return
+        if removed:
+            self.removed_since |= set(removed)
+            for name in removed:
+                self.patched_since.pop(name, None)
+            keep = self.current_name()
+            gone = self.listing.remove(set(removed))
+            self.totals = self.totals.minus(gone)
+            self.table.flags -= set(removed)
+            self.table.rows_changed(keep)
+            self.update_summary()
+            self._show_empty_state()
+        if changed:
+            self._patch(self.generation, list(changed), focus)
+
+    @work(thread=True, group="patch")
+    def _patch(self, generation: int, names: list[str], focus: str | None) -> None:
+        try:
+            rows = self.database.inventory(self.state, names=names) if self.state is not None else []
+        except DatabaseError as exc:
+            self.post_message(LoadFailed(error_text(exc)))
+            return
+        self.post_message(Patched(generation, rows, focus))
+
+    def on_patched(self, message: Patched) -> None:
+        if message.generation != self.generation:
+            return  # a whole load replaced everything meanwhile
+        keep = message.focus or self.current_name()
+        for row in message.rows:
+            self.patched_since[row.backup_table_name] = row
+            self.removed_since.discard(row.backup_table_name)
+        replaced = self.listing.upsert(message.rows)
+        self.totals = self.totals.minus(replaced).plus(message.rows)
+        self.table.rows_changed(keep, reloaded=True)
+        self.update_summary()
+        self._show_empty_state()
 
     def action_archive(self) -> None:
         current = self.table.current
@@ -473,7 +593,7 @@ class InventoryScreen(ListingScreen):
 
         def archived(result: WriteResult | None) -> None:
             if result:
-                self.reload()
+                self.after_write(changed=[i.name for i in result.items])
 
         self.app.push_screen(
             DropModal(
@@ -513,7 +633,7 @@ class InventoryScreen(ListingScreen):
 
         def verified(result: WriteResult | None) -> None:
             if result:
-                self.reload()
+                self.after_write(changed=[i.name for i in result.items])
 
         self.app.push_screen(
             DropModal(
@@ -596,7 +716,7 @@ class InventoryScreen(ListingScreen):
         def created(name: str | None) -> None:
             if name:
                 self.notify(f"created {name}", title="backup created")
-                self.reload(focus=name)
+                self.after_write(changed=[name], focus=name)
 
         self.app.push_screen(CreateBackupModal(self.database, tables, kinds), created)
 
@@ -618,6 +738,6 @@ class InventoryScreen(ListingScreen):
                 return
             line = result.summary("dropped or forgot", fmt.size(result.freed_bytes))
             self.notify(line, severity="information" if result.complete else "warning")
-            self.reload()
+            self.after_write(removed={i.name for i in result.done}, changed=[i.name for i in result.failed])
 
         self.app.push_screen(DropModal(self.database, droppable), dropped)

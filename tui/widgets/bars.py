@@ -104,6 +104,13 @@ class Totals:
             unregistered=sum(1 for b in rows if b.status is Status.UNREGISTERED),
         )
 
+    def plus(self, rows: Sequence[Backup]) -> Totals:
+        """These totals with `rows` added (O(len(rows)): a patch after a write, not a reload)."""
+        return _combined(self, Totals.of(rows), 1)
+
+    def minus(self, rows: Sequence[Backup]) -> Totals:
+        return _combined(self, Totals.of(rows), -1)
+
 
 @dataclass(frozen=True, slots=True)
 class Shown:
@@ -120,6 +127,17 @@ class Shown:
 # Reductions, applied in this order until the line fits: the least important words go first, and
 # the count (with what is marked) goes last.
 _STEPS = ("sep", "estimated", "expired", "now", "unregistered", "drop-estimated", "whole", "size", "missing", "marked")
+
+
+def _combined(a: Totals, b: Totals, sign: int) -> Totals:
+    return Totals(
+        count=a.count + sign * b.count,
+        size=a.size + sign * b.size,
+        reclaimable=a.reclaimable + sign * b.reclaimable,
+        expired=a.expired + sign * b.expired,
+        missing=a.missing + sign * b.missing,
+        unregistered=a.unregistered + sign * b.unregistered,
+    )
 
 
 def summary_line(totals: Totals, shown: Shown, width: int) -> Text:
