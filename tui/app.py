@@ -19,8 +19,9 @@ from tui.config import Config, config_file, load_config
 from tui.db import Database
 from tui.format import printable
 from tui.loading import Prefetch
+from tui.model import FleetTarget
 from tui.screens.help import HelpScreen
-from tui.screens.inventory import InventoryScreen
+from tui.screens.inventory import InventoryScreen, OpenFleet
 from tui.screens.listing_screen import ListingScreen
 
 _ON_HANG_UP: list[Callable[[], object]] = []
@@ -51,9 +52,16 @@ class BackupApp(App[int]):
         Binding("shift+tab", "app.focus_previous", "Previous field", show=False, priority=True, id="focus-previous"),
     ]
 
-    def __init__(self, database: Database, prefetch: Prefetch | None = None, config: Config | None = None) -> None:
+    def __init__(
+        self,
+        database: Database,
+        prefetch: Prefetch | None = None,
+        config: Config | None = None,
+        fleet: list[FleetTarget] | None = None,
+    ) -> None:
         super().__init__()
         self.database = database
+        self.fleet = fleet  # start on the fleet screen (backup-tui fleet --tui)
         self.prefetch = prefetch or Prefetch(database)
         if config is None:
             config, self.config_problems = load_config()
@@ -85,7 +93,17 @@ class BackupApp(App[int]):
         # main thread, as in some test runners, or on platforms without SIGHUP.)
         with contextlib.suppress(NotImplementedError, RuntimeError, ValueError, AttributeError):
             asyncio.get_running_loop().add_signal_handler(signal.SIGHUP, _hang_up)
-        self.push_screen(InventoryScreen(self.database, self.prefetch))
+        if self.fleet:
+            from tui.screens.fleet import FleetScreen
+
+            self.push_screen(FleetScreen(self.fleet, self.database.settings))
+        else:
+            self.push_screen(InventoryScreen(self.database, self.prefetch))
+
+    def on_open_fleet(self, message: OpenFleet) -> None:
+        from tui.screens.fleet import FleetScreen
+
+        self.push_screen(FleetScreen(message.targets, message.settings))
 
     def notify(
         self,
@@ -114,11 +132,13 @@ class BackupApp(App[int]):
         self.database.close()
 
 
-def run(prefetch: Prefetch, on_hang_up: Callable[[], object] | None = None) -> int:
+def run(
+    prefetch: Prefetch, on_hang_up: Callable[[], object] | None = None, fleet: list[FleetTarget] | None = None
+) -> int:
     """Run the TUI until the user quits; returns the exit code. `on_hang_up` runs if the
     terminal goes away (the normal exit path is skipped then)."""
     if on_hang_up is not None:
         _ON_HANG_UP.append(on_hang_up)
-    app = BackupApp(prefetch.database, prefetch)
+    app = BackupApp(prefetch.database, prefetch, fleet=fleet)
     code = app.run()
     return code if isinstance(code, int) else 0

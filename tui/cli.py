@@ -8,12 +8,15 @@ from __future__ import annotations
 import argparse
 import contextlib
 import csv
+import io
 import json
 import os
 import shutil
 import signal
 import sys
+import tempfile
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 from typing import Any, NoReturn
 
@@ -27,6 +30,8 @@ from tui.model import (
     Category,
     CronJob,
     Decision,
+    FleetRow,
+    FleetTarget,
     ItemResult,
     ListOrder,
     ListQuery,
@@ -190,6 +195,21 @@ def _list_query(args: argparse.Namespace) -> ListQuery:
 
 
 def cmd_list(args: argparse.Namespace) -> int:
+    if args.prometheus:  # this database's summary, as `fleet --prometheus` writes it for many
+        from tui.metrics import MetricsUnavailable, exposition, write_textfile
+
+        settings = _settings(args)
+        row = Database.fleet_summary(FleetTarget(settings.resolved_dsn(), args.label or "default"))
+        try:
+            if args.output:
+                write_textfile(args.output, [row])
+            else:
+                sys.stdout.write(exposition([row]))
+        except MetricsUnavailable as exc:
+            raise UserError(str(exc)) from exc
+        except OSError as exc:
+            raise UserError(f"cannot write {args.output}: {exc.strerror or exc}") from exc
+        return 0 if row.reachable else 2
     query = _list_query(args)
     with _database(args) as database:
         state = database.schema_state()
@@ -744,6 +764,174 @@ def _at(text: str) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
 
 
+# -- fleet ----------------------------------------------------------------------------------------
+
+
+def _fleet_targets(args: argparse.Namespace) -> list[FleetTarget]:
+    from tui.config import load_config
+
+    config, _ = load_config()
+    chosen = Database.fleet_targets(args.service or (), args.dsn or (), config.fleet)
+    if not chosen:
+        raise UserError(
+            "no targets: name them with --service NAME / --dsn DSN, list them in the config's [fleet] targets, "
+            "or define services in ~/.pg_service.conf"
+        )
+    return chosen
+
+
+def _fleet_json(row: FleetRow) -> dict[str, Any]:
+    return {
+        "target": row.target.label,
+        "host": row.host,
+        "port": row.port,
+        "database": row.dbname,
+        "version": row.version,
+        "schema": row.state.value if row.state else None,
+        "backups": row.backups,
+        "size_bytes": row.size,
+        "reclaimable_bytes": row.reclaimable,
+        "expired": row.expired,
+        "oldest_backup": _json_value(row.oldest),
+        "database_bytes": row.database_size,
+        "findings": row.findings,
+        "findings_by_category": dict(row.categories),
+        "last_scheduled_backup": _json_value(row.last_scheduled_ok),
+        "reachable": row.reachable,
+        "error": row.error,
+    }
+
+
+def _write(text: str, output: str | None) -> None:
+    """To stdout, or atomically to `output` (a temp file beside it, renamed over it)."""
+    if output is None:
+        sys.stdout.write(text)
+        return
+    target = os.path.abspath(output)
+    fd, tmp = tempfile.mkstemp(prefix=".backup-tui-", dir=os.path.dirname(target))
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as out:
+            out.write(text)
+        os.replace(tmp, target)
+    except OSError as exc:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise UserError(f"cannot write {output}: {exc.strerror or exc}") from exc
+
+
+def _fleet_exit(rows: list[FleetRow]) -> int:
+    if any(not r.reachable for r in rows):
+        return 2
+    return 1 if any(r.findings for r in rows) else 0
+
+
+def cmd_fleet(args: argparse.Namespace) -> int:
+    chosen = _fleet_targets(args)
+    if args.tui:
+        from tui.app import run
+        from tui.loading import Prefetch
+
+        return run(Prefetch(Database(Settings(connect_timeout=args.connect_timeout))), fleet=chosen)
+    if args.action == "check":
+        return _fleet_check(args, chosen)
+    order = {t.label: i for i, t in enumerate(chosen)}
+    rows = sorted(
+        Database.fleet_summaries(chosen, args.workers, args.connect_timeout), key=lambda r: order[r.target.label]
+    )
+    if args.prometheus:
+        from tui.metrics import MetricsUnavailable, exposition, write_textfile
+
+        try:
+            if args.output:
+                write_textfile(args.output, rows)
+            else:
+                sys.stdout.write(exposition(rows))
+        except MetricsUnavailable as exc:
+            raise UserError(str(exc)) from exc
+        except OSError as exc:
+            raise UserError(f"cannot write {args.output}: {exc.strerror or exc}") from exc
+    elif args.json:
+        _write(json.dumps([_fleet_json(r) for r in rows], ensure_ascii=False) + "\n", args.output)
+    elif args.csv:
+        buffer = io.StringIO()
+        writer = csv.writer(buffer)
+        keys = list(_fleet_json(rows[0]).keys()) if rows else []
+        writer.writerow(keys)
+        for row in rows:
+            writer.writerow(
+                ["" if v is None else (json.dumps(v) if isinstance(v, dict) else v) for v in _fleet_json(row).values()]
+            )
+        _write(buffer.getvalue(), args.output)
+    else:
+        _write(_fleet_table(rows), args.output)
+    return _fleet_exit(rows)
+
+
+def _fleet_table(rows: list[FleetRow]) -> str:
+    lines = []
+    total = FleetRow(FleetTarget("", "total"))
+    for r in rows:
+        where = f"{r.host}/{r.dbname}" if r.reachable else "—"
+        state = "unreachable" if not r.reachable else (r.state.value if r.state else "?")
+        oldest = fmt.date(r.oldest) if r.oldest else "—"
+        figures = (
+            f"{r.backups:>7,}  {fmt.size(r.size):>10}  {fmt.size(r.reclaimable):>10}  {oldest:>16}  {r.findings:>4}"
+            if r.reachable
+            else fmt.printable(r.error or "")
+        )
+        lines.append(f"{fmt.printable(r.target.label):<20} {fmt.printable(where):<28} {state:<11} {figures}")
+        total = replace(
+            total,
+            backups=total.backups + r.backups,
+            size=total.size + r.size,
+            reclaimable=total.reclaimable + r.reclaimable,
+            findings=total.findings + r.findings,
+        )
+    header = (
+        f"{'target':<20} {'host/database':<28} {'schema':<11} {'backups':>7}  {'size':>10}  {'reclaim.':>10}  "
+        f"{'oldest':>16}  {'find':>4}"
+    )
+    reachable = sum(1 for r in rows if r.reachable)
+    footer = (
+        f"{len(rows)} databases ({len(rows) - reachable} unreachable): {total.backups:,} backups, "
+        f"{fmt.size(total.size)}, {fmt.size(total.reclaimable)} reclaimable now, {total.findings} findings"
+    )
+    return "\n".join([header, *lines, "", footer]) + "\n"
+
+
+def _fleet_check(args: argparse.Namespace, chosen: list[FleetTarget]) -> int:
+    results = Database.fleet_checks(chosen, args.workers, args.connect_timeout)
+    out = []
+    for target, (findings, error) in zip(chosen, results, strict=True):
+        out.append(
+            {
+                "target": target.label,
+                "reachable": error is None,
+                "error": error,
+                "findings": [
+                    {"category": str(f.category), "subject": f.subject, "detail": f.detail, "fix": f.fix}
+                    for f in findings
+                ],
+            }
+        )
+    if args.json:
+        _write(json.dumps(out, ensure_ascii=False) + "\n", args.output)
+    else:
+        text = []
+        for item in out:
+            head = f"{fmt.printable(item['target'])}: "
+            if not item["reachable"]:
+                text.append(head + f"unreachable: {fmt.printable(item['error'])}")
+                continue
+            text.append(head + (f"{len(item['findings'])} finding(s)" if item["findings"] else "clean"))
+            for f in item["findings"]:
+                text.append(f"  {f['category']}: {fmt.printable(f['subject'])}: {fmt.printable(f['detail'])}")
+        _write("\n".join(text) + "\n", args.output)
+    if any(not item["reachable"] for item in out):
+        return 2
+    return 1 if any(item["findings"] for item in out) else 0
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     from tui.demo import demo_database
 
@@ -829,6 +1017,9 @@ def build_parser() -> argparse.ArgumentParser:
     out = p.add_mutually_exclusive_group()
     out.add_argument("--json", action="store_true", help="JSON: one object per backup, keys = inventory columns")
     out.add_argument("--csv", action="store_true", help="CSV with a header row")
+    out.add_argument("--prometheus", action="store_true", help="this database's summary as Prometheus metrics")
+    p.add_argument("--output", metavar="FILE", help="with --prometheus: write FILE atomically")
+    p.add_argument("--label", help="with --prometheus: the target label (default 'default')")
     p.add_argument(
         "--sort",
         choices=[o.value for o in ListOrder],
@@ -952,6 +1143,22 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--dry-run", action="store_true", help="only say what is due")
     p.add_argument("--at", metavar="TIME", help="as if it were this time (ISO 8601; default now)")
     p.set_defaults(func=cmd_run_due)
+
+    p = sub.add_parser(
+        "fleet", help="every database at once: services (~/.pg_service.conf), --service, --dsn or the config's [fleet]"
+    )
+    p.add_argument("action", nargs="?", choices=["check"], help="check: run `check` on every target")
+    p.add_argument("--service", action="append", metavar="NAME", help="a service of the service file (repeatable)")
+    p.add_argument("--dsn", action="append", metavar="DSN", help="a connection string (repeatable)")
+    fmt_group = p.add_mutually_exclusive_group()
+    fmt_group.add_argument("--json", action="store_true", help="one object per database")
+    fmt_group.add_argument("--csv", action="store_true", help="CSV with a header row")
+    fmt_group.add_argument("--prometheus", action="store_true", help="Prometheus text format (the metrics extra)")
+    fmt_group.add_argument("--tui", action="store_true", help="the fleet screen (enter opens a database)")
+    p.add_argument("--output", metavar="FILE", help="write to FILE atomically (node_exporter's textfile collector)")
+    p.add_argument("--workers", type=_at_least_one, default=8, help="databases queried at once (default 8)")
+    p.add_argument("--connect-timeout", type=_at_least_one, default=5, help="seconds per connection (default 5)")
+    p.set_defaults(func=cmd_fleet)
 
     p = sub.add_parser("demo", parents=[common], help="embedded PostgreSQL with sample backups, then the TUI")
     p.add_argument("--no-tui", action="store_true", help="print the DSN and serve until interrupted")

@@ -7,6 +7,8 @@ the app remembers between runs (XDG_STATE_HOME). No Textual here.
     target = "s3://cold/backups"
     [ui]
     theme = "textual-light"
+    [fleet]                # `backup-tui fleet` without --service/--dsn (default: every service)
+    targets = ["service=prod", "service=staging", "postgresql://reporting.internal/app"]
 
 A bad file gives one clear line naming the key and the file, and the app starts with defaults.
 """
@@ -47,6 +49,7 @@ class Config:
     keys: dict[str, str] = field(default_factory=dict)  # binding id -> keys
     archive_target: str | None = None
     theme: str | None = None
+    fleet: tuple[str, ...] = ()  # libpq targets: service=NAME or a DSN (no passwords: .pgpass)
 
 
 def load_config(path: Path | None = None) -> tuple[Config, list[str]]:
@@ -75,9 +78,13 @@ def load_config(path: Path | None = None) -> tuple[Config, list[str]]:
     if theme is not None and not isinstance(theme, str):
         problems.append(f"{path}: [ui] theme must be a theme's name; ignored")
         theme = None
-    for section in set(data) - {"keys", "archive", "ui"}:
+    fleet = (data.get("fleet") or {}).get("targets") or []
+    if not (isinstance(fleet, list) and all(isinstance(t, str) and t.strip() for t in fleet)):
+        problems.append(f'{path}: [fleet] targets must be a list of "service=NAME" or DSN strings; ignored')
+        fleet = []
+    for section in set(data) - {"keys", "archive", "ui", "fleet"}:
         problems.append(f"{path}: unknown section [{section}]; ignored")
-    return Config(keys, target, theme), problems
+    return Config(keys, target, theme, tuple(t.strip() for t in fleet)), problems
 
 
 def default_archive_target(config: Config | None = None) -> str:

@@ -9,7 +9,7 @@ members of their own when first read.
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 from datetime import datetime, timedelta
 from uuid import UUID
 
@@ -192,6 +192,68 @@ class CronJob:
     last_start: datetime | None
     last_end: datetime | None
     last_message: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class FleetTarget:
+    """One database of the fleet: how libpq reaches it (`service=NAME` or a DSN) and its label."""
+
+    dsn: str
+    label: str
+
+
+@dataclass(frozen=True, slots=True)
+class FleetRow:
+    """One database's summary on the fleet screen and in `backup-tui fleet`."""
+
+    target: FleetTarget
+    host: str | None = None
+    port: str | None = None
+    dbname: str | None = None
+    version: str | None = None
+    state: SchemaState | None = None
+    backups: int = 0
+    size: int = 0
+    reclaimable: int = 0
+    expired: int = 0
+    oldest: datetime | None = None
+    database_size: int | None = None
+    findings: int = 0
+    error: str | None = None  # unreachable, or the summary failed: the reason in one phrase
+    categories: tuple[tuple[str, int], ...] = ()  # findings by category
+    last_scheduled_ok: datetime | None = None  # the last successful scheduled backup, if schedules exist
+
+    @property
+    def reachable(self) -> bool:
+        return self.error is None
+
+    def with_totals(
+        self,
+        backups: int,
+        size: int,
+        reclaimable: int,
+        expired: int,
+        oldest: datetime | None,
+        database_size: int | None,
+        findings: list[Finding] | tuple[Finding, ...] = (),
+        last_scheduled_ok: datetime | None = None,
+    ) -> FleetRow:
+        """This row with its database's totals and its `check --fast` findings."""
+        by: dict[str, int] = {}
+        for finding in findings:
+            by[str(finding.category)] = by.get(str(finding.category), 0) + 1
+        return replace(
+            self,
+            backups=backups,
+            size=size,
+            reclaimable=reclaimable,
+            expired=expired,
+            oldest=oldest,
+            database_size=database_size,
+            findings=len(findings),
+            categories=tuple(sorted(by.items())),
+            last_scheduled_ok=last_scheduled_ok,
+        )
 
 
 class SchemaState(enum.Enum):

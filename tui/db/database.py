@@ -4,11 +4,11 @@ the SQL API, run on one Session; and one loop for writes that act on many backup
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime
 from types import TracebackType
 
-from tui.db import activity, archive, backups, check, details, inventory, plan, sample, schedules, schema
+from tui.db import activity, archive, backups, check, details, fleet, inventory, plan, sample, schedules, schema
 from tui.db.connection import Settings, server_info
 from tui.db.errors import Cancelled, DatabaseError, ErrorKind
 from tui.db.session import Session
@@ -19,6 +19,8 @@ from tui.model import (
     CronState,
     DueRun,
     Finding,
+    FleetRow,
+    FleetTarget,
     InstallReport,
     ItemResult,
     Kind,
@@ -187,6 +189,35 @@ class Database:
 
     def archived_names(self) -> list[str]:
         return self.session.run(inventory.archived_names)
+
+    # -- the fleet: many databases, each in its own short session --------------------------
+    @staticmethod
+    def fleet_targets(services: Sequence[str], dsns: Sequence[str], configured: Sequence[str]) -> list[FleetTarget]:
+        return fleet.targets(services, dsns, configured)
+
+    @staticmethod
+    def fleet_summaries(targets: list[FleetTarget], workers: int = 8, connect_timeout: int = 5) -> Iterator[FleetRow]:
+        """Every target's summary row, as each arrives (a bounded pool of `workers` connections)."""
+        return fleet.summaries(targets, workers, connect_timeout)
+
+    @staticmethod
+    def fleet_summary(target: FleetTarget, connect_timeout: int = 5) -> FleetRow:
+        return fleet.summary(target, connect_timeout)
+
+    @staticmethod
+    def fleet_checks(
+        targets: list[FleetTarget], workers: int = 8, connect_timeout: int = 5
+    ) -> list[tuple[list[Finding], str | None]]:
+        """`check` (exact) on every target: its findings, or the error that stopped it."""
+
+        def one(target: FleetTarget) -> tuple[list[Finding], str | None]:
+            try:
+                with Database(Settings(dsn=target.dsn, read_only=True, connect_timeout=connect_timeout)) as db:
+                    return db.check(db.schema_state(), fast=False), None
+            except DatabaseError as exc:
+                return [], fleet.phrase(str(exc))
+
+        return fleet.run_everywhere(targets, one, workers)  # type: ignore[return-value]
 
     # -- schedules ------------------------------------------------------------------------
     def schedules(self, at: datetime | None = None) -> list[Schedule]:

@@ -14,14 +14,14 @@ from textual.worker import get_current_worker
 
 from tui import format as fmt
 from tui.config import default_archive_target, last_archive_target
-from tui.db import Database, DatabaseError
+from tui.db import Database, DatabaseError, Settings
 from tui.listing import Prepared, quote_term
 from tui.loading import Prefetch
 from tui.modals.adopt import AdoptModal
 from tui.modals.confirm import ConfirmModal
 from tui.modals.create import CreateBackupModal
 from tui.modals.drop import DropModal
-from tui.model import Backup, Category, ItemResult, Outcome, SchemaState, ServerInfo, Status, WriteResult
+from tui.model import Backup, Category, FleetTarget, ItemResult, Outcome, SchemaState, ServerInfo, Status, WriteResult
 from tui.screens.check import CheckScreen
 from tui.screens.details import DetailsScreen
 from tui.screens.listing_screen import SORT_BINDINGS, ListingScreen
@@ -83,6 +83,14 @@ class Patched(Message):
         self.generation, self.rows, self.focus = generation, rows, focus
 
 
+class OpenFleet(Message):
+    """F: show the fleet (handled by the App, which owns the screens)."""
+
+    def __init__(self, targets: list[FleetTarget], settings: Settings) -> None:
+        super().__init__()
+        self.targets, self.settings = targets, settings
+
+
 class InventoryScreen(ListingScreen):
     BINDINGS: ClassVar[list[BindingType]] = [
         *SORT_BINDINGS,
@@ -135,6 +143,15 @@ class InventoryScreen(ListingScreen):
             tooltip="check: missing, unregistered, drift, dependants, exposure, with the SQL that fixes each",
         ),
         Binding(
+            "F",
+            "fleet",
+            "Fleet",
+            show=False,
+            id="fleet",
+            priority=True,
+            tooltip="every database of the fleet (services, or the config's [fleet]); enter opens one",
+        ),
+        Binding(
             "S",
             "schedules",
             "Schedules",
@@ -180,10 +197,11 @@ class InventoryScreen(ListingScreen):
         ),
     ]
 
-    def __init__(self, database: Database, prefetch: Prefetch) -> None:
+    def __init__(self, database: Database, prefetch: Prefetch, target: str | None = None) -> None:
         super().__init__()
         self.database = database
         self.prefetch = prefetch
+        self.target = target  # opened from the fleet: this target's name (escape goes back)
         self.listing = backup_listing()
         self.totals = Totals()
         self.sizes_estimated = False
@@ -212,6 +230,8 @@ class InventoryScreen(ListingScreen):
         return self.query_one(InventoryTable)
 
     def on_mount(self) -> None:
+        if self.target:
+            self.query_one(ConnectionBar).for_target(self.target)
         self.query_one(ConnectionBar).show(None, None, self.database.settings.as_of)
         self.query_one("#filter", Static).display = False
         self.query_one("#empty").display = False
@@ -473,6 +493,9 @@ class InventoryScreen(ListingScreen):
         self.app.push_screen(screen, chosen)
 
     def action_clear_filter(self) -> None:
+        if self.target and not self.filtering and not self.listing.query:
+            self.dismiss(None)  # back to the fleet
+            return
         back = self.from_groups is not None and not self.filtering and self.filter_text == self.from_groups
         super().action_clear_filter()
         self.from_groups = None
@@ -573,7 +596,8 @@ class InventoryScreen(ListingScreen):
             self.removed_since.discard(row.backup_table_name)
         replaced = self.listing.upsert(message.rows)
         self.totals = self.totals.minus(replaced).plus(message.rows)
-        self.table.rows_changed(keep, reloaded=True)
+        self.table.widen_for(message.rows)
+        self.table.rows_changed(keep)
         self.update_summary()
         self._show_empty_state()
 
@@ -648,6 +672,19 @@ class InventoryScreen(ListingScreen):
             ),
             verified,
         )
+
+    def action_fleet(self) -> None:
+        if self.target:
+            self.dismiss(None)  # this database was opened from the fleet: back to it
+            return
+        targets = Database.fleet_targets((), (), self.app.config.fleet)
+        if len(targets) < 2:
+            self.notify(
+                "No fleet: list targets in the config's [fleet] or define services in ~/.pg_service.conf.",
+                severity="warning",
+            )
+            return
+        self.post_message(OpenFleet(targets, self.database.settings))  # the App opens it (it knows the screens)
 
     def action_schedules(self) -> None:
         if self.state is None or self.info is None:

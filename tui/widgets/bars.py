@@ -25,11 +25,29 @@ def when(text: str) -> str:
     return moment.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
 
 
+# Opened from the fleet, a database's header wears its target's colour and name, so nobody drops
+# backups in production thinking it was staging. A stable colour per name (crc32), all dark enough
+# for light text.
+TARGET_COLOURS = ("#1f5f8b", "#8b1f4f", "#3f7f1f", "#8b5f1f", "#4f2f8b", "#1f7f6f", "#8b2f1f", "#5f5f5f")
+
+
+def target_colour(label: str) -> str:
+    import zlib
+
+    return TARGET_COLOURS[zlib.crc32(label.encode()) % len(TARGET_COLOURS)]
+
+
 class ConnectionBar(Static):
     """backup-tui · READ-ONLY and WHAT-IF badges · user@host:port/db · PostgreSQL version.
 
     Fits one line at any width: the version goes first, then the port, then the label is cut; the
     badges always stay (they say what the session will not do)."""
+
+    target: str | None = None  # the fleet target's name, when opened from the fleet
+
+    def for_target(self, label: str) -> None:
+        self.target = label
+        self.styles.background = target_colour(label)
 
     def show(self, info: ServerInfo | None, state: SchemaState | None, what_if: str | None = None) -> None:
         """`what_if`: the time the retention policy is evaluated at instead of now (--as-of)."""
@@ -50,6 +68,9 @@ class ConnectionBar(Static):
         info, state, what_if = self._shown
         room = max(self.size.width - 2, 20)  # padding
         badges = Text()
+        if self.target:
+            badges.append("  ")
+            badges.append_text(literal(f" {self.target} ", "bold reverse"))
         if info is not None and info.read_only:
             badges.append("  ")
             badges.append(" READ-ONLY ", "bold reverse")

@@ -136,6 +136,19 @@ class VirtualTable(ScrollView, Generic[R], can_focus=True):
         self._move_to(index if index is not None else min(self.cursor, max(len(self.listing.visible) - 1, 0)))
         self.refresh()
 
+    def widen_for(self, rows: list[R]) -> None:
+        """Grow columns' ideal widths for rows patched in (O(len(rows)), not a whole re-measure)."""
+        changed = False
+        for spec in self.COLUMNS:
+            if spec.grow:
+                widest = max((cell_len(self.cell(r, spec.key)[0]) for r in rows), default=0)
+                ideal = min(max(widest, self._ideal.get(spec.key, 0)), spec.max_width or 10_000)
+                if ideal != self._ideal.get(spec.key):
+                    self._ideal[spec.key] = ideal
+                    changed = True
+        if changed:
+            self._layout_width = -1
+
     def _ideal_widths(self) -> dict[str, int]:
         """Widths that fit every value of the grow columns (O(n), once per load, not per paint)."""
         ideal = {}

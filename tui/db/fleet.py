@@ -1,0 +1,168 @@
+"""Every database at once: the targets (libpq's connection service file, --service/--dsn, or the
+config's [fleet] list) and one summary row per target, queried in parallel with a bounded pool.
+Passwords stay with libpq (.pgpass, PGPASSFILE): a target is only ever `service=NAME` or a DSN."""
+
+from __future__ import annotations
+
+import configparser
+import os
+import shutil
+import subprocess
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from pathlib import Path
+
+import psycopg
+
+from tui.db.check import run_check
+from tui.db.connection import Settings, connect, server_info, transaction
+from tui.db.errors import DatabaseError, friendly_message
+from tui.db.schema import schema_state
+from tui.model import FleetRow, FleetTarget, SchemaState
+
+SUMMARY_TIMEOUT = "30s"
+
+
+def service_files() -> list[Path]:
+    """libpq's lookup order: PGSERVICEFILE (else ~/.pg_service.conf), then the system file in
+    PGSYSCONFDIR (else `pg_config --sysconfdir`)."""
+    files = [Path(os.environ["PGSERVICEFILE"]) if os.environ.get("PGSERVICEFILE") else Path.home() / ".pg_service.conf"]
+    sysconf = os.environ.get("PGSYSCONFDIR")
+    if not sysconf and shutil.which("pg_config"):
+        done = subprocess.run(["pg_config", "--sysconfdir"], capture_output=True, text=True, check=False)
+        sysconf = done.stdout.strip() or None
+    if sysconf:
+        files.append(Path(sysconf) / "pg_service.conf")
+    return files
+
+
+def services() -> list[str]:
+    """Every service name the service files define (the user's first), in file order."""
+    names: list[str] = []
+    for path in service_files():
+        if not path.is_file():
+            continue
+        parser = configparser.ConfigParser(interpolation=None, strict=False)
+        try:
+            parser.read(path, encoding="utf-8")
+        except (configparser.Error, OSError, UnicodeDecodeError):
+            continue  # libpq reports a broken file when a service of it is used
+        names.extend(n for n in parser.sections() if n not in names)
+    return names
+
+
+def targets(
+    service_names: Iterable[str] = (), dsns: Iterable[str] = (), configured: Iterable[str] = ()
+) -> list[FleetTarget]:
+    """Named services and DSNs when given; else the config's [fleet] list; else every service."""
+    chosen = [FleetTarget(f"service={s}", s) for s in service_names] + [FleetTarget(d, _label(d)) for d in dsns]
+    if chosen:
+        return chosen
+    listed = [FleetTarget(t, _label(t)) for t in configured]
+    return listed or [FleetTarget(f"service={s}", s) for s in services()]
+
+
+def _label(dsn: str) -> str:
+    """A short name for a DSN: its service, else host/dbname, never its password."""
+    try:
+        params = psycopg.conninfo.conninfo_to_dict(dsn)
+    except psycopg.ProgrammingError:
+        return dsn.split("@")[-1][:60]
+    if params.get("service"):
+        return str(params["service"])
+    host = str(params.get("host") or "local")
+    return f"{'local' if host.startswith('/') else host}/{params.get('dbname') or params.get('user') or ''}"
+
+
+def summary(target: FleetTarget, connect_timeout: int = 5, statement_timeout: str = SUMMARY_TIMEOUT) -> FleetRow:
+    """One target's row: reachable or the error in one phrase; its schema; its backups' totals
+    from catalog size estimates (no table is opened, nothing waits on a lock); `check --fast`."""
+    settings = Settings(dsn=target.dsn, read_only=True, connect_timeout=connect_timeout)
+    try:
+        conn = connect(settings)
+    except DatabaseError as exc:
+        return FleetRow(target, error=phrase(str(exc)))
+    try:
+        conn.execute("SELECT pg_catalog.set_config('statement_timeout', %s, false)", (statement_timeout,))
+        with transaction(conn, settings):
+            info = server_info(conn)
+            state = schema_state(conn)
+        row = FleetRow(target, host=info.host, port=info.port, dbname=info.dbname, version=info.version, state=state)
+        if state in (SchemaState.CURRENT, SchemaState.OUTDATED, SchemaState.NEWER):
+            with transaction(conn, settings):
+                conn.execute("SELECT pg_catalog.set_config('backup.size_estimates', 'on', true)")
+                totals = conn.execute(
+                    "SELECT count(*), coalesce(sum(size_bytes), 0)::bigint, "
+                    "coalesce(sum(size_bytes) FILTER (WHERE status = 'expired'), 0)::bigint, "
+                    "count(*) FILTER (WHERE status = 'expired'), min(backup_date), "
+                    "pg_catalog.pg_database_size(pg_catalog.current_database()) "
+                    "FROM backup.inventory_rows()"
+                ).fetchone()
+        elif state is SchemaState.LEGACY:
+            with transaction(conn, settings):
+                totals = conn.execute(
+                    "SELECT count(*), coalesce(sum(pg_catalog.pg_total_relation_size(c.oid)), 0)::bigint, 0, 0, "
+                    "min(m.backup_date), pg_catalog.pg_database_size(pg_catalog.current_database()) "
+                    "FROM backup.backup_metadata m LEFT JOIN pg_catalog.pg_class c "
+                    "ON c.relname = m.backup_table_name::name AND c.relnamespace = 'backup'::regnamespace"
+                ).fetchone()
+        else:  # no backup schema: that is its one finding
+            with transaction(conn, settings):
+                size = conn.execute("SELECT pg_catalog.pg_database_size(pg_catalog.current_database())").fetchone()
+            return row.with_totals(0, 0, 0, 0, None, size[0] if size else None, findings=run_check(conn, state))
+        assert totals is not None
+        with transaction(conn, settings):
+            findings = run_check(conn, state, fast=True)
+            scheduled = None
+            if conn.execute("SELECT to_regclass('backup.backup_schedule') IS NOT NULL").fetchone()[0]:  # type: ignore[index]
+                scheduled = conn.execute(
+                    "SELECT max(s.last_attempt_at) FROM backup.backup_schedule s WHERE s.last_result = 'ok'"
+                ).fetchone()[0]  # type: ignore[index]
+        return row.with_totals(*totals, findings=findings, last_scheduled_ok=scheduled)
+    except psycopg.Error as exc:
+        return FleetRow(target, error=phrase(friendly_message(exc)))
+    except DatabaseError as exc:
+        return FleetRow(target, error=phrase(str(exc)))
+    finally:
+        conn.close()
+
+
+_PHRASES = (
+    ("timeout expired", "timeout (no answer within connect_timeout)"),
+    ("Connection refused", "connection refused"),
+    ("could not translate host name", "unknown host"),
+    ("Name or service not known", "unknown host"),
+    ("password authentication failed", "password authentication failed"),
+    ("no password supplied", "no password (add it to ~/.pgpass)"),
+    ("does not exist", None),
+    ("definition of service", "no such service in the service file"),
+)
+
+
+def phrase(message: str) -> str:
+    """An error in one phrase: what libpq or the server said, without its preamble."""
+    text = " ".join(message.split()) or "unknown error"
+    for needle, phrase in _PHRASES:
+        if needle in text:
+            if phrase is None:  # the server's own words are the phrase: 'database "x" does not exist'
+                return text.split("FATAL:")[-1].split("failed:")[-1].strip()[:160]
+            return phrase
+    for noise in ("cannot connect: ", "connection failed: "):
+        text = text.replace(noise, "")
+    return text[:160]
+
+
+def summaries(
+    chosen: list[FleetTarget], workers: int = 8, connect_timeout: int = 5, statement_timeout: str = SUMMARY_TIMEOUT
+) -> Iterator[FleetRow]:
+    """Every target's row, as each arrives (a slow or dead target never delays the others)."""
+    with ThreadPoolExecutor(max_workers=max(1, min(workers, len(chosen) or 1)), thread_name_prefix="fleet") as pool:
+        futures = [pool.submit(summary, t, connect_timeout, statement_timeout) for t in chosen]
+        for future in as_completed(futures):
+            yield future.result()
+
+
+def run_everywhere(chosen: list[FleetTarget], fn: Callable[[FleetTarget], object], workers: int = 8) -> list[object]:
+    """fn(target) on every target in parallel; results in the targets' order."""
+    with ThreadPoolExecutor(max_workers=max(1, min(workers, len(chosen) or 1)), thread_name_prefix="fleet") as pool:
+        return list(pool.map(fn, chosen))
