@@ -89,3 +89,17 @@ def test_the_readme_alert_rules_use_metrics_we_write(capsys, fleet: Fleet) -> No
     _, out, _ = run(capsys, "fleet", "--prometheus", "--service", "prod")
     written = {f.name for f in text_string_to_metric_families(out)}
     assert used and used <= written
+
+
+def test_the_readme_textfile_crontab_line_is_valid_cron(capsys, fleet: Fleet) -> None:
+    import re
+
+    from tui.cli import build_parser
+
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    (line,) = [b.strip() for b in re.findall(r"```crontab\n(.*?)```", readme, re.S) if "fleet" in b]
+    when, command = " ".join(line.split()[:5]), line.split(None, 5)[5]
+    with __import__("psycopg").connect(fleet.dsns["prod"]) as conn:
+        assert conn.execute("SELECT backup.cron_words(%s)", (when,)).fetchone()[0] == "every 5 minutes"
+    args = build_parser().parse_args(command.split()[1:])  # the options are ours
+    assert args.prometheus and args.output.endswith(".prom")

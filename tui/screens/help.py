@@ -19,18 +19,21 @@ from textual.widgets import Static
 def key_rows(screen: Screen) -> list[tuple[str, str]]:
     """(keys, what they do) for every binding of ours active on `screen` (ours carry a tooltip:
     Textual's own scrolling and copying keys do not); keys with the same words (the cursor keys)
-    share a row. The screen's keys first, then its widgets', then the app's."""
+    or the same action (q and Textual's ^q) share a row, in our words. The screen's keys first,
+    then its widgets', then the app's."""
     rows: dict[str, list[str]] = {}
+    words_of: dict[str, str] = {}  # action -> its row's words: ^q joins q rather than adding a row
 
-    def rank(item: tuple[str, ActiveBinding]) -> int:
+    def rank(item: tuple[str, ActiveBinding]) -> tuple[int, bool]:
         node = item[1].node
-        return 0 if node is screen else 2 if node is screen.app else 1
+        return (0 if node is screen else 2 if node is screen.app else 1), item[1].binding.id is None
 
     for key, active in sorted(screen.active_bindings.items(), key=rank):
         binding = active.binding
         if not binding.tooltip:
             continue
-        keys = rows.setdefault(binding.tooltip, [])
+        words = words_of.setdefault(binding.action, binding.tooltip)
+        keys = rows.setdefault(words, [])
         shown = screen.app.get_key_display(Binding(key, binding.action, key_display=binding.key_display))
         if shown not in keys:
             keys.append(shown)

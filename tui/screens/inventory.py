@@ -39,7 +39,7 @@ EMPTY_TEXT = (
     "or, in psql:  SELECT backup.create_table_backup('table', 'why');"
 )
 
-MARK_WORDS = "mark every row shown / clear every mark / invert the marks of the rows shown"
+MARK_WORDS = "mark every row shown / clear every mark / invert the marks of rows shown"
 
 
 class Loaded(Message):
@@ -104,7 +104,7 @@ class InventoryScreen(ListingScreen):
             "Tables",
             id="grouped",
             priority=True,
-            tooltip="sizes per source table (count, size, reclaimable, share); enter shows its backups",
+            tooltip="sizes per source table: count, size, reclaimable, share; enter: its backups",
         ),
         # priority: these open another screen, and the keys typed right after them (a name to
         # confirm, say) must reach that screen, not this one (see on_key for the same with "/").
@@ -132,7 +132,7 @@ class InventoryScreen(ListingScreen):
             "Prune",
             id="prune",
             priority=True,
-            tooltip="prune preview: a decision and a reason per backup; x applies, v marks reviewed",
+            tooltip="prune preview: decision and reason per backup; x applies, v marks reviewed",
         ),
         Binding(
             "exclamation_mark",
@@ -140,7 +140,7 @@ class InventoryScreen(ListingScreen):
             "Check",
             id="check",
             priority=True,
-            tooltip="check: missing, unregistered, drift, dependants, exposure, with the SQL that fixes each",
+            tooltip="check: missing, unregistered, drift, dependants, exposure, and the fixing SQL",
         ),
         Binding(
             "F",
@@ -149,7 +149,7 @@ class InventoryScreen(ListingScreen):
             show=False,
             id="fleet",
             priority=True,
-            tooltip="every database of the fleet (services, or the config's [fleet]); enter opens one",
+            tooltip="every database of the fleet (services, or the config's [fleet])",
         ),
         Binding(
             "S",
@@ -158,7 +158,7 @@ class InventoryScreen(ListingScreen):
             show=False,
             id="schedules",
             priority=True,
-            tooltip="scheduled backups: when, next and last run (failures stand out), pg_cron's jobs; add, edit, run",
+            tooltip="scheduled backups: next and last runs, pg_cron's jobs; add, edit, run",
         ),
         Binding(
             "R",
@@ -176,7 +176,7 @@ class InventoryScreen(ListingScreen):
             show=False,
             id="archive",
             priority=True,
-            tooltip="archive the current backup to cold storage (a directory or s3://…), verified, then dropped",
+            tooltip="archive the current backup to a directory or s3://…, verified, then dropped",
         ),
         Binding(
             "V",
@@ -185,7 +185,7 @@ class InventoryScreen(ListingScreen):
             show=False,
             id="verify",
             priority=True,
-            tooltip="verify the archive of an archived backup: re-read it against its manifest and the catalogue",
+            tooltip="verify an archive: re-read it against its manifest and the catalogue",
         ),
         Binding(
             "r",
@@ -193,7 +193,7 @@ class InventoryScreen(ListingScreen):
             "Refresh",
             show=False,
             id="refresh",
-            tooltip="refresh (keeps sort, filter, marks and cursor); reconnects after a lost connection",
+            tooltip="refresh, keeping sort, filter, marks and cursor; reconnects when lost",
         ),
     ]
 

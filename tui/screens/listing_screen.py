@@ -44,8 +44,7 @@ SORT_BINDINGS: list[BindingType] = [
         "Filter",
         id="filter",
         priority=True,
-        tooltip="filter: words found in name, source, reason, kind or status, and status:S kind:K source:T; "
-        "enter keeps it, escape clears",
+        tooltip="filter on words in name, source, reason, kind, status; status:S kind:K source:T",
     ),
     Binding("escape", "clear_filter", "Clear", show=False, id="filter-clear", tooltip="clear the filter"),
 ]
