@@ -9,6 +9,7 @@ members of their own when first read.
 from __future__ import annotations
 
 import enum
+import operator
 from dataclasses import dataclass, field, fields, replace
 from datetime import datetime, timedelta
 from uuid import UUID
@@ -320,12 +321,19 @@ class Backup:
     def name(self) -> str:
         return self.backup_table_name
 
+    def with_size(self, size_bytes: int | None, backup_size: str | None, exact: bool, locked_by: int | None) -> Backup:
+        """This backup with another size (exact after an estimate); every other value shared."""
+        copy = Backup(*_inventory_values(self))
+        copy.size_bytes, copy.backup_size, copy.size_exact, copy.locked_by = size_bytes, backup_size, exact, locked_by
+        return copy
+
     @property
     def source(self) -> str:
         return qualified_source(self.source_schema, self.original_table_name)
 
 
 INVENTORY_COLUMNS: tuple[str, ...] = tuple(f.name for f in fields(Backup))
+_inventory_values = operator.attrgetter(*INVENTORY_COLUMNS)
 
 
 @dataclass(slots=True)

@@ -9,7 +9,7 @@ import pytest
 
 from tests.conftest import make_table
 from tui.db import Database, DatabaseError, ErrorKind, Settings
-from tui.model import Outcome, StopReason
+from tui.model import Outcome, Status, StopReason
 
 
 @pytest.fixture
@@ -87,3 +87,39 @@ def test_a_lost_connection_stops_the_run_and_the_next_call_reconnects(database: 
     assert [i.outcome for i in result.items] == [Outcome.FAILED, Outcome.FAILED, Outcome.NOT_ATTEMPTED]
     assert "connection" in (result.items[1].error or "")
     assert database.schema_state().writable  # connected again
+
+
+def test_exact_sizes_patch_estimated_rows_sharing_their_values(database: Database, dsn: str) -> None:
+    """The TUI's last load step reads sizes alone: a backup created meanwhile comes whole, one
+    dropped meanwhile is left out, and every other value is the estimated row's own object."""
+    from tui.model import SchemaState
+
+    kept, dropped = _backups(database, 2)
+    with psycopg.connect(dsn, autocommit=True) as conn:  # a table's catalog size is 0 until VACUUM
+        conn.execute(f'INSERT INTO backup."{kept}" SELECT * FROM backup."{kept}"')
+    estimated = database.inventory(SchemaState.CURRENT, estimate_sizes=True)
+    assert not any(b.size_exact for b in estimated)
+    database.drop(dropped)
+    with psycopg.connect(dsn, autocommit=True) as conn:  # another table under the dropped one's name
+        conn.execute(f'CREATE TABLE backup."{dropped}" (x int)')
+    created = database.create("t", "copy 2")
+
+    exact = {b.backup_table_name: b for b in database.with_exact_sizes(estimated)}
+
+    assert set(exact) == {kept, created, dropped}
+    assert exact[dropped].status is Status.UNREGISTERED and exact[dropped].backup_reason is None
+    before = next(b for b in estimated if b.backup_table_name == kept)
+    truth = {b.backup_table_name: b for b in database.inventory(SchemaState.CURRENT)}
+    for name in exact:
+        assert exact[name].size_exact and exact[name].size_bytes == truth[name].size_bytes
+    assert exact[kept].backup_reason is before.backup_reason and exact[kept].backup_date is before.backup_date
+    assert exact[created].backup_reason == "copy 2"
+
+
+def test_repeated_values_are_one_object_across_rows(database: Database) -> None:
+    from tui.model import SchemaState
+
+    _backups(database, 3)
+    rows = database.inventory(SchemaState.CURRENT)
+    assert len({id(b.original_table_name) for b in rows}) == 1
+    assert len({id(b.created_by) for b in rows}) == 1

@@ -235,3 +235,23 @@ def test_remove_and_upsert_leave_what_a_fresh_load_shows() -> None:
             patched.sort_by("name" if column == "size" else "size")  # and it sorts on from there
             fresh.sort_by("name" if column == "size" else "size")
             assert names(patched.visible) == names(fresh.visible)
+
+
+def test_a_later_step_with_the_same_text_keeps_the_haystacks() -> None:
+    rows = listing(ROWS)
+    first = rows.prepare(ROWS)
+    sized = [Row(r.name, r.size or 1, r.note) for r in ROWS] + [Row("e", 1, "new one")]
+    second = rows.prepare(sized, same_text=first)
+    old = {r.name: first.hay[id(r)] for r in first.base}
+    assert all(second.hay[id(r)] is old[r.name] for r in second.base if r.name in old)
+    rows.adopt(second)
+    rows.filter("new")
+    assert names(rows.visible) == ["e"]
+
+
+def test_a_size_becoming_unknown_after_a_full_column_still_sorts_last() -> None:
+    rows = listing([Row("a", 1), Row("b", 2)])  # every size known: positions kept as a range
+    rows.upsert([Row("a", None), Row("c", 3)])
+    assert names(rows.visible) == ["c", "b", "a"]
+    rows.upsert([Row("a", 9)])
+    assert names(rows.visible) == ["a", "c", "b"]

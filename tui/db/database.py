@@ -124,6 +124,10 @@ class Database:
     ) -> list[Backup]:
         return self.session.run(inventory.load_inventory, state, estimate_sizes, biggest, names)
 
+    def with_exact_sizes(self, rows: list[Backup]) -> list[Backup]:
+        """Rows loaded with size estimates, given their exact sizes (a CURRENT schema)."""
+        return self.session.run(inventory.with_exact_sizes, rows)
+
     def inventory_json(self, state: SchemaState, query: ListQuery | None = None) -> str:
         return self.session.run(inventory.inventory_json, state, query)
 

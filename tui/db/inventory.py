@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
+from typing import Any
+
 import psycopg
 from psycopg import sql
 
@@ -140,22 +143,64 @@ def load_inventory(
     """
     if state is SchemaState.ABSENT:
         return []
-    with conn.transaction(), conn.cursor() as cur:
+    with conn.transaction():
         if estimate_sizes and state is not SchemaState.LEGACY:
-            cur.execute("SELECT set_config('backup.size_estimates', 'on', true)")
+            conn.execute("SELECT set_config('backup.size_estimates', 'on', true)")
         if biggest is not None and state is SchemaState.CURRENT:
             query = sql.SQL("SELECT {} FROM backup.inventory_rows(backup.biggest_backups(%s))").format(_COLUMNS)
-            cur.execute(query, (biggest,))
-        elif names is not None and state is SchemaState.CURRENT:
-            cur.execute(sql.SQL("SELECT {} FROM backup.inventory_rows(%s)").format(_COLUMNS), (names,))
-        elif names is not None:
+            return _backups(conn.execute(query, (biggest,)))
+        if names is not None and state is SchemaState.CURRENT:
+            query = sql.SQL("SELECT {} FROM backup.inventory_rows(%s)").format(_COLUMNS)
+            return _backups(conn.execute(query, (names,)))
+        if names is not None:
             query = sql.SQL("SELECT * FROM ({}) i WHERE i.backup_table_name = ANY(%s)").format(
                 inventory_query(conn, state)
             )
-            cur.execute(query, (names,))
-        else:
+            return _backups(conn.execute(query, (names,)))
+        with conn.cursor(name="backup_tui_inventory") as cur:
+            # Every row: fetched in chunks through a server-side cursor, so the client never holds
+            # the whole result twice (libpq's copy and the rows built from it): at 100,000 backups
+            # that transient was most of the process's peak memory.
+            cur.itersize = _CHUNK
             cur.execute(inventory_query(conn, state))
-        return [Backup(*row) for row in cur]
+            return _backups(cur)
+
+
+_CHUNK = 5_000  # rows per FETCH: ~2 MB of result at a time; 20 round trips at 100,000 backups
+
+# Columns whose values repeat from row to row (a source table, a reason, a kind, the policy's
+# words): one string object per distinct value, not one per row.
+_SHARED = tuple(
+    INVENTORY_COLUMNS.index(c)
+    for c in (
+        "original_table_name",
+        "backup_reason",
+        "created_by",
+        "backup_size",
+        "source_schema",
+        "backup_kind",
+        "status",
+        "policy_reason",
+        "age_words",
+        "verify_result",
+        "rule",
+    )
+)
+
+
+def _backups(rows: Iterable[Sequence[Any]]) -> list[Backup]:
+    """Backups from the inventory's rows, repeated values shared (O(n), one dict probe a value).
+    At 100,000 backups this is a third of the rows' memory: a reason or a source table repeats
+    thousands of times."""
+    seen: dict[Any, Any] = {}
+    share = seen.setdefault
+    out = []
+    for row in rows:
+        values = list(row)
+        for i in _SHARED:
+            values[i] = share(values[i], values[i])
+        out.append(Backup(*values))
+    return out
 
 
 def approximate_count(conn: psycopg.Connection) -> int:
@@ -203,3 +248,28 @@ def archive_entry(conn: psycopg.Connection, name: str) -> tuple[str | None, dict
         "SELECT archive_location, archive_manifest FROM backup.backup_metadata WHERE backup_table_name = %s", (name,)
     ).fetchone()
     return (row[0], row[1]) if row else (None, None)
+
+
+def with_exact_sizes(conn: psycopg.Connection, rows: list[Backup]) -> list[Backup]:
+    """`rows` (loaded with size estimates) with their exact sizes, from the inventory itself (the
+    same rule: a table locked elsewhere keeps its estimate, marked): four columns rather than every
+    column again, streamed, each row's other values shared with the estimated row. A backup created
+    since `rows` were read (a new id under a name) is read whole; one dropped since is left out.
+    O(n). CURRENT schema only."""
+    by_name = {r.backup_table_name: r for r in rows}
+    out, created = [], []
+    seen: dict[Any, Any] = {}
+    with conn.transaction(), conn.cursor(name="backup_tui_sizes") as cur:
+        cur.itersize = _CHUNK * 4
+        cur.execute(
+            "SELECT backup_table_name, id, size_bytes, backup_size, size_exact, locked_by FROM backup.backup_inventory"
+        )
+        for name, ident, size, pretty, exact, pid in cur:
+            row = by_name.get(name)
+            if row is None or row.id != ident:  # new, or dropped and made again under its name
+                created.append(name)
+            else:
+                out.append(row.with_size(size, seen.setdefault(pretty, pretty), exact, pid))
+    if created:
+        out.extend(load_inventory(conn, SchemaState.CURRENT, names=created))
+    return out

@@ -28,7 +28,7 @@ from tui.screens.listing_screen import SORT_BINDINGS, ListingScreen
 from tui.screens.prune import PruneScreen
 from tui.screens.schedules import SchedulesScreen
 from tui.screens.sources import SourcesScreen, SourcesState
-from tui.widgets.bars import ConnectionBar, Shown, SummaryBar, Totals, summary_line
+from tui.widgets.bars import ConnectionBar, Shown, SummaryBar, Totals, summary_line, total_size
 from tui.widgets.inventory_table import InventoryTable, backup_listing
 from tui.widgets.text import error_text, literal
 
@@ -257,23 +257,30 @@ class InventoryScreen(ListingScreen):
         # estimates, then exact sizes (opening every table for pg_total_relation_size is most of a
         # cold query's time). Rows are sorted and indexed here, in the worker, and handed over as
         # messages: the UI thread only swaps them in, so keys stay responsive while 100,000 load.
+        # The exact step reads sizes alone and shares every other value with the estimated rows:
+        # the rows are not built twice (at 100,000 backups, the difference is ~100 MB at peak).
         try:
             if self.info is None:
                 first = self.prefetch.take()
                 step = (first.info, first.state, first.rows, focus, first.estimated, first.partial_of)
-                if not self._deliver(generation, *step):
+                if not (estimated := self._deliver(generation, *step)):
                     return
-                info, state = first.info, first.state
+                info, state, rows = first.info, first.state, first.rows
                 if first.partial_of is not None:
                     rows = self.database.inventory(state, estimate_sizes=True)
-                    if not self._deliver(generation, info, state, rows, focus, True):
+                    if not (estimated := self._deliver(generation, info, state, rows, focus, True)):
                         return
                 if not first.estimated:
                     return
+                if state is SchemaState.CURRENT:
+                    rows = self.database.with_exact_sizes(rows)
+                    self._deliver(generation, info, state, rows, focus, same_text=estimated)
+                    return
+                rows = self.database.inventory(state)
             else:
                 info = self.database.server_info()
                 state = self.database.schema_state()
-            rows = self.database.inventory(state)
+                rows = self.database.inventory(state)
         except DatabaseError as exc:
             self.post_message(LoadFailed(error_text(exc)))
             return
@@ -288,15 +295,17 @@ class InventoryScreen(ListingScreen):
         focus: str | None,
         estimated: bool = False,
         partial_of: int | None = None,
-    ) -> bool:
-        """From the worker: prepare rows (O(n log n) here) and post them to the screen.
-        False when a newer load replaced this one (its rows are the ones to show)."""
-        prepared = self.listing.prepare(rows)
+        same_text: Prepared[Backup] | None = None,
+    ) -> Prepared[Backup] | None:
+        """From the worker: prepare rows (O(n log n) here) and post them to the screen; returns
+        them prepared (a later step with the same text reuses their haystacks). None when a newer
+        load replaced this one (its rows are the ones to show)."""
+        prepared = self.listing.prepare(rows, same_text)
         totals = Totals.of(rows)
         if get_current_worker().is_cancelled:
-            return False
+            return None
         self.post_message(Loaded(generation, info, state, prepared, totals, focus, estimated, partial_of))
-        return True
+        return prepared
 
     def on_load_failed(self, message: LoadFailed) -> None:
         self._load_failed(message.message)
@@ -443,10 +452,10 @@ class InventoryScreen(ListingScreen):
         marked = self.listing.marked_rows()
         shown = Shown(
             visible=len(visible),
-            visible_size=sum(b.size_bytes or 0 for b in visible) if filtered else self.totals.size,
+            visible_size=total_size(visible) if filtered else self.totals.size,
             filtered=filtered,
             marked=len(marked),
-            marked_size=sum(b.size_bytes or 0 for b in marked),
+            marked_size=total_size(marked),
             estimated=self.sizes_estimated,
         )
         totals = self.totals
