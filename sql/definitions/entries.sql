@@ -1,5 +1,6 @@
 -- requires: basics
 -- (Re-created, not replaced: its columns changed in 0.2.)
+DROP FUNCTION IF EXISTS backup.named_entries(text[]);
 DROP VIEW IF EXISTS backup.backup_entries;
 -- One row per backup: registered ones (metadata, with their table's oid when it exists) and
 -- unregistered tables (source and date inferred from their names). Internal to the plan.
@@ -41,3 +42,20 @@ SELECT NULL::uuid, p.source_table, c.relname::text, p.backup_date, NULL::bigint,
    -- tables: 11 minutes at 100,000 backups, for what takes 0.1 s.
    AND NOT EXISTS (SELECT 1 FROM backup.backup_metadata m
                     WHERE m.backup_table_name = c.relname::text COLLATE "default");
+
+-- The entries of these names: what plan_rows(only_names) reads (the TUI's first screen, a row
+-- patched after a write, prune batches). PL/pgSQL planned for the names at hand (a custom plan,
+-- always): the list is a constant there, so the metadata is probed through its unique index and
+-- the catalog's branch tests each table against a hash of the names. In the view's own generic
+-- form, `= ANY (names)` compared every row with every name: 0.59 s for 200 names at 100,000
+-- backups, 0.11 s this way (the catalog's branch still reads pg_class once: ~70 ms).
+CREATE FUNCTION backup.named_entries(names text[])
+RETURNS SETOF backup.backup_entries
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+SET plan_cache_mode = force_custom_plan
+AS $$
+BEGIN
+    RETURN QUERY SELECT e.* FROM backup.backup_entries e WHERE e.backup_table_name = ANY (names);
+END
+$$;

@@ -26,6 +26,7 @@ AS $$
         ('backup.plan_rows(timestamp with time zone,text[])', 'reviewer'),
         ('backup.plan_prune(timestamp with time zone,text[])', 'reviewer'),
         ('backup.inventory_rows(text[])', 'reviewer'),
+        ('backup.named_entries(text[])', 'reviewer'),
         ('backup.biggest_backups(integer)', 'reviewer'),
         ('backup.routine_levels()', 'reviewer'),
         ('backup.record_verification(text,text,text)', 'reviewer'),

@@ -117,3 +117,25 @@ def test_wrappers_return_the_inventory(installed: psycopg.Connection) -> None:
     name = create_backup(installed, Settings(), "t", "r")
     assert scalar(installed, "SELECT backup_table_name FROM public.backup_inventory_view") == name
     assert scalar(installed, "SELECT backup_table_name FROM public.get_backup_tables()") == name
+
+
+def test_rows_by_name_are_the_full_inventorys_rows(installed: psycopg.Connection) -> None:
+    """inventory_rows(names) reads its entries through backup.named_entries (a plan made for the
+    names at hand), the full inventory through the view: the same rows for the same names."""
+    make_table(installed, "t")
+    kept = create_backup(installed, Settings(), "t", "r", "daily")
+    expired = create_backup(installed, Settings(), "t", "old", "daily")
+    _backdate(installed, expired, 30)
+    gone = create_backup(installed, Settings(), "t", "gone", "weekly")
+    installed.execute(f'DROP TABLE backup."{gone}"')  # a metadata row whose table is gone
+    installed.execute('CREATE TABLE backup."t_backup_2025_01_02_030405" (x int)')  # unregistered
+    names = [kept, expired, gone, "t_backup_2025_01_02_030405", "no_such_backup"]
+    with installed.transaction():  # one now(): ages and their words agree
+        full = {r[0]: r for r in installed.execute("SELECT backup_table_name, * FROM backup.inventory_rows()")}
+        named = installed.execute("SELECT backup_table_name, * FROM backup.inventory_rows(%s)", (names,)).fetchall()
+    assert sorted(r[0] for r in named) == sorted(names[:4])
+    for row in named:
+        assert row == full[row[0]]
+    assert {
+        r[0] for r in installed.execute("SELECT backup_table_name FROM backup.plan_prune(only_names => %s)", (names,))
+    } == set(names[:4])

@@ -62,6 +62,7 @@ CALLS: dict[str, str] = {
     "backup.plan_rows(timestamp with time zone,text[])": "SELECT count(*) FROM backup.plan_rows()",
     "backup.plan_prune(timestamp with time zone,text[])": "SELECT count(*) FROM backup.plan_prune()",
     "backup.inventory_rows(text[])": "SELECT count(*) FROM backup.inventory_rows()",
+    "backup.named_entries(text[])": "SELECT count(*) FROM backup.named_entries(ARRAY['{weekly}', 'nothing'])",
     "backup.biggest_backups(integer)": "SELECT backup.biggest_backups(5)",
     "backup.create_table_backup(text,text,text,text)": (
         "SELECT backup.create_table_backup('t', 'why', 'weekly', 'public')"
