@@ -4,9 +4,9 @@ Plain Python, no Textual: the table widgets render `visible`, a window of which 
 Costs, n = all rows, m = rows now visible:
   prepare   O(n log n)  (haystacks, identity order, the current sort), safe in a worker thread:
                         the UI thread then only adopts the result
-  sort_by   O(n log n)  one sort of row positions by a cached key array (each column's keys are
-                        computed once per load, O(n): in prepare() for the columns with a key,
-                        on first use for the others); the filter is re-applied in O(n)
+  sort_by   O(1) for an order computed before (prepare() sorts the prebuilt columns, s/a/n, both
+                        ways in the worker), else O(n log n): one sort of row positions by a
+                        cached key array (computed once per load, O(n)); then the filter, O(n)
   filter    O(n) for a new query, O(m) when the new query only narrows the old one (typing on)
   index_of  O(m)
   marked_rows O(k log k) for k marks
@@ -108,6 +108,7 @@ class Prepared(Generic[R]):
     descending: bool
     ordered: list[R]
     keys: dict[str, tuple[list[Any], Sequence[int], list[int]]]
+    orders: dict[tuple[str, bool], list[R]]  # (column, descending) -> rows in that order
 
 
 class Listing(Generic[R]):
@@ -134,6 +135,9 @@ class Listing(Generic[R]):
         self._base: list[R] = []
         self._dead: set[int] = set()  # positions in _base of removed rows (compacted on the next load)
         self._keys: dict[str, tuple[list[Any], Sequence[int], list[int]]] = {}
+        # Rows in each order computed for the current rows (the worker sorts the s/a/n columns in
+        # both directions with the load): a sort key is then a lookup, not a sort of n rows.
+        self._orders: dict[tuple[str, bool], list[R]] = {}
         self._all: list[R] = []
         self._hay: dict[int, str] = {}  # casefolded haystack by id() of the row
         self._by_id: dict[str, R] = {}
@@ -155,14 +159,18 @@ class Listing(Generic[R]):
         base = sorted(rows, key=self._identity)
         column, descending = self.sort_column, self.descending
         keys = {c: self._column_keys(base, c) for c in {column, *self._prebuilt}}
+        orders = {(c, d): self._ordered(base, keys[c], d) for c in self._prebuilt for d in (False, True)}
+        if (column, descending) not in orders:
+            orders[(column, descending)] = self._ordered(base, keys[column], descending)
         return Prepared(
             base=base,
             hay=self._haystacks(base, same_text),
             by_id={self._identity(r): r for r in base},
             column=column,
             descending=descending,
-            ordered=self._ordered(base, keys[column], descending),
+            ordered=orders[(column, descending)],
             keys=keys,
+            orders=orders,
         )
 
     def _haystacks(self, base: list[R], same_text: Prepared[R] | None) -> dict[int, str]:
@@ -178,6 +186,7 @@ class Listing(Generic[R]):
         self._base, self._hay, self._by_id = prepared.base, prepared.hay, prepared.by_id
         self._dead = set()
         self._keys = dict(prepared.keys)
+        self._orders = dict(prepared.orders)
         self.marks &= self._by_id.keys()
         if (prepared.column, prepared.descending) == (self.sort_column, self.descending):
             self._all = prepared.ordered
@@ -251,6 +260,7 @@ class Listing(Generic[R]):
         self._dead.update(i for i, r in enumerate(self._base) if id(r) in positions)
         self.marks -= idents
         self._all = [r for r in self._all if id(r) not in positions]
+        self._orders = {(self.sort_column, self.descending): self._all}  # the others held the removed
         self.visible = [r for r in self.visible if id(r) not in positions]
         return gone
 
@@ -280,6 +290,7 @@ class Listing(Generic[R]):
                     values[position] = value
         for column, (values, _, _) in self._keys.items():
             self._keys[column] = (values, *_split(values))
+        self._orders = {}
         self._sort()
         self._refilter(self._all)
         return replaced
@@ -320,7 +331,10 @@ class Listing(Generic[R]):
         keys = self._keys.get(self.sort_column)
         if keys is None:
             keys = self._keys[self.sort_column] = self._column_keys(self._base, self.sort_column)
-        self._all = self._ordered(self._base, keys, self.descending, self._dead)
+        order = (self.sort_column, self.descending)
+        if order not in self._orders:
+            self._orders[order] = self._ordered(self._base, keys, self.descending, self._dead)
+        self._all = self._orders[order]
 
     def _refilter(self, source: list[R]) -> None:
         terms = self._terms

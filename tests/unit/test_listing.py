@@ -255,3 +255,19 @@ def test_a_size_becoming_unknown_after_a_full_column_still_sorts_last() -> None:
     assert names(rows.visible) == ["c", "b", "a"]
     rows.upsert([Row("a", 9)])
     assert names(rows.visible) == ["a", "c", "b"]
+
+
+def test_orders_sorted_with_the_load_serve_later_sorts_and_forget_removed_rows() -> None:
+    rows = listing(ROWS)  # name is prebuilt: both of its orders come with the rows
+    rows.sort_by("name")
+    assert names(rows.visible) == ["a", "b", "c", "D"]
+    rows.sort_by("name")
+    assert names(rows.visible) == ["D", "c", "b", "a"]
+    rows.remove({"c"})
+    rows.sort_by("name")
+    assert names(rows.visible) == ["a", "b", "D"]
+    rows.sort_by("size")
+    assert names(rows.visible) == ["a", "b", "D"]
+    rows.upsert([Row("c", 30)])
+    rows.sort_by("name")
+    assert names(rows.visible) == ["a", "b", "c", "D"]
