@@ -57,6 +57,12 @@ class Figure:
     def ratio(self) -> float | None:
         return self.value / self.baseline if self.baseline else None
 
+    @classmethod
+    def of(cls, name: str, samples: list[float], budget: str, baselines: list[float] | None = None) -> Figure:
+        """Timings in seconds: their median and spread, beside the median of the baseline's own."""
+        baseline = statistics.median(baselines) if baselines else None
+        return cls(name, statistics.median(samples), "s", baseline, max(samples) - min(samples), budget)
+
 
 def timed(fn: Callable[[], object], runs: int) -> tuple[float, float]:
     """Median and spread (max - min) of `runs` wall-clock timings of fn()."""
@@ -150,22 +156,8 @@ def bench_list(dsn: str, runs: int) -> list[Figure]:
         bare.append(timed(lambda: psql(dsn, "SELECT * FROM backup.backup_inventory"), 1)[0])
         dt.append(timed(lambda: psql(dsn, r"\dt+ backup.*"), 1)[0])
     return [
-        Figure(
-            "list --json vs psql inventory query",
-            statistics.median(ours),
-            "s",
-            statistics.median(bare),
-            max(ours) - min(ours),
-            "≤ 1.5×",
-        ),
-        Figure(
-            "list --json vs psql \\dt+ backup.*",
-            statistics.median(ours),
-            "s",
-            statistics.median(dt),
-            max(ours) - min(ours),
-            "≤ 1.0× (10k)",
-        ),
+        Figure.of("list --json vs psql inventory query", ours, "≤ 1.5×", bare),
+        Figure.of("list --json vs psql \\dt+ backup.*", ours, "≤ 1.0× (10k)", dt),
     ]
 
 
@@ -216,14 +208,7 @@ def bench_first_paint(dsn: str, runs: int) -> tuple[Figure, Figure]:
         finally:
             subprocess.run(["tmux", "kill-session", "-t", session], check=False)
             _wait_for_backends_to_leave(dsn)
-    paint = Figure(
-        "TUI: start to first rows (tmux)",
-        statistics.median(samples),
-        "s",
-        None,
-        max(samples) - min(samples),
-        "≤ 1 s",
-    )
+    paint = Figure.of("TUI: start to first rows (tmux)", samples, "≤ 1 s")
     memory = Figure("TUI: peak RSS after sort + filter", max(rss), "MB", None, max(rss) - min(rss), "< 150 MB")
     return paint, memory
 
@@ -298,14 +283,7 @@ def bench_keystrokes(dsn: str, runs: int) -> list[Figure]:
                 return time.perf_counter() - start
 
             def figure(label: str, samples: list[float]) -> Figure:
-                return Figure(
-                    f"keystroke: {label}",
-                    statistics.median(samples),
-                    "s",
-                    None,
-                    max(samples) - min(samples),
-                    "≤ 50 ms",
-                )
+                return Figure.of(f"keystroke: {label}", samples, "≤ 50 ms")
 
             for label, column in [
                 ("sort by size (s)", "size"),
@@ -359,15 +337,7 @@ def bench_keystrokes(dsn: str, runs: int) -> list[Figure]:
                 for y in range(table.size.height):
                     table.render_line(y)
                 created.append(time.perf_counter() - start)
-            figures.append(
-                Figure(
-                    "create: committed to its row on screen",
-                    statistics.median(created),
-                    "s",
-                    spread=max(created) - min(created),
-                    budget="≤ 200 ms",
-                )
-            )
+            figures.append(Figure.of("create: committed to its row on screen", created, "≤ 200 ms"))
         database.close()
         return figures
 
@@ -417,14 +387,7 @@ def bench_prune(admin: str, count: int, runs: int) -> Figure:
                 conn.execute(
                     sql.SQL("DROP DATABASE {} WITH (FORCE)").format(sql.Identifier(conninfo_to_dict(dsn)["dbname"]))
                 )
-    return Figure(
-        f"prune --apply of {count:,} expired vs psql DROP loop",
-        statistics.median(ours),
-        "s",
-        statistics.median(bare),
-        max(ours) - min(ours),
-        "≤ 2×",
-    )
+    return Figure.of(f"prune --apply of {count:,} expired vs psql DROP loop", ours, "≤ 2×", bare)
 
 
 def _source_table(dsn: str, name: str, rows: int, label: str) -> None:
@@ -465,14 +428,7 @@ def bench_create(dsn: str, rows: int, runs: int) -> Figure:
                 "'big' ORDER BY created_at DESC LIMIT 1"
             ).fetchone()[0]
             drop_backup(conn, Settings(), name)
-    return Figure(
-        f"create backup of {rows:,} rows vs CREATE TABLE AS",
-        statistics.median(ours),
-        "s",
-        statistics.median(bare),
-        max(ours) - min(ours),
-        "≤ 1.1×",
-    )
+    return Figure.of(f"create backup of {rows:,} rows vs CREATE TABLE AS", ours, "≤ 1.1×", bare)
 
 
 def bench_archive(dsn: str, rows: int, runs: int) -> list[Figure]:
@@ -534,25 +490,11 @@ def bench_archive(dsn: str, rows: int, runs: int) -> list[Figure]:
         psql(dsn, "DROP TABLE public.wide_back, public.wide_bare")
     shutil.rmtree(target, ignore_errors=True)
     return [
-        Figure(
-            f"archive {table_mb:,.0f} MB backup vs psql COPY | zstd",
-            statistics.median(ours),
-            "s",
-            statistics.median(bare),
-            max(ours) - min(ours),
-            "≤ 1.5×",
-        ),
+        Figure.of(f"archive {table_mb:,.0f} MB backup vs psql COPY | zstd", ours, "≤ 1.5×", bare),
         Figure(
             f"archive {table_mb:,.0f} MB backup: peak RSS", max(peak), "MB", None, max(peak) - min(peak), "< 100 MB"
         ),
-        Figure(
-            f"restore {table_mb:,.0f} MB archive vs zstd -d | psql COPY",
-            statistics.median(restored),
-            "s",
-            statistics.median(restored_bare),
-            max(restored) - min(restored),
-            "≤ 1.5×",
-        ),
+        Figure.of(f"restore {table_mb:,.0f} MB archive vs zstd -d | psql COPY", restored, "≤ 1.5×", restored_bare),
     ]
 
 
