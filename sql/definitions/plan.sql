@@ -17,9 +17,10 @@
 --   newest              the newest existing backup of its source table  keep, whatever the rule said
 --   depended            something depends on it (a view, a foreign key) review instead of delete
 --
--- Costs: O(n) hash joins over the n backups, O(s log n) for the s source tables (one index probe
--- each for the newest), O(k log n) for the k deletes (one pg_depend probe each); with only_names
--- (prune batches, the TUI's first screen), O(m log n) for m names.
+-- Costs: O(n) hash joins over the n backups, every age worded in two calls (O(n)), O(s log n) for
+-- the s source tables (one index probe each for the newest), O(k log n) for the k deletes (one
+-- pg_depend probe each); with only_names (prune batches, the TUI's first screen), O(m log n) for
+-- m names.
 
 DROP FUNCTION IF EXISTS backup.plan_prune(timestamptz, text[]);
 DROP FUNCTION IF EXISTS backup.plan_rows(timestamptz, text[]);
@@ -96,9 +97,21 @@ AS $$
                 SELECT * FROM backup.named_entries(only_names) WHERE only_names IS NOT NULL) e
           LEFT JOIN policy p ON p.backup_kind = e.backup_kind
           LEFT JOIN locked lk ON lk.relid = e.table_oid
-    ), decided AS (
-        SELECT f.*, r.decision AS policy_decision
+    ), decided AS MATERIALIZED (
+        -- ord numbers the rows for the words below (one evaluation: the numbers must not change).
+        SELECT f.*, r.decision AS policy_decision, row_number() OVER () AS ord,
+               CASE f.policy_rule
+                   WHEN 'forever' THEN coalesce(f.reviewed_at, f.backup_date) + f.review_every
+                   WHEN 'reviewed' THEN f.reviewed_at + coalesce(f.review_every, f.keep_for)
+               END AS next_review
           FROM facts f JOIN rules r ON r.rule = f.policy_rule
+    ), words AS (
+        -- Every age and every time to a review worded in two calls, not two calls a row (see
+        -- ages_words), back in row order: w.o = d.ord.
+        SELECT w.o, w.age_words, w.review_in
+          FROM unnest(backup.ages_words(ARRAY(SELECT d.age FROM decided d ORDER BY d.ord)),
+                      backup.ages_words(ARRAY(SELECT d.next_review - at FROM decided d ORDER BY d.ord)))
+               WITH ORDINALITY w(age_words, review_in, o)
     ), newest AS (
         -- The newest existing backup of each source table in scope (ties: the greatest name): one
         -- probe of the (source, date) index per source, O(sources × log n), not a sort of every row.
@@ -126,12 +139,9 @@ AS $$
                         THEN 'newest'
                     WHEN dep.dependants IS NOT NULL THEN 'depended'
                     ELSE d.policy_rule END AS rule,
-               CASE d.policy_rule
-                   WHEN 'forever' THEN coalesce(d.reviewed_at, d.backup_date) + d.review_every
-                   WHEN 'reviewed' THEN d.reviewed_at + coalesce(d.review_every, d.keep_for)
-               END AS next_review,
-               backup.age_words(d.age) AS age_words
+               w.age_words, w.review_in
           FROM decided d
+          JOIN words w ON w.o = d.ord
           LEFT JOIN newest n ON n.backup_table_name = d.backup_table_name
           LEFT JOIN depended dep ON dep.table_oid = d.table_oid AND d.policy_decision = 'delete'
     )
@@ -140,7 +150,7 @@ AS $$
            x.backup_date + x.keep_for, x.registered, x.table_oid IS NOT NULL, x.archive_location IS NOT NULL,
            x.age, x.age_words, x.rule, r.decision, r.status,
            format(r.reason, x.backup_kind, x.age_words, x.keep_words, x.review_words,
-                  CASE WHEN x.next_review IS NOT NULL THEN backup.age_words(x.next_review - at) END, x.archive_location, to_char(x.reviewed_at, 'YYYY-MM-DD'),
+                  x.review_in, x.archive_location, to_char(x.reviewed_at, 'YYYY-MM-DD'),
                   format('%s.%s', x.source_schema, x.original_table_name), x.dependants, x.verify_result),
            x.size_exact, x.locked_by, x.verified_at, x.verify_result
       FROM ruled x

@@ -21,6 +21,7 @@ AS $$
         ('backup.parse_backup_name(text)', 'reviewer'),
         ('backup.interval_words(interval)', 'reviewer'),
         ('backup.age_words(interval)', 'reviewer'),
+        ('backup.ages_words(interval[])', 'reviewer'),
         ('backup.dependants(oid[])', 'reviewer'),
         ('backup.locked_relations()', 'reviewer'),
         ('backup.plan_rows(timestamp with time zone,text[])', 'reviewer'),

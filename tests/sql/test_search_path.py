@@ -56,6 +56,7 @@ CALLS: dict[str, str] = {
     "backup.parse_backup_name(text)": "SELECT * FROM backup.parse_backup_name('t_backup_2025_01_02_030405_2')",
     "backup.interval_words(interval)": "SELECT backup.interval_words('4 weeks')",
     "backup.age_words(interval)": "SELECT backup.age_words('400 days')",
+    "backup.ages_words(interval[])": "SELECT backup.ages_words(ARRAY['400 days', NULL, '3 hours']::interval[])",
     "backup.dependants(oid[])": (
         "SELECT * FROM backup.dependants(ARRAY['backup.backup_metadata'::pg_catalog.regclass::pg_catalog.oid])"
     ),

@@ -40,6 +40,17 @@ def test_age_words_of_nothing_is_nothing(installed: psycopg.Connection) -> None:
     assert scalar(installed, "SELECT backup.age_words(NULL)") is None
 
 
+def test_many_ages_are_worded_alike_and_in_their_order(installed: psycopg.Connection) -> None:
+    """The plan words every age in one call (ages_words): the same words as one at a time, each in
+    its place, NULL kept, over a spread of ages in no particular order."""
+    ages = [f"{(i * 7919) % 2_000_003} minutes {i % 60} seconds" for i in range(2_000)] + [None, "-1 day", "730 days"]
+    many = scalar(installed, "SELECT backup.ages_words(%s::interval[])", (ages,))
+    one_by_one = [scalar(installed, "SELECT backup.age_words(%s::interval)", (age,)) for age in ages]
+    assert many == one_by_one
+    assert len(set(many)) > 60 and many[-3:] == [None, "0 seconds", "2 years"]
+    assert scalar(installed, "SELECT backup.ages_words('{}')") == []
+
+
 @pytest.mark.parametrize(
     ("interval", "words"),
     [
