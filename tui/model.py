@@ -9,7 +9,6 @@ members of their own when first read.
 from __future__ import annotations
 
 import enum
-import operator
 from dataclasses import dataclass, field, fields, replace
 from datetime import datetime, timedelta
 from uuid import UUID
@@ -321,11 +320,12 @@ class Backup:
     def name(self) -> str:
         return self.backup_table_name
 
-    def with_size(self, size_bytes: int | None, backup_size: str | None, exact: bool, locked_by: int | None) -> Backup:
-        """This backup with another size (exact after an estimate); every other value shared."""
-        copy = Backup(*_inventory_values(self))
-        copy.size_bytes, copy.backup_size, copy.size_exact, copy.locked_by = size_bytes, backup_size, exact, locked_by
-        return copy
+    def set_size(self, size_bytes: int | None, backup_size: str | None, exact: bool, locked_by: int | None) -> None:
+        """Its exact size after an estimate, in place. The exact step of a load writes four values
+        into the rows already on screen rather than building every row again (at 100,000 backups a
+        second set of rows was ~45 MB of the step's peak). A row drawn meanwhile may pair its new
+        size with the old mark for one frame; the step's own delivery redraws it."""
+        self.size_bytes, self.backup_size, self.size_exact, self.locked_by = size_bytes, backup_size, exact, locked_by
 
     @property
     def source(self) -> str:
@@ -333,7 +333,6 @@ class Backup:
 
 
 INVENTORY_COLUMNS: tuple[str, ...] = tuple(f.name for f in fields(Backup))
-_inventory_values = operator.attrgetter(*INVENTORY_COLUMNS)
 
 
 @dataclass(slots=True)

@@ -251,11 +251,11 @@ def archive_entry(conn: psycopg.Connection, name: str) -> tuple[str | None, dict
 
 
 def with_exact_sizes(conn: psycopg.Connection, rows: list[Backup]) -> list[Backup]:
-    """`rows` (loaded with size estimates) with their exact sizes, from the inventory itself (the
-    same rule: a table locked elsewhere keeps its estimate, marked): four columns rather than every
-    column again, streamed, each row's other values shared with the estimated row. A backup created
-    since `rows` were read (a new id under a name) is read whole; one dropped since is left out.
-    O(n). CURRENT schema only."""
+    """`rows` (loaded with size estimates) given their exact sizes in place, from the inventory
+    itself (the same rule: a table locked elsewhere keeps its estimate, marked): four columns rather
+    than every column again, streamed. Returns the rows still there (the same objects) and, read
+    whole, a backup created since `rows` were read (a new id under a name); one dropped since is
+    left out. O(n). CURRENT schema only."""
     by_name = {r.backup_table_name: r for r in rows}
     out, created = [], []
     seen: dict[Any, Any] = {}
@@ -269,7 +269,8 @@ def with_exact_sizes(conn: psycopg.Connection, rows: list[Backup]) -> list[Backu
             if row is None or row.id != ident:  # new, or dropped and made again under its name
                 created.append(name)
             else:
-                out.append(row.with_size(size, seen.setdefault(pretty, pretty), exact, pid))
+                row.set_size(size, seen.setdefault(pretty, pretty), exact, pid)
+                out.append(row)
     if created:
         out.extend(load_inventory(conn, SchemaState.CURRENT, names=created))
     return out

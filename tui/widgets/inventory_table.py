@@ -57,8 +57,9 @@ def backup_listing() -> Listing[Backup]:
     """Biggest first: what an on-call engineer freeing space wants to see at once."""
     return Listing(
         SORT_KEYS,
-        haystack=lambda b: (
-            f"{b.backup_table_name}\x00{b.source}\x00{b.backup_reason or ''}\x00{b.backup_kind or ''}\x00{b.status}"
+        # join, not an f-string: formatting the two enum members was half the haystack's cost.
+        haystack=lambda b: "\x00".join(
+            (b.backup_table_name, b.source, b.backup_reason or "", b.backup_kind or "", b.status)
         ),
         identity=operator.attrgetter("backup_table_name"),  # in C: the filter calls it once a row
         sort_column="size",
