@@ -271,3 +271,52 @@ def test_orders_sorted_with_the_load_serve_later_sorts_and_forget_removed_rows()
     rows.upsert([Row("c", 30)])
     rows.sort_by("name")
     assert names(rows.visible) == ["a", "b", "c", "D"]
+
+
+def _measured(rows: list[Row]) -> Listing[Row]:
+    made: Listing[Row] = Listing(
+        {"name": SortKey(lambda r: r.name.casefold()), "size": SortKey(lambda r: r.size, descending_first=True)},
+        haystack=lambda r: f"{r.name}\x00{r.note}",
+        identity=lambda r: r.name,
+        sort_column="size",
+        prebuilt=("name",),
+        measure=lambda r: r.size or 0,
+    )
+    made.set_rows(rows)
+    return made
+
+
+def test_the_visible_measure_follows_every_change_of_what_is_shown() -> None:
+    """visible_measure reads arrays kept in the rows' order: after each sort, filter (new, narrowed,
+    widened, with key words), removal and upsert, it is the sum over exactly the rows shown."""
+    rows = [Row(f"t{i:03d}", None if i % 7 == 0 else i * 10, "odd" if i % 2 else "even") for i in range(300)]
+    made = _measured(rows)
+
+    def check() -> None:
+        assert made.visible_measure == sum(r.size or 0 for r in made.visible)
+
+    check()
+    for step in [
+        lambda: made.filter("odd"),
+        lambda: made.sort_by("name"),
+        lambda: made.filter("odd t1"),  # narrows
+        lambda: made.filter("t1"),  # widens
+        lambda: made.sort_by("size"),
+        lambda: made.remove({"t101", "t103", "t150"}),
+        lambda: made.upsert([Row("t105", 99_999, "odd"), Row("new", 7, "odd")]),
+        lambda: made.filter(""),
+        lambda: made.filter("even"),
+        lambda: made.upsert([Row("t002", 1, "odd")]),  # its text changed: no longer shown
+    ]:
+        step()
+        check()
+    assert "t002" not in names(made.visible) and made.visible_measure > 0
+
+
+def test_index_of_finds_the_row_wherever_a_sort_put_it() -> None:
+    made = _measured([Row(f"t{i:03d}", (i * 37) % 101, "") for i in range(200)])
+    for column in ("name", "size", "size"):
+        made.sort_by(column)
+        assert all(made.index_of(r.name) == i for i, r in enumerate(made.visible))
+    made.filter("t00")
+    assert made.index_of("t150") is None and made.index_of("nothing") is None and made.index_of(None) is None

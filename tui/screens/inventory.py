@@ -452,7 +452,7 @@ class InventoryScreen(ListingScreen):
         marked = self.listing.marked_rows()
         shown = Shown(
             visible=len(visible),
-            visible_size=total_size(visible) if filtered else self.totals.size,
+            visible_size=self.listing.visible_measure if filtered else self.totals.size,
             filtered=filtered,
             marked=len(marked),
             marked_size=total_size(marked),

@@ -65,6 +65,7 @@ def backup_listing() -> Listing[Backup]:
         sort_column="size",
         prebuilt=("size", "age", "name"),  # the s / a / n keys: their first press is a plain sort
         fields=FILTER_FIELDS,
+        measure=lambda b: b.size_bytes or 0,  # the summary's size of the filtered rows
     )
 
 
