@@ -16,7 +16,7 @@ from tui import format as fmt
 from tui.config import default_archive_target, last_archive_target
 from tui.db import Database, DatabaseError, Settings
 from tui.listing import Prepared, quote_term
-from tui.loading import Prefetch
+from tui.loading import Prefetch, bulk, thaw
 from tui.modals.adopt import AdoptModal
 from tui.modals.confirm import ConfirmModal
 from tui.modals.create import CreateBackupModal
@@ -267,7 +267,8 @@ class InventoryScreen(ListingScreen):
                     return
                 info, state, rows = first.info, first.state, first.rows
                 if first.partial_of is not None:
-                    rows = self.database.inventory(state, estimate_sizes=True)
+                    with bulk():
+                        rows = self.database.inventory(state, estimate_sizes=True)
                     if not (estimated := self._deliver(generation, info, state, rows, focus, True)):
                         return
                 if not first.estimated:
@@ -276,11 +277,14 @@ class InventoryScreen(ListingScreen):
                     rows = self.database.with_exact_sizes(rows)
                     self._deliver(generation, info, state, rows, focus, same_text=estimated)
                     return
-                rows = self.database.inventory(state)
+                with bulk():
+                    rows = self.database.inventory(state)
             else:
+                thaw()
                 info = self.database.server_info()
                 state = self.database.schema_state()
-                rows = self.database.inventory(state)
+                with bulk():
+                    rows = self.database.inventory(state)
         except DatabaseError as exc:
             self.post_message(LoadFailed(error_text(exc)))
             return
@@ -300,7 +304,8 @@ class InventoryScreen(ListingScreen):
         """From the worker: prepare rows (O(n log n) here) and post them to the screen; returns
         them prepared (a later step with the same text reuses their haystacks). None when a newer
         load replaced this one (its rows are the ones to show)."""
-        prepared = self.listing.prepare(rows, same_text)
+        with bulk():
+            prepared = self.listing.prepare(rows, same_text)
         totals = Totals.of(rows)
         if get_current_worker().is_cancelled:
             return None
