@@ -18,7 +18,7 @@ from textual.widgets import Input
 from tui.config import Config, config_file, load_config
 from tui.db import Database
 from tui.format import printable
-from tui.loading import Prefetch
+from tui.loading import Prefetch, release
 from tui.model import FleetTarget
 from tui.screens.help import HelpScreen
 from tui.screens.inventory import InventoryScreen, OpenFleet
@@ -130,6 +130,7 @@ class BackupApp(App[int]):
 
     def on_unmount(self) -> None:
         self.database.close()
+        release()
 
 
 def run(

@@ -82,7 +82,8 @@ class Prefetch:
 # collector is off while rows are built, and what a load leaves alive is frozen (gc.freeze: later
 # collections skip it). Rows need no collector: reference counting frees them when a newer load
 # replaces them. What freezing costs is reference cycles among objects alive at a load's end that
-# die later (a dialog, a worker): thaw() collects them at the start of the next full reload.
+# die later (a dialog, a worker): thaw() collects them at the start of the next full reload, and
+# release() hands them back to the collector when the app closes.
 
 _collector = threading.Lock()
 _building = 0  # bulk() blocks running now, in any thread
@@ -108,6 +109,13 @@ def bulk() -> Iterator[None]:
                 gc.freeze()
                 if _restore:
                     gc.enable()
+
+
+def release() -> None:
+    """Give the frozen objects back to the collector, without collecting now (an app closing: in
+    one process, as in the tests, its cycles must not stay frozen for good)."""
+    with _collector:
+        gc.unfreeze()
 
 
 def thaw() -> None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import gc
 import threading
 
-from tui.loading import bulk, thaw
+from tui.loading import bulk, release, thaw
 
 
 def test_the_collector_comes_back_only_when_the_last_builder_ends() -> None:
@@ -57,3 +57,11 @@ def test_an_error_while_building_still_brings_the_collector_back() -> None:
     finally:
         thaw()
     assert gc.isenabled()
+
+
+def test_release_hands_frozen_objects_back_to_the_collector() -> None:
+    with bulk():
+        pass
+    assert gc.get_freeze_count() > 0
+    release()
+    assert gc.get_freeze_count() == 0 and gc.isenabled()
