@@ -78,5 +78,10 @@ BEGIN
     EXCEPTION WHEN datetime_field_overflow OR invalid_datetime_format THEN
         backup_date := NULL;
     END;
+    -- 9999-12-31 24:00:00 rolls over into year 10000, which no client's datetime holds (Python's
+    -- stops at 9999): one table so named made every read of the inventory fail in the tool.
+    IF backup_date >= '10000-01-01 00:00:00+00'::timestamptz THEN
+        backup_date := NULL;
+    END IF;
 END
 $$;

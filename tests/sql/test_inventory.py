@@ -112,6 +112,44 @@ def test_parse_backup_name_patterns(installed: psycopg.Connection) -> None:
         assert row == expected, name
 
 
+def test_impossible_dates_in_names_read_as_no_date_exactly_as_postgresql_judges_them(
+    installed: psycopg.Connection,
+) -> None:
+    """A name's date is PostgreSQL's own verdict (asked here in a savepoint) for every edge of
+    every field: an impossible one is no date, never an error; nor is one past 9999 (a roll-over of
+    9999-12-31 24:00:00), which no client could read."""
+    stamps = [
+        (y, mo, d, h, mi, sec)
+        for y in (0, 1, 2024, 2025, 9999)
+        for mo in (0, 1, 2, 4, 12, 13, 99)
+        for d in (0, 1, 28, 29, 30, 31, 32)
+        for h, mi, sec in [(0, 0, 0), (23, 59, 59), (23, 59, 60), (24, 0, 0), (24, 0, 1), (12, 60, 0), (12, 0, 61)]
+    ]
+    for y, mo, d, h, mi, sec in stamps:
+        name = f"t_backup_{y:04d}_{mo:02d}_{d:02d}_{h:02d}{mi:02d}{sec:02d}"
+        try:
+            with installed.transaction():
+                truth = scalar(
+                    installed, "SELECT make_timestamptz(%s, %s, %s, %s, %s, %s, 'UTC')::text", (y, mo, d, h, mi, sec)
+                )
+        except psycopg.errors.DatetimeFieldOverflow:
+            truth = None
+        if truth is not None and truth.startswith("10000-"):
+            truth = None
+        # As text: 9999-12-31 24:00:00 is year 10000, which Python's datetime cannot hold.
+        parsed = installed.execute(
+            "SELECT source_table, backup_date::text FROM backup.parse_backup_name(%s)", (name,)
+        ).fetchone()
+        assert parsed == ("t", truth), name
+
+
+def test_a_table_named_for_year_ten_thousand_does_not_break_the_inventory(installed: psycopg.Connection) -> None:
+    installed.execute("CREATE TABLE backup.t_backup_9999_12_31_240000 (x int)")
+    rows = {b.backup_table_name: b for b in load_inventory(installed, SchemaState.CURRENT)}
+    assert rows["t_backup_9999_12_31_240000"].status.value == "unregistered"
+    assert rows["t_backup_9999_12_31_240000"].backup_date is None
+
+
 def test_wrappers_return_the_inventory(installed: psycopg.Connection) -> None:
     make_table(installed, "t")
     name = create_backup(installed, Settings(), "t", "r")
