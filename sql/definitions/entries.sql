@@ -14,7 +14,8 @@ SELECT m.id, m.original_table_name, m.backup_table_name, m.backup_date, m.row_co
        c.oid AS table_oid, true AS registered,
        -- From the catalog alone (as of the last ANALYZE/VACUUM; exact for a fresh backup, which
        -- create_table_backup analyzes): pg_total_relation_size opens every table.
-       (c.relpages::bigint + coalesce(t.relpages, 0)) * current_setting('block_size')::bigint AS estimated_bytes,
+       (c.relpages::bigint + coalesce((SELECT t.relpages FROM pg_catalog.pg_class t WHERE t.oid = c.reltoastrelid), 0))
+       * current_setting('block_size')::bigint AS estimated_bytes,
        CASE WHEN c.oid IS NULL THEN m.archive_location END AS archive_location,
        m.verified_at, m.verify_result,
        -- The name as the catalog types it, for named_entries (below).
@@ -25,16 +26,13 @@ SELECT m.id, m.original_table_name, m.backup_table_name, m.backup_date, m.row_co
          ON c.relname = m.backup_table_name::name AND c.relnamespace = 'backup'::regnamespace
         AND c.relkind IN ('r', 'p') AND NOT c.relispartition
         AND c.relname <> ALL (backup.internal_tables())
-  -- Its TOAST table, joined (a hash join over the catalog: 134 ms at 100,000 backups, where a
-  -- sub-select per row probed the index 100,000 times: 220 ms).
-  LEFT JOIN pg_catalog.pg_class t ON t.oid = c.reltoastrelid
 UNION ALL
 SELECT NULL::uuid, p.source_table, c.relname::text, p.backup_date, NULL::bigint, NULL::text, NULL::timestamptz,
        NULL::text, 'public'::text, NULL::text, NULL::timestamptz, c.oid, false,
-       (c.relpages::bigint + coalesce(t.relpages, 0)) * current_setting('block_size')::bigint,
+       (c.relpages::bigint + coalesce((SELECT t.relpages FROM pg_catalog.pg_class t WHERE t.oid = c.reltoastrelid), 0))
+       * current_setting('block_size')::bigint,
        NULL::text, NULL::timestamptz, NULL::text, c.relname
   FROM pg_catalog.pg_class c
-  LEFT JOIN pg_catalog.pg_class t ON t.oid = c.reltoastrelid
   LEFT JOIN LATERAL backup.parse_backup_name(c.relname::text) p ON true
  WHERE c.relnamespace = 'backup'::regnamespace
    AND c.relkind IN ('r', 'p')

@@ -5,6 +5,9 @@
 CREATE OR REPLACE FUNCTION backup.locked_relations()
 RETURNS TABLE (relid oid, pid integer)
 LANGUAGE sql STABLE
+-- Usually none: with the default guess (1,000 rows) the plan sorted all 100,000 backups to
+-- merge-join them with it (~45 ms at 100,000); a hash of the few there are is enough.
+ROWS 1
 SET search_path = pg_catalog, pg_temp
 AS $$
     SELECT DISTINCT ON (l.relation) l.relation, l.pid  -- pid is NULL for a prepared transaction

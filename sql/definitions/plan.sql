@@ -66,7 +66,16 @@ AS $$
           FROM backup.retention_policy p
     ), locked AS (
         SELECT * FROM backup.locked_relations()
-    ), facts AS MATERIALIZED (
+    ), decided AS MATERIALIZED (
+        -- Facts, the rule that holds and its decision, in one materialized pass (every later step
+        -- reads it; a second materialized step of 100,000 wide rows cost ~100 ms). ord numbers the
+        -- rows for the words below (one evaluation: the numbers must not change).
+        SELECT f.*, r.decision AS policy_decision, row_number() OVER () AS ord,
+               CASE f.policy_rule
+                   WHEN 'forever' THEN coalesce(f.reviewed_at, f.backup_date) + f.review_every
+                   WHEN 'reviewed' THEN f.reviewed_at + coalesce(f.review_every, f.keep_for)
+               END AS next_review
+          FROM (
         SELECT e.*, p.keep_for, p.review_every, p.keep_words, p.review_words,
                -- Exact sizes open every table: SET backup.size_estimates = on trades them for speed
                -- (the TUI's first paint, apply_prune's ordering), and a table locked elsewhere is
@@ -97,14 +106,8 @@ AS $$
                 SELECT * FROM backup.named_entries(only_names) WHERE only_names IS NOT NULL) e
           LEFT JOIN policy p ON p.backup_kind = e.backup_kind
           LEFT JOIN locked lk ON lk.relid = e.table_oid
-    ), decided AS MATERIALIZED (
-        -- ord numbers the rows for the words below (one evaluation: the numbers must not change).
-        SELECT f.*, r.decision AS policy_decision, row_number() OVER () AS ord,
-               CASE f.policy_rule
-                   WHEN 'forever' THEN coalesce(f.reviewed_at, f.backup_date) + f.review_every
-                   WHEN 'reviewed' THEN f.reviewed_at + coalesce(f.review_every, f.keep_for)
-               END AS next_review
-          FROM facts f JOIN rules r ON r.rule = f.policy_rule
+          ) f
+          JOIN rules r ON r.rule = f.policy_rule
     ), words AS (
         -- Every age and every time to a review worded in two calls, not two calls a row (see
         -- ages_words), back in row order: w.o = d.ord.
