@@ -125,7 +125,7 @@ class Prepared(Generic[R]):
     ordered: list[R]
     keys: dict[str, tuple[list[Any], Sequence[int], list[int]]]
     orders: dict[tuple[str, bool], list[R]]  # (column, descending) -> rows in that order
-    columns: _Columns[R]  # haystacks and measures in the order of `ordered`: the first filter key's
+    columns: _Columns[R] | None  # haystacks and measures in the order of `ordered`: the first filter key's
 
 
 class Listing(Generic[R]):
@@ -181,14 +181,17 @@ class Listing(Generic[R]):
         O(m) over an array, no row read, after the filter that made them."""
         return sum(self._columns(self.visible).measures)
 
-    def prepare(self, rows: Iterable[R], same_text: Prepared[R] | None = None) -> Prepared[R]:
+    def prepare(self, rows: Iterable[R], same_text: Prepared[R] | None = None, lean: bool = False) -> Prepared[R]:
         """Everything set_rows needs, computed without touching this listing (thread-safe).
         `same_text`: an earlier preparation whose rows, where they have the same identity, have the
-        same searchable text (only sizes changed): its haystacks are kept, not built again."""
+        same searchable text (only sizes changed): its haystacks are kept, not built again.
+        `lean`: rows soon replaced (a load's step with estimated sizes): only the order shown, no
+        prebuilt orders and no filter columns (those come when used): ~0.2 s less at 100,000."""
         base = sorted(rows, key=self._identity)
         column, descending = self.sort_column, self.descending
-        keys = {c: self._column_keys(base, c) for c in {column, *self._prebuilt}}
-        orders = {(c, d): self._ordered(base, keys[c], d) for c in self._prebuilt for d in (False, True)}
+        prebuilt = () if lean else self._prebuilt
+        keys = {c: self._column_keys(base, c) for c in {column, *prebuilt}}
+        orders = {(c, d): self._ordered(base, keys[c], d) for c in prebuilt for d in (False, True)}
         if (column, descending) not in orders:
             orders[(column, descending)] = self._ordered(base, keys[column], descending)
         hay = self._haystacks(base, same_text)
@@ -202,7 +205,7 @@ class Listing(Generic[R]):
             ordered=ordered,
             keys=keys,
             orders=orders,
-            columns=self._columns_of(ordered, hay),
+            columns=None if lean else self._columns_of(ordered, hay),
         )
 
     def _haystacks(self, base: list[R], same_text: Prepared[R] | None) -> dict[int, str]:

@@ -55,10 +55,12 @@ class Loaded(Message):
         focus: str | None,
         estimated: bool,
         partial_of: int | None,
+        widths: dict[str, int] | None = None,
     ) -> None:
         super().__init__()
         self.generation, self.info, self.state, self.prepared = generation, info, state, prepared
         self.totals, self.focus, self.estimated, self.partial_of = totals, focus, estimated, partial_of
+        self.widths = widths  # the columns' ideal widths, measured in the worker (None: measure them)
 
 
 class LoadFailed(Message):
@@ -305,11 +307,12 @@ class InventoryScreen(ListingScreen):
         them prepared (a later step with the same text reuses their haystacks). None when a newer
         load replaced this one (its rows are the ones to show)."""
         with bulk():
-            prepared = self.listing.prepare(rows, same_text)
+            prepared = self.listing.prepare(rows, same_text, lean=estimated)
         totals = Totals.of(rows)
+        widths = self.table.ideal_widths(prepared.base)  # O(n) here, not on the UI thread
         if get_current_worker().is_cancelled:
             return None
-        self.post_message(Loaded(generation, info, state, prepared, totals, focus, estimated, partial_of))
+        self.post_message(Loaded(generation, info, state, prepared, totals, focus, estimated, partial_of, widths))
         return prepared
 
     def on_load_failed(self, message: LoadFailed) -> None:
@@ -338,6 +341,7 @@ class InventoryScreen(ListingScreen):
             message.focus,
             message.estimated,
             message.partial_of,
+            message.widths,
         )
 
     def _loaded(
@@ -349,6 +353,7 @@ class InventoryScreen(ListingScreen):
         focus: str | None = None,
         estimated: bool = False,
         partial_of: int | None = None,
+        widths: dict[str, int] | None = None,
     ) -> None:
         keep = focus or (self.table.current.backup_table_name if self.table.current else None)
         self.sizes_estimated = estimated
@@ -359,11 +364,13 @@ class InventoryScreen(ListingScreen):
         self.totals = totals
         if self.removed_since:  # writes since this load began: their patches again
             self.totals = self.totals.minus(self.listing.remove(self.removed_since))
-        if self.patched_since:
-            rows = list(self.patched_since.values())
-            self.totals = self.totals.minus(self.listing.upsert(rows)).plus(rows)
+        patched = list(self.patched_since.values())
+        if patched:
+            self.totals = self.totals.minus(self.listing.upsert(patched)).plus(patched)
         self.table.loading = estimated and not prepared.base
-        self.table.rows_changed(keep, reloaded=True)
+        self.table.rows_changed(keep, reloaded=True, ideal=widths)
+        if patched and widths is not None:
+            self.table.widen_for(patched)
         self.update_summary()
         if state is SchemaState.LEGACY:
             self._banner(

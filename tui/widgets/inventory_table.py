@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import operator
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import ClassVar
 
 from tui import format as fmt
@@ -78,6 +78,14 @@ FILTER_FIELDS: dict[str, Callable[[Backup], tuple[str, ...]]] = {
 }
 
 
+_NAME = operator.attrgetter("backup_table_name")
+# The values a column's text is made from (the same values make the same text).
+_RAW: dict[str, Callable[[Backup], object]] = {
+    "source": operator.attrgetter("source_schema", "original_table_name"),
+    "reason": operator.attrgetter("backup_reason"),
+}
+
+
 class InventoryTable(VirtualTable[Backup]):
     """The inventory: one row per backup."""
 
@@ -96,6 +104,18 @@ class InventoryTable(VirtualTable[Backup]):
 
     def identity(self, row: Backup) -> str:
         return row.backup_table_name
+
+    def texts(self, rows: Sequence[Backup], column: str) -> set[str]:
+        """One cell() per distinct value rather than per row: sources and reasons repeat across
+        thousands of backups (shared objects), names are their own text. At 100,000 rows the
+        three grow columns took ~0.5 s through cell(), on the UI thread."""
+        if column == "name":
+            return set(map(_NAME, rows))
+        raw = _RAW.get(column)
+        if raw is None:
+            return super().texts(rows, column)
+        one_each = dict(zip(map(raw, rows), rows, strict=True))  # a row for each distinct value
+        return {self.cell(r, column)[0] for r in one_each.values()}
 
     def cell(self, row: Backup, column: str, width: int | None = None) -> tuple[str, str | None]:
         if column == "name":

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from itertools import filterfalse
 from typing import ClassVar, Generic, TypeVar
 
 from rich.cells import cell_len, set_cell_size
@@ -26,6 +27,14 @@ from tui.format import printable
 from tui.listing import Listing
 
 R = TypeVar("R")
+
+
+def _widest(texts: set[str]) -> int:
+    """The widest of these texts in terminal cells: ASCII ones by length (C, no per-text call),
+    the others by Rich's cell_len (wide characters count two)."""
+    ascii_widest = max(map(len, filter(str.isascii, texts)), default=0)
+    return max(ascii_widest, max(map(cell_len, filterfalse(str.isascii, texts)), default=0))
+
 
 MARK = "●"
 
@@ -121,15 +130,17 @@ class VirtualTable(ScrollView, Generic[R], can_focus=True):
         rows = self.listing.visible
         return rows[self.cursor] if 0 <= self.cursor < len(rows) else None
 
-    def rows_changed(self, keep: str | None = None, *, reloaded: bool = False) -> None:
+    def rows_changed(
+        self, keep: str | None = None, *, reloaded: bool = False, ideal: dict[str, int] | None = None
+    ) -> None:
         """Call after the Listing changed (sorted, filtered, or `reloaded` with new rows).
 
         Keeps the cursor on row `keep` when it is still visible. Column widths are measured
-        only on reload (O(n)); a sort or a filter keystroke costs the Listing's work plus one
-        O(m) search for the cursor row.
+        only on reload (O(n)), or given (`ideal`: measured by ideal_widths in a worker); a sort or
+        a filter keystroke costs the Listing's work plus one O(m) search for the cursor row.
         """
         if reloaded:
-            self._ideal = self._ideal_widths()
+            self._ideal = ideal if ideal is not None else self.ideal_widths(self.listing.all)
             self._layout_width = -1
         index = self.listing.index_of(keep)
         self.virtual_size = Size(self.size.width, len(self.listing.visible) + 1)
@@ -149,15 +160,19 @@ class VirtualTable(ScrollView, Generic[R], can_focus=True):
         if changed:
             self._layout_width = -1
 
-    def _ideal_widths(self) -> dict[str, int]:
-        """Widths that fit every value of the grow columns (O(n), once per load, not per paint)."""
+    def ideal_widths(self, rows: Sequence[R]) -> dict[str, int]:
+        """Widths that fit every value of the grow columns (O(n), once per load, not per paint).
+        Reads only the rows and the class's columns: a worker may call it for rows it prepared."""
         ideal = {}
-        rows = self.listing.all
         for spec in self.COLUMNS:
             if spec.grow:
-                widest = max((cell_len(self.cell(r, spec.key)[0]) for r in rows), default=0)
+                widest = _widest(self.texts(rows, spec.key))
                 ideal[spec.key] = min(max(widest, spec.min_width, len(spec.title) + 2), spec.max_width or 10_000)
         return ideal
+
+    def texts(self, rows: Sequence[R], column: str) -> set[str]:
+        """The distinct texts of a column's cells (subclasses may find them without a cell() a row)."""
+        return {self.cell(r, column)[0] for r in rows}
 
     # -- layout ----------------------------------------------------------------------
     def _comfortable(self, spec: ColumnSpec) -> int:
