@@ -269,6 +269,32 @@ async def test_connection_error_is_a_message_not_a_traceback(make_app) -> None:
     assert app.return_value == 0
 
 
+def test_a_large_inventory_reads_every_row_alongside_its_first_screen(
+    seeded_dsn: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Prefetch reads every row on a second connection while the first screen loads: the rows the
+    screen then takes are the full inventory's."""
+    from tests.fixtures import frozen_settings
+    from tui import loading
+    from tui.db import Database
+
+    monkeypatch.setattr(loading, "LARGE_INVENTORY", 1)
+    monkeypatch.setattr(loading, "FIRST_SCREEN", 3)
+    database = Database(frozen_settings(seeded_dsn))
+    try:
+        prefetch = loading.Prefetch.start(database)
+        first = prefetch.take()
+        rest = prefetch.take_rest(first.state)
+        full = database.inventory(first.state, estimate_sizes=True)
+    finally:
+        database.close()
+    assert first.partial_of is not None and len(first.rows) == 3
+    assert sorted((b.backup_table_name, b.status, b.policy_reason) for b in rest) == sorted(
+        (b.backup_table_name, b.status, b.policy_reason) for b in full
+    )
+    assert len(rest) == TOTAL
+
+
 async def test_a_large_inventory_paints_its_biggest_backups_first_then_every_row(
     seeded_dsn: str, make_app, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -269,8 +269,7 @@ class InventoryScreen(ListingScreen):
                     return
                 info, state, rows = first.info, first.state, first.rows
                 if first.partial_of is not None:
-                    with bulk():
-                        rows = self.database.inventory(state, estimate_sizes=True)
+                    rows = self.prefetch.take_rest(state)
                     if not (estimated := self._deliver(generation, info, state, rows, focus, True)):
                         return
                 if not first.estimated:
