@@ -15,15 +15,12 @@ from __future__ import annotations
 
 import json
 import math
-import re
 import textwrap
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-# A budget the figure is held to, in the figure's own unit: "≤ 1 s", "< 150 MB", "≤ 50 ms", or
-# a ratio to the baseline ("≤ 1.5×").
-_BUDGET = re.compile(r"[≤<]\s*([\d.]+)\s*(ms|s|MB|×)")
+from benchmarks.run import Budget
 
 
 @dataclass(frozen=True)
@@ -57,15 +54,6 @@ def newest_per_size(runs: Iterable[Run]) -> list[Run]:
     return sorted(by_server[server].values(), key=lambda r: r.n)
 
 
-def budget_line(figure: dict) -> tuple[float, bool] | None:
-    """(value in the figure's unit, is a ratio to the baseline) for a budget that applies at every size."""
-    match = _BUDGET.search(figure.get("budget") or "")
-    if match is None:
-        return None
-    value, unit = float(match.group(1)), match.group(2)
-    return {"ms": (value / 1000, False), "s": (value, False), "MB": (value, False), "×": (value, True)}[unit]
-
-
 def plot(results: Path, output: Path, quick: bool = False) -> Path:
     import matplotlib
 
@@ -91,9 +79,9 @@ def plot(results: Path, output: Path, quick: bool = False) -> Path:
         baselines = [(n, f["baseline"] * scale) for n, f in points if f.get("baseline")]
         if baselines:
             ax.plot(*zip(*baselines, strict=True), "s--", color="tab:orange", label="baseline")
-        budget = budget_line(points[0][1])
+        budget = Budget.of(points[0][1].get("budget") or "")
         if budget is not None:
-            value, ratio = budget
+            value, ratio = budget.limit, budget.ratio
             if ratio and baselines:
                 ax.plot(
                     [n for n, _ in baselines], [b * value for _, b in baselines], ":", color="tab:red", label="budget"

@@ -3,7 +3,8 @@
 import json
 from pathlib import Path
 
-from benchmarks.plot import budget_line, load, newest_per_size
+from benchmarks.plot import load, newest_per_size
+from benchmarks.run import Budget
 
 
 def _store(results: Path, stamp: str, n: int, server: str, value: float, quick: bool = False) -> None:
@@ -26,8 +27,10 @@ def test_newest_run_of_each_size_on_the_server_with_most_sizes(tmp_path: Path) -
 
 
 def test_budgets_in_the_figures_unit() -> None:
-    assert budget_line({"budget": "≤ 50 ms"}) == (0.05, False)
-    assert budget_line({"budget": "< 150 MB"}) == (150.0, False)
-    assert budget_line({"budget": "≤ 1.5×"}) == (1.5, True)
-    assert budget_line({"budget": "≤ 1.0× (10k)"}) == (1.0, True)
-    assert budget_line({"budget": ""}) is None
+    assert Budget.of("≤ 50 ms") == Budget(0.05, ratio=False, strict=False)
+    assert Budget.of("< 150 MB") == Budget(150.0, ratio=False, strict=True)
+    assert Budget.of("≤ 1.5×") == Budget(1.5, ratio=True, strict=False)
+    assert Budget.of("≤ 1.0× (10k)") == Budget(1.0, ratio=True, strict=False)
+    assert Budget.of("") is None
+    assert Budget.of("< 1 s").holds(0.99) and not Budget.of("< 1 s").holds(1.0)
+    assert Budget.of("≤ 2×").holds(2.0)
