@@ -152,7 +152,7 @@ class VirtualTable(ScrollView, Generic[R], can_focus=True):
         changed = False
         for spec in self.COLUMNS:
             if spec.grow:
-                widest = max((cell_len(self.cell(r, spec.key)[0]) for r in rows), default=0)
+                widest = _widest(self.texts(rows, spec.key))
                 ideal = min(max(widest, self._ideal.get(spec.key, 0)), spec.max_width or 10_000)
                 if ideal != self._ideal.get(spec.key):
                     self._ideal[spec.key] = ideal
