@@ -80,14 +80,17 @@ def test_run_due_dry_run_then_run_and_a_failure_exits_1(capsys, installed: psyco
     make_table(installed, "gone")
     for table in ("orders", "gone"):
         run(capsys, "schedule", "add", table, "--kind", "daily", "--cron", "0 2 * * *", "--dsn", dsn)
-    installed.execute("UPDATE backup.backup_schedule SET created_at = '2026-11-01'")
+    # Every time the test judges by is the server's own clock: `check` below runs at the real now
+    # (a fixed --at once turned this test red the day the schedule it ran became overdue).
+    installed.execute("UPDATE backup.backup_schedule SET created_at = now() - interval '30 days'")
     installed.execute("DROP TABLE public.gone")
-    code, out, _ = run(capsys, "run-due", "--dry-run", "--at", "2026-11-25T04:50Z", "--dsn", dsn)
+    at = scalar(installed, "SELECT to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')")
+    code, out, _ = run(capsys, "run-due", "--dry-run", "--at", at, "--dsn", dsn)
     assert code == 0 and out.count("due: schedule") == 2
     assert scalar(installed, "SELECT count(*) FROM backup.backup_metadata") == 0  # a dry run makes nothing
-    code, out, err = run(capsys, "run-due", "--at", "2026-11-25T04:50Z", "--dsn", dsn)
+    code, out, err = run(capsys, "run-due", "--at", at, "--dsn", dsn)
     assert code == 1 and out.strip().startswith("orders_backup_") and "public.gone does not exist" in err
-    code, out, _ = run(capsys, "run-due", "--at", "2026-11-25T04:50Z", "--dsn", dsn)  # nothing due any more
+    code, out, _ = run(capsys, "run-due", "--at", at, "--dsn", dsn)  # nothing due any more
     assert code == 0 and out == ""
     code, out, _ = run(capsys, "check", "--fast", "--dsn", dsn)  # the failed schedule is a finding
     assert code == 1 and "schedule (1)" in out and "public.gone does not exist" in out and "schedule run" in out
