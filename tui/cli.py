@@ -80,7 +80,11 @@ def _require_installed(database: Database) -> None:
 
 def cmd_install(args: argparse.Namespace) -> int:
     with _database(args) as database:
-        report = database.install()
+        report = database.install(take_ownership=args.take_ownership)
+        for statement in report.taken:
+            print(f"took over: {fmt.printable(statement)}")
+        for statement in report.revoked:
+            print(f"revoked (outside the role model): {fmt.printable(statement)}")
         if not report.changed:
             print("backup schema is up to date; nothing to do")
         else:
@@ -92,7 +96,8 @@ def cmd_install(args: argparse.Namespace) -> int:
                 parts.append(f"migrations {', '.join(report.migrations)}")
             if report.definitions:
                 parts.append(f"definitions {', '.join(report.definitions)}")
-            print(f"{verb}: applied {'; '.join(parts)}")
+            if parts:
+                print(f"{verb}: applied {'; '.join(parts)}")
         exposed = database.exposure()
         for finding in exposed:
             print(f"warning: {fmt.printable(finding.detail)}", file=sys.stderr)
@@ -574,12 +579,22 @@ def cmd_verify(args: argparse.Namespace) -> int:
                     line.close()
                 if not args.json:
                     v = results[-1]
-                    print(f"{v.result:<10} {fmt.printable(v.name)}  {fmt.printable(v.detail)}", flush=True)
+                    note = "" if v.recorded else "  (not recorded: recording a verification is an operator's)"
+                    print(f"{v.result:<10} {fmt.printable(v.name)}  {fmt.printable(v.detail)}{note}", flush=True)
     except DatabaseError as exc:
         raise VerifyFailed(_error_line(exc)) from exc
     if args.json:
         json.dump(
-            [{"name": v.name, "location": v.location, "result": str(v.result), "detail": v.detail} for v in results],
+            [
+                {
+                    "name": v.name,
+                    "location": v.location,
+                    "result": str(v.result),
+                    "detail": v.detail,
+                    "recorded": v.recorded,
+                }
+                for v in results
+            ],
             sys.stdout,
             ensure_ascii=False,
         )
@@ -616,7 +631,11 @@ def cmd_schedule_list(args: argparse.Namespace) -> int:
         json.dump(
             {
                 "schedules": [_schedule_json(s) for s in rows],
-                "pg_cron": {"installed": state.installed, "here": state.here, "database": state.cron_database},
+                "pg_cron": {
+                    "installed": state.installed if state.visible else None,
+                    "here": state.here,
+                    "database": state.cron_database,
+                },
                 "jobs": [{f: _json_value(getattr(j, f)) for f in CronJob.__dataclass_fields__} for j in jobs],
             },
             sys.stdout,
@@ -654,6 +673,8 @@ def cmd_schedule_list(args: argparse.Namespace) -> int:
             f"pg_cron lives in database {state.cron_database!r}: create the jobs there with "
             "`backup-tui schedule cron --install` (it prints the statements)"
         )
+    elif not state.visible:
+        print("pg_cron is not in this database; where else it may be only a superuser can see (cron.database_name)")
     else:
         print("pg_cron is not installed: run `backup-tui run-due` every minute from cron or a systemd timer")
     return 0
@@ -705,6 +726,11 @@ def cmd_schedule_cron(args: argparse.Namespace) -> int:
     with _database(args) as database:
         _require_installed(database)
         state = database.cron_state()
+        if not state.visible:
+            raise UserError(
+                "pg_cron is not in this database, and where else it may be only a superuser can see "
+                "(cron.database_name): ask one to run `backup-tui schedule cron --install`"
+            )
         if not state.installed:
             raise UserError(
                 "pg_cron is not installed on this server; run `backup-tui run-due` every minute from the "
@@ -1011,6 +1037,11 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(title="commands", metavar="COMMAND", parser_class=_Parser)
 
     p = sub.add_parser("install", parents=[common], help="install or upgrade the backup schema (idempotent)")
+    p.add_argument(
+        "--take-ownership",
+        action="store_true",
+        help="make you the owner of schema backup and everything in it, where another role owns some of it",
+    )
     p.set_defaults(func=cmd_install)
 
     p = sub.add_parser("list", parents=[common], help="print the inventory")

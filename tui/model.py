@@ -102,6 +102,28 @@ class Category(Word):
     DEFINER = "definer"  # splinter's security-definer lints (views; functions anon/authenticated run)
     RESTORED = "restored"  # a table restore made that anon/authenticated/PUBLIC can read, or without RLS in public
     SCHEDULE = "schedule"  # a schedule whose last run failed or that is overdue; a failed pg_cron job of ours
+    FOREIGN = "foreign"  # in schema backup: an object we did not create, another role's, or a right outside the model
+
+    @property
+    def title(self) -> str:
+        """The heading of this category's findings in a report (the CLI's and the `!` screen's)."""
+        return _CATEGORY_TITLES[self]
+
+
+_CATEGORY_TITLES = {
+    Category.NOT_INSTALLED: "Not installed — there is no backup schema",
+    Category.MISSING: "Missing — metadata rows whose table is gone",
+    Category.UNREGISTERED: "Unregistered — tables in schema backup without metadata",
+    Category.DRIFT: "Row drift — recorded row count differs from the table",
+    Category.DEPENDANTS: "Dependants — objects that use a backup table",
+    Category.ARCHIVE: "Archives — damaged or unreadable at their last verification",
+    Category.EXPOSURE: "Exposure — privileges that reach the backups",
+    Category.SEARCH_PATH: "Search path — functions of ours without a fixed search_path",
+    Category.DEFINER: "Definer rights — what anon/authenticated could run as the owner",
+    Category.RESTORED: "Restored tables — readable by anon/authenticated/PUBLIC, or without RLS in public",
+    Category.SCHEDULE: "Schedules — failed last runs, overdue schedules, failed pg_cron jobs",
+    Category.FOREIGN: "Foreign objects — in schema backup, not ours, another role's, or rights outside the model",
+}
 
 
 class ListOrder(Word):
@@ -177,6 +199,9 @@ class CronState:
     cron_database: str | None
     database: str
     version: str | None = None
+    # False when this role may not see where pg_cron lives: cron.database_name is readable only by
+    # superusers and pg_read_all_settings, and pg_cron is not in this database.
+    visible: bool = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -418,6 +443,7 @@ class Verified:
     location: str
     result: Verification
     detail: str
+    recorded: bool = True  # False: the catalogue has it, but this role may not record results (a reviewer)
 
     @property
     def ok(self) -> bool:
@@ -554,12 +580,15 @@ class Finding:
 
 @dataclass(frozen=True, slots=True)
 class InstallReport:
-    """What `install` did: the migrations run and the definitions (re-)applied, by file name."""
+    """What `install` did: the migrations run and the definitions (re-)applied, by file name; the
+    objects it took over (--take-ownership) and the grants outside the role model it revoked."""
 
     before: SchemaState
     migrations: tuple[str, ...] = ()
     definitions: tuple[str, ...] = ()
+    taken: tuple[str, ...] = ()
+    revoked: tuple[str, ...] = ()
 
     @property
     def changed(self) -> bool:
-        return bool(self.migrations or self.definitions)
+        return bool(self.migrations or self.definitions or self.taken or self.revoked)

@@ -8,6 +8,9 @@ CREATE OR REPLACE FUNCTION backup.adopt_backup(backup_table_name text, source_ta
 RETURNS TABLE (source_table_name text, backup_date timestamptz, row_count bigint)
 LANGUAGE plpgsql SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
+-- The count below is the owner's: no policy decides it (a table that forces row-level security on
+-- its owner raises instead), and only tables the owner owns are counted (backup.not_ours).
+SET row_security = off
 AS $fn$
 #variable_conflict use_variable
 DECLARE
@@ -21,6 +24,12 @@ BEGIN
      WHERE c.relnamespace = 'backup'::regnamespace AND c.relname = backup_table_name AND c.relkind IN ('r', 'p');
     IF v_oid IS NULL THEN
         RAISE EXCEPTION 'no table named % in schema backup', quote_ident(backup_table_name) USING ERRCODE = '42P01';
+    END IF;
+    IF backup.not_ours(v_oid) IS NOT NULL THEN
+        RAISE EXCEPTION 'cannot adopt backup.%: %', quote_ident(backup_table_name), backup.not_ours(v_oid)
+            USING ERRCODE = '42501',
+                  HINT = format('check it, then: ALTER TABLE backup.%I OWNER TO %s', backup_table_name,
+                                backup.owner_role());
     END IF;
     IF EXISTS (SELECT 1 FROM backup.backup_metadata m WHERE m.backup_table_name = backup_table_name) THEN
         RAISE EXCEPTION 'backup.% is already registered', quote_ident(backup_table_name) USING ERRCODE = '42710';

@@ -85,3 +85,151 @@ BEGIN
     END IF;
 END
 $$;
+
+-- Who is calling: the session's effective role (SET ROLE), else its login role. Inside a SECURITY
+-- DEFINER function current_user is the definer, but the `role` setting still says what the session
+-- set, and a session can set it only to a role it is a member of: it cannot be forged.
+CREATE OR REPLACE FUNCTION backup.caller() RETURNS text
+LANGUAGE sql STABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$ SELECT CASE WHEN current_setting('role') = 'none' THEN session_user::text ELSE current_setting('role') END $$;
+
+-- The owner of schema backup: the one role that owns everything in it and makes every backup.
+CREATE OR REPLACE FUNCTION backup.owner_role() RETURNS text
+LANGUAGE sql STABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$ SELECT n.nspowner::regrole::text FROM pg_namespace n WHERE n.nspname = 'backup' $$;
+
+-- Why the owner's rights must not be used on this table in schema backup (NULL: they may): a table
+-- another role owns is that role's to change (a policy, a trigger, a column type of its own), so
+-- counting, copying or dropping it with the owner's rights would run that role's code as the owner.
+CREATE OR REPLACE FUNCTION backup.not_ours(table_oid oid) RETURNS text
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT format('backup.%I belongs to %s, not to the backup schema''s owner %s', c.relname,
+                  c.relowner::regrole, n.nspowner::regrole)
+      FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+     WHERE c.oid = table_oid AND c.relowner <> n.nspowner
+$$;
+
+-- Why `who` may not copy the table `source` whole (NULL: it may): a backup holds only what its
+-- maker could read. System catalogs and other sessions' temporary tables are never copied; every
+-- column must be readable by `who`, and no row-level security policy may hide rows from it (a copy
+-- is made with row_security off, by the schema's owner: the check is here, for the maker).
+CREATE OR REPLACE FUNCTION backup.may_copy(who text, source oid) RETURNS text
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+    r record;
+    t record;
+    v_cols text;
+BEGIN
+    SELECT a.oid, a.rolsuper, a.rolbypassrls INTO r FROM pg_roles a WHERE a.rolname = who;
+    IF NOT FOUND THEN
+        RETURN format('role %s does not exist', quote_ident(who));
+    END IF;
+    SELECT c.relname, c.relkind, c.relrowsecurity, c.relforcerowsecurity, c.relowner, c.relpersistence,
+           n.nspname INTO t
+      FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.oid = source;
+    IF NOT FOUND THEN
+        RETURN 'the table does not exist';
+    END IF;
+    IF t.nspname IN ('pg_catalog', 'information_schema') OR t.nspname LIKE 'pg\_toast%' THEN
+        RETURN format('%I.%I is a system catalog: backup-tui never copies those', t.nspname, t.relname);
+    END IF;
+    IF t.relpersistence = 't' THEN
+        RETURN format('%I.%I is a temporary table', t.nspname, t.relname);
+    END IF;
+    IF t.relkind NOT IN ('r', 'p') THEN
+        RETURN format('%I.%I is not a table', t.nspname, t.relname);
+    END IF;
+    SELECT string_agg(quote_ident(a.attname), ', ' ORDER BY a.attnum) INTO v_cols
+      FROM pg_attribute a
+     WHERE a.attrelid = source AND a.attnum > 0 AND NOT a.attisdropped
+       AND NOT has_column_privilege(r.oid, source, a.attnum, 'SELECT');
+    IF v_cols IS NOT NULL THEN
+        RETURN format('%s may not read %s of %I.%I', quote_ident(who),
+                      CASE WHEN v_cols LIKE '%,%' THEN 'columns ' ELSE 'column ' END || v_cols, t.nspname, t.relname);
+    END IF;
+    IF t.relrowsecurity AND NOT (r.rolsuper OR r.rolbypassrls OR (t.relowner = r.oid AND NOT t.relforcerowsecurity)) THEN
+        RETURN format('%I.%I has row-level security: its policies would show %s only some rows', t.nspname,
+                      t.relname, quote_ident(who));
+    END IF;
+    -- A foreign table among its partitions or children would be read through the owner's user mapping.
+    IF EXISTS (WITH RECURSIVE below(oid) AS (
+                   SELECT i.inhrelid FROM pg_inherits i WHERE i.inhparent = source
+                   UNION SELECT i.inhrelid FROM pg_inherits i JOIN below b ON i.inhparent = b.oid)
+               SELECT 1 FROM below b JOIN pg_class c ON c.oid = b.oid WHERE c.relkind = 'f') THEN
+        RETURN format('%I.%I has a foreign table among its partitions or children', t.nspname, t.relname);
+    END IF;
+    RETURN NULL;
+END
+$fn$;
+
+-- True when the table was created by the current transaction (or one of its subtransactions): its
+-- catalog row is visible, so it is committed or ours, and it is in progress, so it is ours. What
+-- makes a restore's audit row evidence: no caller can name an older table as "restored".
+CREATE OR REPLACE FUNCTION backup.created_here(table_oid oid) RETURNS boolean
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    -- The catalog row's xmin is 32 bits; pg_xact_status takes the full 64-bit id, which is the one
+    -- within 2^31 of the current transaction's (a subtransaction's id comes after its parent's).
+    SELECT coalesce(pg_xact_status((CASE WHEN y.id > y.cur + 2147483648 THEN y.id - 4294967296
+                                         WHEN y.id < y.cur - 2147483648 THEN y.id + 4294967296
+                                         ELSE y.id END)::text::xid8) = 'in progress', false)
+      FROM (SELECT ((x.cur >> 32) << 32) | x.xmin AS id, x.cur
+              FROM (SELECT c.xmin::text::bigint AS xmin, pg_current_xact_id()::text::bigint AS cur
+                      FROM pg_class c WHERE c.oid = table_oid) x) y
+$$;
+
+-- The first type `type_oid` is built from (itself, a domain's base, an array's element, a composite's
+-- attributes, a range's subtype) that neither the system nor one of `trusted` owns, as
+-- 'schema.type (owned by role)'; NULL when all are. A type's input, check constraints and
+-- functions are code its owner wrote, run by whoever stores a value of it: a restore accepts only
+-- the types its caller trusts.
+CREATE OR REPLACE FUNCTION backup.untrusted_type(type_oid oid, trusted text[]) RETURNS text
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    WITH RECURSIVE parts(oid) AS (
+        SELECT type_oid
+        UNION
+        SELECT x.part
+          FROM parts p JOIN pg_type t ON t.oid = p.oid
+          CROSS JOIN LATERAL (
+              SELECT t.typbasetype WHERE t.typtype = 'd'
+              UNION ALL SELECT t.typelem WHERE t.typelem <> 0
+              UNION ALL SELECT a.atttypid FROM pg_attribute a
+                         WHERE t.typtype = 'c' AND a.attrelid = t.typrelid AND a.attnum > 0 AND NOT a.attisdropped
+              UNION ALL SELECT r.rngsubtype FROM pg_range r WHERE r.rngtypid = t.oid
+              UNION ALL SELECT r.rngtypid FROM pg_range r WHERE r.rngmultitypid = t.oid) x(part)
+    )
+    SELECT format('%s (owned by %s)', t.oid::regtype, t.typowner::regrole)
+      FROM parts p JOIN pg_type t ON t.oid = p.oid
+     WHERE t.typnamespace NOT IN ('pg_catalog'::regnamespace, 'information_schema'::regnamespace)
+       AND t.typowner <> 10  -- the bootstrap superuser, who owns what initdb made
+       AND t.typowner::regrole::text <> ALL (trusted)
+     ORDER BY t.oid = type_oid DESC
+     LIMIT 1
+$$;
+
+-- Whether ANALYZE of a column of this type runs only the system's code: a range (or multirange,
+-- or a domain over one) calls its subtype_diff function, which may be anyone's SQL.
+CREATE OR REPLACE FUNCTION backup.analyze_safe(type_oid oid) RETURNS boolean
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    WITH RECURSIVE base(oid, depth) AS (
+        SELECT type_oid, 0
+        UNION ALL
+        SELECT t.typbasetype, b.depth + 1 FROM base b JOIN pg_type t ON t.oid = b.oid
+         WHERE t.typtype = 'd' AND b.depth < 32
+    )
+    SELECT NOT EXISTS (
+        SELECT 1 FROM base b JOIN pg_range r ON r.rngtypid = b.oid OR r.rngmultitypid = b.oid
+          JOIN pg_proc f ON f.oid = r.rngsubdiff
+         WHERE f.pronamespace <> 'pg_catalog'::regnamespace)
+$$;

@@ -2,7 +2,7 @@
 -- What drop and archive do before they touch a backup, in one place: refuse the schema's own
 -- tables and anything unregistered, lock the metadata row (a concurrent second call waits, then
 -- finds nothing), lock the table (lock_timeout bounds the wait) and refuse when something depends
--- on it. Returns the metadata row and the table's oid (NULL when the table is gone).
+-- on it, or that another role owns. Returns the metadata row and the table's oid (NULL when the table is gone).
 CREATE OR REPLACE FUNCTION backup.claim_backup(backup_table_name text, action text,
                                                OUT meta backup.backup_metadata, OUT table_oid oid)
 LANGUAGE plpgsql
@@ -40,6 +40,14 @@ BEGIN
             quote_ident(backup_table_name), meta.archive_location, action
             USING ERRCODE = '42809',
                   HINT = 'to stop tracking it (the files stay): backup-tui drop --forget-archive, or backup.forget_archive()';
+    END IF;
+    IF table_oid IS NOT NULL AND backup.not_ours(table_oid) IS NOT NULL THEN
+        -- The caller's request is carried out with the owner's rights: never on a table someone
+        -- else controls.
+        RAISE EXCEPTION 'cannot % backup %: %', action, quote_ident(backup_table_name), backup.not_ours(table_oid)
+            USING ERRCODE = '42501',
+                  HINT = format('check it, then: ALTER TABLE backup.%I OWNER TO %s', backup_table_name,
+                                backup.owner_role());
     END IF;
     IF table_oid IS NOT NULL THEN
         -- Lock first so the size reported is the size freed; lock_timeout bounds the wait.

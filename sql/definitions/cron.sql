@@ -92,14 +92,14 @@ BEGIN
                   HINT = 'e.g. "0 2 * * *" (every day at 02:00 UTC), "30 3 * * 0" (Sundays at 03:30), or @daily';
     END IF;
     BEGIN
-        spec.minutes := backup.cron_field(f[1], 0, 59, '{}', 'minute');
-        spec.hours := backup.cron_field(f[2], 0, 23, '{}', 'hour');
-        spec.days := backup.cron_field(f[3], 1, 31, '{}', 'day-of-month');
+        spec.minutes := backup.cron_field(f[1], 0, 59, '{}'::text[], 'minute'::text);
+        spec.hours := backup.cron_field(f[2], 0, 23, '{}'::text[], 'hour'::text);
+        spec.days := backup.cron_field(f[3], 1, 31, '{}'::text[], 'day-of-month'::text);
         spec.months := backup.cron_field(f[4], 1, 12,
-            '{JAN,FEB,MAR,APR,MAY,JUN,JUL,AUG,SEP,OCT,NOV,DEC}', 'month');
+            '{JAN,FEB,MAR,APR,MAY,JUN,JUL,AUG,SEP,OCT,NOV,DEC}'::text[], 'month'::text);
         spec.weekdays := ARRAY(SELECT DISTINCT CASE WHEN d = 7 THEN 0 ELSE d END
-                                 FROM unnest(backup.cron_field(f[5], 0, 7, '{SUN,MON,TUE,WED,THU,FRI,SAT}',
-                                                               'day-of-week')) d ORDER BY 1);
+                                 FROM unnest(backup.cron_field(f[5], 0, 7, '{SUN,MON,TUE,WED,THU,FRI,SAT}'::text[],
+                                                               'day-of-week'::text)) d ORDER BY 1);
     EXCEPTION WHEN invalid_parameter_value THEN
         RAISE EXCEPTION 'invalid cron expression "%": %', expr, SQLERRM
             USING ERRCODE = '22023',

@@ -13,7 +13,7 @@ DECLARE
     c       record;
     v_bytes bigint := 0;
 BEGIN
-    c := backup.claim_backup(backup_table_name, 'drop');
+    c := backup.claim_backup(backup_table_name, 'drop'::text);
     IF c.table_oid IS NOT NULL THEN
         v_bytes := pg_total_relation_size(c.table_oid);
         EXECUTE format('DROP TABLE backup.%I', backup_table_name);

@@ -30,7 +30,6 @@ AS $$
         ('backup.named_entries(text[])', 'reviewer'),
         ('backup.biggest_backups(integer)', 'reviewer'),
         ('backup.routine_levels()', 'reviewer'),
-        ('backup.record_verification(text,text,text)', 'reviewer'),
         ('backup.cron_field(text,integer,integer,text[],text)', 'reviewer'),
         ('backup.cron_value(text,text[],integer,text)', 'reviewer'),
         ('backup.cron_parse(text)', 'reviewer'),
@@ -41,7 +40,16 @@ AS $$
         ('backup.cron_words(text)', 'reviewer'),
         ('backup.due_schedules(timestamp with time zone)', 'reviewer'),
         ('backup.schedule_rows(timestamp with time zone)', 'reviewer'),
+        ('backup.caller()', 'reviewer'),
+        ('backup.owner_role()', 'reviewer'),
+        ('backup.not_ours(oid)', 'reviewer'),
+        ('backup.may_copy(text,oid)', 'reviewer'),
+        ('backup.untrusted_type(oid,text[])', 'reviewer'),
+        ('backup.analyze_safe(oid)', 'reviewer'),
+        ('backup.restorable_types(text[],text[])', 'reviewer'),
         ('backup.truncate_bytes(text,integer)', 'operator'),
+        ('backup.record_verification(text,text,text)', 'operator'),
+        ('backup.record_restore(regclass,text,text,boolean)', 'operator'),
         ('backup.create_table_backup(text,text,text,text)', 'operator'),
         ('backup.create_table_backup(text,text)', 'operator'),
         ('backup.drop_table_backup(text)', 'operator'),
@@ -67,15 +75,20 @@ AS $$
         ('backup.schedule_check()', 'owner'),
         ('backup.refuse_internal(text)', 'owner'),
         ('backup.claim_backup(text,text)', 'owner'),
+        ('backup.make_backup(text,text,text,text,text,bigint)', 'owner'),
+        ('backup.created_here(oid)', 'owner'),
+        ('backup.share_backups(text)', 'owner'),
+        ('backup.enforce_privileges()', 'owner'),
         ('backup.role_grants(text,text)', 'owner'),
         ('backup.grant_role(text,text)', 'owner'),
         ('backup.revoke_exposure(text[])', 'owner')
 $$;
 
 -- The statements that give `role_name` what `level` ('reviewer' or 'operator') needs; an
--- operator gets the reviewer's grants too. Nothing else: no superuser, no ownership, no
--- DELETE or TRUNCATE on any backup (drops go through the definer functions, which only ever
--- drop registered backups in schema backup).
+-- operator gets the reviewer's grants too. Nothing else: no CREATE in schema backup, no INSERT,
+-- UPDATE or DELETE on its tables (every write is one of our functions, which records who called),
+-- no superuser, no ownership. An operator may read (to archive or restore) the backups whose source
+-- it may read: share_backups grants those that exist, and every new backup is shared the same way.
 CREATE OR REPLACE FUNCTION backup.role_grants(role_name text, level text)
 RETURNS SETOF text
 LANGUAGE plpgsql STABLE
@@ -92,6 +105,9 @@ BEGIN
     IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = role_name) THEN
         RAISE EXCEPTION 'role % does not exist', who USING ERRCODE = '42704';
     END IF;
+    IF role_name IN ('anon', 'authenticated') THEN
+        RAISE EXCEPTION 'role % is the public API''s: it never gets rights on the backups', who USING ERRCODE = '42501';
+    END IF;
     RETURN NEXT format('GRANT USAGE ON SCHEMA backup TO %s', who);
     RETURN NEXT format('GRANT SELECT ON backup.backup_metadata, backup.backup_audit, backup.retention_policy, '
                        'backup.schema_version, backup.schema_definitions, backup.backup_entries, '
@@ -104,13 +120,119 @@ BEGIN
                            r.routine, who);
     END LOOP;
     IF level = 'operator' THEN
-        -- create_table_backup runs with the caller's rights: it creates the copy and records it.
-        RETURN NEXT format('GRANT CREATE ON SCHEMA backup TO %s', who);
-        RETURN NEXT format('GRANT INSERT ON backup.backup_metadata, backup.backup_audit TO %s', who);
-        RETURN NEXT format('GRANT INSERT, UPDATE, DELETE ON backup.backup_schedule TO %s', who);
-        -- Archiving reads a backup with COPY; backups made later are granted by create_table_backup.
-        RETURN NEXT format('GRANT SELECT ON ALL TABLES IN SCHEMA backup TO %s', who);
+        RETURN NEXT format('SELECT backup.share_backups(%L::text)', role_name);
     END IF;
+END
+$fn$;
+
+-- Lets an operator read the existing backups whose source it may read whole now (backup.may_copy),
+-- as every new backup does when it is made: archive and restore read a backup with the caller's
+-- own rights. Returns how many were shared.
+CREATE OR REPLACE FUNCTION backup.share_backups(role_name text) RETURNS integer
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+#variable_conflict use_variable
+DECLARE
+    r record;
+    n integer := 0;
+BEGIN
+    FOR r IN
+        SELECT m.backup_table_name
+          FROM backup.backup_metadata m
+          JOIN pg_class c ON c.relname = m.backup_table_name::name AND c.relnamespace = 'backup'::regnamespace
+          JOIN pg_namespace sn ON sn.nspname = m.source_schema
+          JOIN pg_class src ON src.relnamespace = sn.oid AND src.relname = m.original_table_name::name
+         WHERE NOT has_table_privilege(role_name, c.oid, 'SELECT')
+           AND backup.may_copy(role_name, src.oid) IS NULL
+    LOOP
+        EXECUTE format('GRANT SELECT ON backup.%I TO %I', r.backup_table_name, role_name);
+        n := n + 1;
+    END LOOP;
+    RETURN n;
+END
+$fn$;
+
+-- The role model, enforced: whatever a grant outside it gave is taken back, and each statement
+-- run is returned (install reports them). Nobody but the owner may create in schema backup or
+-- write its tables (metadata, audit, policy, schedules: every write is a function of ours that
+-- records who called); a backup is readable by the roles that made it or may read its source.
+-- Run by install; 0.2's `grant --operator` gave CREATE, INSERT and SELECT on every table.
+CREATE OR REPLACE FUNCTION backup.enforce_privileges() RETURNS SETOF text
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+    r record;
+    statement text;
+BEGIN
+    FOR r IN
+        SELECT DISTINCT CASE WHEN a.grantee = 0 THEN 'PUBLIC' ELSE a.grantee::regrole::text END AS who
+          FROM pg_namespace n, aclexplode(n.nspacl) a
+         WHERE n.nspname = 'backup' AND a.privilege_type = 'CREATE' AND a.grantee <> n.nspowner
+    LOOP
+        statement := format('REVOKE CREATE ON SCHEMA backup FROM %s', r.who);
+        EXECUTE statement;
+        RETURN NEXT statement;
+    END LOOP;
+    -- Writes to anything in the schema (its own tables, the backups, their sequences): the owner's.
+    FOR r IN
+        SELECT c.oid::regclass::text AS what, CASE c.relkind WHEN 'S' THEN 'SEQUENCE' ELSE 'TABLE' END AS kind,
+               CASE WHEN a.grantee = 0 THEN 'PUBLIC' ELSE a.grantee::regrole::text END AS who,
+               string_agg(DISTINCT a.privilege_type, ', ') AS privileges
+          FROM pg_class c, aclexplode(c.relacl) a
+         WHERE c.relnamespace = 'backup'::regnamespace AND c.relkind IN ('r', 'p', 'S', 'v', 'm')
+           AND a.grantee <> c.relowner
+           AND a.privilege_type IN ('INSERT', 'UPDATE', 'DELETE', 'TRUNCATE', 'REFERENCES', 'TRIGGER', 'USAGE',
+                                    'MAINTAIN')
+         GROUP BY 1, 2, 3
+         ORDER BY 1, 3
+    LOOP
+        statement := format('REVOKE %s ON %s %s FROM %s', r.privileges, r.kind, r.what, r.who);
+        EXECUTE statement;
+        RETURN NEXT statement;
+    END LOOP;
+    -- Routines by level: the owner's helpers are nobody else's; an operator's are for operators
+    -- (roles that may drop: 0.2 let reviewers record verifications).
+    FOR r IN
+        SELECT p.oid::regprocedure::text AS routine, CASE p.prokind WHEN 'p' THEN 'PROCEDURE' ELSE 'FUNCTION' END AS kind,
+               CASE WHEN a.grantee = 0 THEN 'PUBLIC' ELSE a.grantee::regrole::text END AS who
+          FROM pg_proc p
+          JOIN backup.routine_levels() l ON l.routine = format('backup.%s(%s)', p.proname,
+                                                                replace(oidvectortypes(p.proargtypes), ', ', ','))
+          CROSS JOIN LATERAL aclexplode(p.proacl) a
+         WHERE p.pronamespace = 'backup'::regnamespace AND a.grantee <> p.proowner
+           AND (l.level = 'owner'
+                OR (l.level = 'operator' AND (a.grantee = 0 OR NOT has_function_privilege(
+                        a.grantee, 'backup.drop_table_backup(text)'::regprocedure, 'EXECUTE'))))
+         ORDER BY 1, 3
+    LOOP
+        statement := format('REVOKE EXECUTE ON %s %s FROM %s', r.kind, r.routine, r.who);
+        EXECUTE statement;
+        RETURN NEXT statement;
+    END LOOP;
+    -- Reading a backup: its maker, and the roles that may read its source (0.2 gave every
+    -- operator SELECT on every backup). The schema's own tables keep the reviewers' SELECT.
+    FOR r IN
+        SELECT format('backup.%I', c.relname) AS what, a.grantee::regrole::text AS who
+          FROM pg_class c
+          CROSS JOIN LATERAL aclexplode(c.relacl) a
+          JOIN pg_roles g ON g.oid = a.grantee
+          LEFT JOIN backup.backup_metadata m ON m.backup_table_name = c.relname::text COLLATE "default"
+         WHERE c.relnamespace = 'backup'::regnamespace AND c.relkind IN ('r', 'p')
+           AND c.relname <> ALL (backup.internal_tables())
+           AND a.grantee <> c.relowner AND a.privilege_type = 'SELECT'
+           AND g.rolname NOT IN ('anon', 'authenticated')  -- exposure: check reports, --fix exposure revokes
+           AND g.rolname IS DISTINCT FROM m.created_by
+           AND coalesce(backup.may_copy(g.rolname::text,
+                                        (SELECT src.oid FROM pg_class src JOIN pg_namespace sn ON sn.oid = src.relnamespace
+                                          WHERE sn.nspname = m.source_schema AND src.relname = m.original_table_name)),
+                        'unregistered') IS NOT NULL
+    LOOP
+        statement := format('REVOKE SELECT ON %s FROM %s', r.what, r.who);
+        EXECUTE statement;
+        RETURN NEXT statement;
+    END LOOP;
 END
 $fn$;
 
@@ -143,7 +265,7 @@ SET search_path = pg_catalog, pg_temp
 AS $fn$
 DECLARE
     who text;
-    owner text;
+    r record;
     statement text;
 BEGIN
     FOREACH who IN ARRAY roles LOOP
@@ -167,21 +289,26 @@ BEGIN
             EXECUTE statement;
             RETURN NEXT statement;
         END LOOP;
-        -- Default privileges someone set for new objects in schema backup.
-        FOR owner IN
-            SELECT DISTINCT d.defaclrole::regrole::text
+        -- Default privileges someone set for new objects in schema backup, and the global ones of
+        -- the schema's owner (ALTER DEFAULT PRIVILEGES ... GRANT ... without IN SCHEMA), which reach
+        -- every table it creates, backups included. (PUBLIC's EXECUTE on new functions and USAGE on
+        -- new types are PostgreSQL's own defaults: install revokes those on ours.)
+        FOR r IN
+            SELECT DISTINCT d.defaclrole::regrole::text AS owner, d.defaclnamespace <> 0 AS in_backup,
+                   CASE d.defaclobjtype WHEN 'r' THEN 'TABLES' WHEN 'S' THEN 'SEQUENCES' WHEN 'f' THEN 'FUNCTIONS'
+                                        WHEN 'T' THEN 'TYPES' END AS objects
               FROM pg_default_acl d, aclexplode(d.defaclacl) a
-             WHERE d.defaclnamespace = 'backup'::regnamespace
+             WHERE (d.defaclnamespace = 'backup'::regnamespace
+                    OR (d.defaclnamespace = 0 AND d.defaclrole = (SELECT n.nspowner FROM pg_namespace n
+                                                                  WHERE n.nspname = 'backup')
+                        AND (d.defaclobjtype IN ('r', 'S') OR who <> 'PUBLIC')))
+               AND d.defaclobjtype IN ('r', 'S', 'f', 'T')
                AND a.grantee = CASE WHEN who = 'PUBLIC' THEN 0 ELSE who::regrole::oid END
         LOOP
-            FOREACH statement IN ARRAY ARRAY[
-                format('ALTER DEFAULT PRIVILEGES FOR ROLE %s IN SCHEMA backup REVOKE ALL ON TABLES FROM %s', owner, who),
-                format('ALTER DEFAULT PRIVILEGES FOR ROLE %s IN SCHEMA backup REVOKE ALL ON SEQUENCES FROM %s', owner, who),
-                format('ALTER DEFAULT PRIVILEGES FOR ROLE %s IN SCHEMA backup REVOKE ALL ON FUNCTIONS FROM %s', owner, who)]
-            LOOP
-                EXECUTE statement;
-                RETURN NEXT statement;
-            END LOOP;
+            statement := format('ALTER DEFAULT PRIVILEGES FOR ROLE %s%s REVOKE ALL ON %s FROM %s', r.owner,
+                                CASE WHEN r.in_backup THEN ' IN SCHEMA backup' ELSE '' END, r.objects, who);
+            EXECUTE statement;
+            RETURN NEXT statement;
         END LOOP;
     END LOOP;
 END

@@ -4,6 +4,12 @@
 -- transaction per schedule, so a failure is recorded on its schedule and never stops the others.
 -- Missed runs (the server was down) make one catch-up backup: a schedule is due when the latest
 -- minute its cron fires at (at or before now) is later than the one it last ran for.
+--
+-- A schedule carries its author's rights: whoever runs it (the DBA's `run-due`, a superuser's
+-- pg_cron job), the copy is made only if the author (created_by) may still read the whole source
+-- at that moment (backup.may_copy); else the run fails with the reason recorded. System catalogs are
+-- refused when the schedule is added and when it runs. The functions that write schedules are
+-- SECURITY DEFINER: nobody writes backup.backup_schedule directly.
 
 -- Every write to a schedule goes through here: the cron expression must parse (one clear line).
 CREATE OR REPLACE FUNCTION backup.schedule_check() RETURNS trigger
@@ -33,17 +39,33 @@ AS $$ SELECT '10s'::text $$;
 CREATE OR REPLACE FUNCTION backup.add_schedule(table_name text, kind text, cron text,
                                                reason text DEFAULT NULL, source_schema text DEFAULT 'public')
 RETURNS bigint
-LANGUAGE plpgsql
+LANGUAGE plpgsql SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $fn$
 #variable_conflict use_variable
 DECLARE
     new_id bigint;
+    author text := backup.caller();
+    v_source oid;
+    v_why text;
 BEGIN
     source_schema := coalesce(nullif(btrim(source_schema), ''), 'public');
-    IF to_regclass(format('%I.%I', source_schema, table_name)) IS NULL THEN
+    SELECT c.oid INTO v_source FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+     WHERE n.nspname = source_schema AND c.relname = table_name;
+    IF v_source IS NULL THEN
         RAISE EXCEPTION 'table %.% does not exist', quote_ident(source_schema), quote_ident(table_name)
             USING ERRCODE = '42P01';
+    END IF;
+    IF source_schema = 'backup' THEN
+        RAISE EXCEPTION 'cannot schedule backups of backup.%: tables in schema backup are backups themselves',
+            quote_ident(table_name) USING ERRCODE = '42809';
+    END IF;
+    v_why := backup.may_copy(author, v_source);
+    IF v_why IS NOT NULL THEN
+        RAISE EXCEPTION 'cannot schedule backups of %.%: %', quote_ident(source_schema), quote_ident(table_name), v_why
+            USING ERRCODE = CASE WHEN v_why LIKE '%may not read%' OR v_why LIKE '%row-level security%'
+                                 THEN '42501' ELSE '42809' END,
+                  HINT = 'a schedule runs with its author''s rights: it may copy only what its author may read whole';
     END IF;
     IF NOT EXISTS (SELECT 1 FROM backup.retention_policy p WHERE p.backup_kind = kind) THEN
         RAISE EXCEPTION 'unknown backup kind "%"', kind
@@ -58,13 +80,14 @@ BEGIN
         RAISE EXCEPTION 'a % schedule of %.% at "%" exists already', kind, quote_ident(source_schema),
             quote_ident(table_name), btrim(cron) USING ERRCODE = '23505';
     END IF;
-    INSERT INTO backup.backup_schedule (source_schema, source_table, backup_kind, cron, reason)
+    INSERT INTO backup.backup_schedule (source_schema, source_table, backup_kind, cron, reason, created_by)
     VALUES (source_schema, table_name, kind, btrim(cron),
-            coalesce(nullif(btrim(reason), ''), 'scheduled {kind} backup of {table}'))
+            coalesce(nullif(btrim(reason), ''), 'scheduled {kind} backup of {table}'), author)
     RETURNING id INTO new_id;
     INSERT INTO backup.backup_audit (action, source_schema, source_table, detail)
     VALUES ('schedule-add', source_schema, table_name,
-            jsonb_build_object('schedule', new_id, 'kind', kind, 'cron', btrim(cron)));
+            jsonb_strip_nulls(jsonb_build_object('schedule', new_id, 'kind', kind, 'cron', btrim(cron),
+                'author', CASE WHEN author <> session_user::text THEN author END)));
     RETURN new_id;
 END
 $fn$;
@@ -73,7 +96,7 @@ $fn$;
 CREATE OR REPLACE FUNCTION backup.update_schedule(schedule_id bigint, kind text DEFAULT NULL, cron text DEFAULT NULL,
                                                   reason text DEFAULT NULL, enabled boolean DEFAULT NULL)
 RETURNS void
-LANGUAGE plpgsql
+LANGUAGE plpgsql SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $fn$
 #variable_conflict use_variable
@@ -107,7 +130,7 @@ END
 $fn$;
 
 CREATE OR REPLACE FUNCTION backup.remove_schedule(schedule_id bigint) RETURNS void
-LANGUAGE plpgsql
+LANGUAGE plpgsql SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $fn$
 #variable_conflict use_variable
@@ -145,13 +168,14 @@ $$;
 CREATE OR REPLACE FUNCTION backup.run_schedule(schedule_id bigint, slot timestamptz DEFAULT now(),
                                                only_if_due boolean DEFAULT false)
 RETURNS TABLE (backup_table_name text, error text)
-LANGUAGE plpgsql
+LANGUAGE plpgsql SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $fn$
 #variable_conflict use_variable
 DECLARE
     s      backup.backup_schedule;
     reason text;
+    v_why  text;
 BEGIN
     SELECT * INTO s FROM backup.backup_schedule b WHERE b.id = schedule_id FOR UPDATE SKIP LOCKED;
     IF NOT FOUND THEN
@@ -169,9 +193,19 @@ BEGIN
     reason := replace(replace(replace(s.reason, '{kind}', s.backup_kind), '{table}', s.source_table),
                       '{date}', to_char(slot AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI'));
     BEGIN
-        PERFORM set_config('backup.schedule_id', s.id::text, true);
-        backup_table_name := backup.create_table_backup(s.source_table, reason, s.backup_kind, s.source_schema);
-        PERFORM set_config('backup.schedule_id', '', true);
+        -- The author's rights, now (a grant taken back since the schedule was added counts).
+        v_why := backup.may_copy(s.created_by,
+                                 (SELECT c.oid FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+                                   WHERE n.nspname = s.source_schema AND c.relname = s.source_table));
+        IF v_why = 'the table does not exist' THEN
+            RAISE EXCEPTION 'table %.% does not exist', quote_ident(s.source_schema), quote_ident(s.source_table)
+                USING ERRCODE = '42P01';
+        ELSIF v_why IS NOT NULL THEN
+            RAISE EXCEPTION 'the schedule''s author % may not back up %.% any more: %', quote_ident(s.created_by),
+                quote_ident(s.source_schema), quote_ident(s.source_table), v_why USING ERRCODE = '42501';
+        END IF;
+        backup_table_name := backup.make_backup(s.source_table, reason, s.backup_kind, s.source_schema,
+                                                s.created_by, s.id);
         UPDATE backup.backup_schedule b
            SET last_run_at = greatest(slot, b.last_run_at), last_attempt_at = clock_timestamp(),
                last_result = 'ok', last_error = NULL, last_backup = backup_table_name

@@ -42,7 +42,7 @@ BEGIN
         END IF;
     END LOOP;
     IF EXISTS (SELECT 1 FROM pg_catalog.pg_roles WHERE rolname = 'service_role') THEN
-        FOR statement IN SELECT g FROM backup.role_grants('service_role', 'reviewer') g LOOP
+        FOR statement IN SELECT g FROM backup.role_grants('service_role'::text, 'reviewer'::text) g LOOP
             EXECUTE statement;
         END LOOP;
         GRANT SELECT ON public.backup_inventory_view TO service_role;

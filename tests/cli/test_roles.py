@@ -39,10 +39,12 @@ def team(installed: psycopg.Connection, dsn: str, capsys: pytest.CaptureFixture[
     installed.execute("CREATE TABLE backup.t_backup_20250101 AS TABLE public.t")
     for role in (OPERATOR, REVIEWER):
         _role(installed, role)
+    # A source they may copy: granting the operator shares the backups of t made before (a backup is
+    # read by those who may read its source; archive and restore read it with the caller's rights).
+    installed.execute(f"GRANT SELECT ON public.t TO {OPERATOR}, {REVIEWER}")
     assert run(capsys, "grant", OPERATOR, "--operator", "--yes", "--dsn", dsn)[0] == 0
     code, out, _ = run(capsys, "grant", REVIEWER, "--reviewer", "--yes", "--dsn", dsn)
     assert code == 0 and "GRANT USAGE ON SCHEMA backup TO bt_reviewer;" in out
-    installed.execute(f"GRANT SELECT ON public.t TO {OPERATOR}, {REVIEWER}")  # a source they may copy
     installed.execute(f"GRANT CREATE ON SCHEMA public TO {OPERATOR}")  # where restores land
     yield {role: make_conninfo(dsn, user=role) for role in (OPERATOR, REVIEWER)}
     for role in (OPERATOR, REVIEWER):

@@ -5,6 +5,7 @@ reported with one statement that revokes it all, and a restore never hands a tab
 from __future__ import annotations
 
 import json
+import re
 
 import psycopg
 import pytest
@@ -79,14 +80,21 @@ def test_a_legacy_installs_grants_are_reported_by_install_and_revoked_by_check_f
 ) -> None:
     names = build_legacy(supabase)
     supabase.execute("GRANT ALL ON ALL TABLES IN SCHEMA backup TO anon, authenticated")  # what 2025 left behind
-    code, _, err = run(capsys, "install", "--dsn", dsn)
+    code, out, err = run(capsys, "install", "--dsn", dsn)
     assert code == 0 and "SELECT * FROM backup.revoke_exposure();" in err
-    assert scalar(supabase, "SELECT has_table_privilege('anon', %s, 'TRUNCATE')", (f"backup.{names['registered']}",))
+    # Writes outside the role model go at install (and it says so); reads are exposure, for check.
+    revoked = re.escape("revoked (outside the role model): REVOKE DELETE, INSERT, ") + "(MAINTAIN, )?"
+    revoked += re.escape(f"REFERENCES, TRIGGER, TRUNCATE, UPDATE ON TABLE backup.{names['registered']} FROM anon")
+    assert re.search(revoked, out), out
+    assert not scalar(
+        supabase, "SELECT has_table_privilege('anon', %s, 'TRUNCATE')", (f"backup.{names['registered']}",)
+    )
+    assert scalar(supabase, "SELECT has_table_privilege('anon', %s, 'SELECT')", (f"backup.{names['registered']}",))
     code, out, _ = run(capsys, "check", "--dsn", dsn)
     assert code == 1 and "fix them all: SELECT * FROM backup.revoke_exposure();" in out
     code, _, err = run(capsys, "check", "--fix", "exposure", "--dsn", dsn)  # not a terminal, no --yes
     assert code == 2 and "--yes" in err
-    assert scalar(supabase, "SELECT has_table_privilege('anon', %s, 'TRUNCATE')", (f"backup.{names['registered']}",))
+    assert scalar(supabase, "SELECT has_table_privilege('anon', %s, 'SELECT')", (f"backup.{names['registered']}",))
     code, out, err = run(capsys, "check", "--fix", "exposure", "--yes", "--json", "--dsn", dsn)
     assert "ran: REVOKE ALL ON ALL TABLES IN SCHEMA backup FROM anon" in err
     assert [f for f in json.loads(out) if f["category"] == "exposure"] == []

@@ -180,7 +180,8 @@ def test_upgrade_from_a_0_1_install_keeps_every_row_and_records_the_new_layout(c
         "backup_metadata": "id, original_table_name, backup_table_name, backup_date, row_count, backup_reason, "
         "created_at, created_by, source_schema, backup_kind, reviewed_at, review_note, archived_at, "
         "archive_location, archive_manifest",
-        "backup_audit": "*",
+        "backup_audit": "id, at, actor, action, backup_table_name, source_schema, source_table, row_count, "
+        "size_bytes, detail",
         "retention_policy": "*",
     }
     before = {t: conn.execute(f"SELECT {c} FROM backup.{t} ORDER BY 1").fetchall() for t, c in tables.items()}
@@ -271,14 +272,16 @@ def test_legacy_upgrade_replaces_definer_function_keeping_signature(conn: psycop
     build_legacy(conn)
     install(conn)
     rows = conn.execute(
-        "SELECT pg_get_function_identity_arguments(p.oid), p.prosecdef FROM pg_proc p "
+        "SELECT pg_get_function_identity_arguments(p.oid), p.prosecdef, "
+        "'search_path=pg_catalog, pg_temp' = ANY(p.proconfig) FROM pg_proc p "
         "WHERE p.oid IN (SELECT oid FROM pg_proc WHERE proname = 'create_table_backup' "
         "AND pronamespace = 'backup'::regnamespace) ORDER BY 1"
     ).fetchall()
-    # The 2025 parameter names stay (supabase-js rpc() sends them); the definer is gone.
+    # The 2025 parameter names stay (supabase-js rpc() sends them); the 2025 definer without a fixed
+    # search_path is gone: the copy is made by the owner's definer with one (0.3's role model).
     assert rows == [
-        ("p_table_name text, p_reason text", False),
-        ("table_name text, reason text, kind text, source_schema text", False),
+        ("p_table_name text, p_reason text", False, True),
+        ("table_name text, reason text, kind text, source_schema text", True, True),
     ]
     name = scalar(conn, "SELECT backup.create_table_backup('users', 'Pre-migration backup')")
     assert (

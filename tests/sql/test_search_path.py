@@ -125,6 +125,26 @@ CALLS: dict[str, str] = {
     "backup.remove_schedule(bigint)": (
         "SELECT backup.remove_schedule((SELECT pg_catalog.max(id) FROM backup.backup_schedule))"
     ),
+    "backup.caller()": "SELECT backup.caller()",
+    "backup.owner_role()": "SELECT backup.owner_role()",
+    "backup.not_ours(oid)": "SELECT backup.not_ours('backup.backup_metadata'::pg_catalog.regclass::pg_catalog.oid)",
+    "backup.may_copy(text,oid)": (
+        "SELECT backup.may_copy('bt_attacker', 'public.t'::pg_catalog.regclass::pg_catalog.oid)"
+    ),
+    "backup.untrusted_type(oid,text[])": (
+        "SELECT backup.untrusted_type('text[]'::pg_catalog.regtype::pg_catalog.oid, ARRAY['nobody'])"
+    ),
+    "backup.analyze_safe(oid)": "SELECT backup.analyze_safe('int4range'::pg_catalog.regtype::pg_catalog.oid)",
+    "backup.created_here(oid)": "SELECT backup.created_here('public.t'::pg_catalog.regclass::pg_catalog.oid)",
+    "backup.make_backup(text,text,text,text,text,bigint)": (
+        "SELECT backup.make_backup('t', 'direct', 'manual', 'public', pg_catalog.current_user, NULL)"
+    ),
+    "backup.record_restore(regclass,text,text,boolean)": "SELECT backup.record_restore('public.t', 'x', NULL, false)",
+    "backup.share_backups(text)": "SELECT backup.share_backups('bt_attacker')",
+    "backup.restorable_types(text[],text[])": (
+        "SELECT * FROM backup.restorable_types(ARRAY['int4', 'text[]', 'numeric(10,2)'], ARRAY['postgres'])"
+    ),
+    "backup.enforce_privileges()": "SELECT * FROM backup.enforce_privileges()",
     "public.get_backup_tables()": "SELECT count(*) FROM public.get_backup_tables()",
 }
 VIEWS = ["backup.backup_inventory", "backup.backup_entries", "public.backup_inventory_view"]

@@ -4,7 +4,18 @@ from __future__ import annotations
 
 import pytest
 
-from tui.model import Backup, ItemResult, Kind, Outcome, SchemaState, Status, StopReason, Transfer, WriteResult
+from tui.model import (
+    Backup,
+    Category,
+    ItemResult,
+    Kind,
+    Outcome,
+    SchemaState,
+    Status,
+    StopReason,
+    Transfer,
+    WriteResult,
+)
 
 
 def test_a_kind_a_dba_added_is_a_kind_of_its_own() -> None:
@@ -50,3 +61,9 @@ def test_transfer_progress_prefers_bytes_and_never_passes_one() -> None:
     assert Transfer("x", "archiving", 5, 10, 0, None).fraction == 0.5
     assert Transfer("x", "archiving", 50, 10, 0, None).fraction == 1.0
     assert Transfer("x", "archiving", 5, None, 0, None).fraction is None
+
+
+def test_every_check_category_has_a_title() -> None:
+    """A category without one crashed the `!` screen (0.2's schedule findings: KeyError)."""
+    titles = {category: category.title for category in Category}
+    assert all(titles.values()) and len(set(titles.values())) == len(titles)

@@ -140,7 +140,7 @@ def archive_backup(
     try:
         with write_transaction(conn, settings):
             # Nobody writes to the backup between the COPY and the drop (lock_timeout bounds the wait).
-            conn.execute("SELECT backup.hold_for_archive(%s)", (name,))
+            conn.execute("SELECT backup.hold_for_archive(%s::text)", (name,))
             writing = _Reporter(progress, name, "archiving", total_rows)
             digest, rows, written, stored, stored_digest = _write_data(
                 conn, name, staging.create(DATA_FILES[FORMAT]), writing
@@ -171,7 +171,8 @@ def archive_backup(
             location = staging.commit()
             committed = True
             row = conn.execute(
-                "SELECT backup.archive_table_backup(%s, %s, %s)", (name, location, json.dumps(manifest))
+                "SELECT backup.archive_table_backup(%s::text, %s::text, %s::jsonb)",
+                (name, location, json.dumps(manifest)),
             ).fetchone()
     except BaseException as exc:
         if committed and (conn.broken or conn.closed):
@@ -203,7 +204,7 @@ def _finish_interrupted(
     holds exactly the table's rows (the sha256 of a fresh COPY under the archive's lock), and drop."""
     manifest = verify_archive(files, progress)
     with write_transaction(conn, settings):
-        conn.execute("SELECT backup.hold_for_archive(%s)", (name,))
+        conn.execute("SELECT backup.hold_for_archive(%s::text)", (name,))
         digest, rows = _table_digest(conn, name, _Reporter(progress, name, "comparing", manifest.get("row_count")))
         if digest != manifest.get("sha256") or rows != manifest.get("row_count"):
             raise DatabaseError(
@@ -212,7 +213,8 @@ def _finish_interrupted(
                 ErrorKind.REFUSED,
             )
         row = conn.execute(
-            "SELECT backup.archive_table_backup(%s, %s, %s)", (name, files.location, json.dumps(manifest))
+            "SELECT backup.archive_table_backup(%s::text, %s::text, %s::jsonb)",
+            (name, files.location, json.dumps(manifest)),
         ).fetchone()
     assert row is not None
     archived = Archived(files.location, rows, manifest.get("csv_bytes", 0), manifest.get("stored_bytes", 0))
@@ -416,9 +418,39 @@ def read_manifest(files: ArchiveFiles) -> dict:
         raise DatabaseError(
             f"cannot read the archive's manifest in {files.location}: {exc}", ErrorKind.DAMAGED
         ) from exc
-    if not isinstance(manifest, dict) or not isinstance(manifest.get("columns"), list):
-        raise DatabaseError(f"the manifest in {files.location} is not a backup-tui manifest", ErrorKind.DAMAGED)
+    problem = _manifest_problem(manifest)
+    if problem:
+        raise DatabaseError(
+            f"the manifest in {files.location} is not a backup-tui manifest: {problem}", ErrorKind.DAMAGED
+        )
     return manifest
+
+
+def _manifest_problem(manifest: object) -> str | None:
+    """What makes a manifest (untrusted input: anyone who can write to the archive's folder wrote
+    it) unusable, in words; None when its shape is what backup-tui writes."""
+    if not isinstance(manifest, dict):
+        return "not a JSON object"
+    columns = manifest.get("columns")
+    if not isinstance(columns, list) or not columns:
+        return "no list of columns"
+    for column in columns:
+        if not (
+            isinstance(column, dict) and isinstance(column.get("name"), str) and isinstance(column.get("type"), str)
+        ):
+            return "a column is not a {name, type} pair of strings"
+        if not column["name"] or "\x00" in column["name"] or len(column["name"].encode()) > 63:
+            return f"column name {column['name']!r} is not a PostgreSQL column name"
+    rows = manifest.get("row_count")
+    if not isinstance(rows, int) or isinstance(rows, bool) or rows < 0:
+        return "no row count"
+    sha = manifest.get("sha256")
+    if not (isinstance(sha, str) and len(sha) == 64 and all(c in "0123456789abcdef" for c in sha)):
+        return "no sha256"
+    for key in ("backup_table_name", "source_table", "source_schema", "format"):
+        if key in manifest and not isinstance(manifest[key], str):
+            return f"{key} is not a string"
+    return None
 
 
 class CsvRows:
@@ -559,10 +591,19 @@ def verify_backup(
             raise
         result = Verification.DAMAGED if exc.kind is ErrorKind.DAMAGED else Verification.UNREADABLE
         detail = str(exc)
+    stored = True  # or nothing to record: an archive no catalogue row names
     if recorded is not None:
         with transaction(conn, settings):
-            conn.execute("SELECT backup.record_verification(%s, %s, %s)", (name, str(result), detail))
-    return Verified(name or location, location, result, detail)
+            # Recording is an operator's: a reviewer who could record 'ok' could hide a damaged archive.
+            if conn.execute(
+                "SELECT has_function_privilege('backup.record_verification(text,text,text)', 'EXECUTE')"
+            ).fetchone()[0]:  # type: ignore[index]
+                conn.execute(
+                    "SELECT backup.record_verification(%s::text, %s::text, %s::text)", (name, str(result), detail)
+                )
+            else:
+                stored = False
+    return Verified(name or location, location, result, detail, stored)
 
 
 def adopt_archive(conn: psycopg.Connection, settings: Settings, location: str, progress: Progress | None = None) -> str:
@@ -571,7 +612,10 @@ def adopt_archive(conn: psycopg.Connection, settings: Settings, location: str, p
     files = _files(location)
     manifest = verify_archive(files, progress)
     with transaction(conn, settings):
-        row = conn.execute("SELECT backup.adopt_archive(%s, %s)", (files.location, json.dumps(manifest))).fetchone()
+        _refuse_untrusted_types(conn, files.location, manifest["columns"], for_others=True)
+        row = conn.execute(
+            "SELECT backup.adopt_archive(%s::text, %s::jsonb)", (files.location, json.dumps(manifest))
+        ).fetchone()
     assert row is not None
     return row[0]
 
@@ -600,7 +644,8 @@ def restore_backup(
     if name is not None:
         recorded_location, recorded = _archive_of(conn, name)
         in_db = conn.execute(
-            "SELECT c.relrowsecurity FROM pg_class c WHERE c.relnamespace = 'backup'::regnamespace AND c.relname = %s",
+            "SELECT c.relrowsecurity, backup.not_ours(c.oid) FROM pg_class c "
+            "WHERE c.relnamespace = 'backup'::regnamespace AND c.relname = %s::text",
             (name,),
         ).fetchone()
         location = location or recorded_location
@@ -613,6 +658,10 @@ def restore_backup(
         raise DatabaseError(f"{schema}.{as_table} already exists: restore never writes over a table", ErrorKind.REFUSED)
     target = sql.Identifier(schema, as_table)
     if in_db:
+        if in_db[1]:
+            raise DatabaseError(
+                f"cannot restore backup.{name}: {in_db[1]}; restore reads it with your rights", ErrorKind.REFUSED
+            )
         with write_transaction(conn, settings):
             conn.execute(sql.SQL("CREATE TABLE {} AS TABLE backup.{}").format(target, sql.Identifier(name)))
             rows = conn.execute(sql.SQL("SELECT count(*) FROM {}").format(target)).fetchone()
@@ -629,10 +678,12 @@ def restore_backup(
     sha = hashlib.sha256()
     try:
         with write_transaction(conn, settings):
-            for column in manifest["columns"]:
-                conn.execute("SELECT %s::regtype", (column["type"],))  # a type, or the archive is refused
+            _refuse_untrusted_types(conn, files.location, manifest["columns"])
             definition = sql.SQL(", ").join(
-                sql.SQL("{} {}").format(sql.Identifier(c["name"]), sql.SQL(c["type"])) for c in manifest["columns"]
+                # The type's text as the manifest has it: restorable_types accepted it as exactly one
+                # type name (no comment, semicolon or control character), built of trusted types only.
+                sql.SQL("{} {}").format(sql.Identifier(c["name"]), sql.SQL(c["type"]))
+                for c in manifest["columns"]
             )
             conn.execute(sql.SQL("CREATE TABLE {} ({})").format(target, definition))
             stream, raw, total = _open_data(files, manifest)
@@ -672,11 +723,37 @@ def restore_backup(
     return Restored(rows, actions)
 
 
+def _refuse_untrusted_types(
+    conn: psycopg.Connection, location: str, columns: list[dict[str, str]], *, for_others: bool = False
+) -> None:
+    """Refuse (one line naming the column and its type) a column type the manifest names that is not
+    a type name, or whose code was written by someone the restoring role does not trust: besides
+    the system, itself and the backup schema's owner; or the owner only (`for_others`: adopt
+    registers an archive that others will restore)."""
+    trusted = "ARRAY[backup.owner_role()]" if for_others else "ARRAY[current_user::text, backup.owner_role()]"
+    rows = conn.execute(
+        sql.SQL(
+            "SELECT ord, problem FROM backup.restorable_types(%s::text[], {}) WHERE problem IS NOT NULL "
+            "ORDER BY ord LIMIT 1"
+        ).format(sql.SQL(trusted)),
+        ([c["type"] for c in columns],),
+    ).fetchall()
+    if rows:
+        column = columns[rows[0][0] - 1]
+        raise DatabaseError(
+            f"archive {location}: column {column['name']!r} has type {column['type']!r}, which {rows[0][1]}; "
+            f"nothing was {'registered' if for_others else 'restored'}",
+            ErrorKind.REFUSED,
+        )
+
+
 def _finish_restore(
     conn: psycopg.Connection, target: sql.Identifier, name: str, location: str | None, row_security: bool
 ) -> tuple[str, ...]:
     rows = conn.execute(
-        sql.SQL("SELECT backup.finish_restore({}::regclass, %s, %s, %s)").format(sql.Literal(target.as_string(conn))),
+        sql.SQL("SELECT backup.finish_restore({}::regclass, %s::text, %s::text, %s::boolean)").format(
+            sql.Literal(target.as_string(conn))
+        ),
         (name, location, row_security),
     ).fetchall()
     return tuple(r[0] for r in rows)

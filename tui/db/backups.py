@@ -19,7 +19,8 @@ def create_backup(
     """Copy schema.table into the backup schema (backup.create_table_backup); the new backup's name."""
     with write_transaction(conn, settings):
         row = conn.execute(
-            "SELECT backup.create_table_backup(%s, %s, %s, %s)", (table, reason, str(kind), schema)
+            "SELECT backup.create_table_backup(%s::text, %s::text, %s::text, %s::text)",
+            (table, reason, str(kind), schema),
         ).fetchone()
     assert row is not None
     return row[0]
@@ -28,7 +29,7 @@ def create_backup(
 def drop_backup(conn: psycopg.Connection, settings: Settings, name: str) -> int:
     """Drop one backup (table, metadata row, audit row together); the bytes freed."""
     with write_transaction(conn, settings):
-        row = conn.execute("SELECT backup.drop_table_backup(%s)", (name,)).fetchone()
+        row = conn.execute("SELECT backup.drop_table_backup(%s::text)", (name,)).fetchone()
     assert row is not None
     return row[0]
 
@@ -39,7 +40,8 @@ def adopt_backup(
     """Register an unregistered table (backup.adopt_backup); (source table, rows)."""
     with conn.transaction():
         row = conn.execute(
-            "SELECT source_table_name, row_count FROM backup.adopt_backup(%s, %s, %s, %s, %s)",
+            "SELECT source_table_name, row_count "
+            "FROM backup.adopt_backup(%s::text, %s::text, %s::text, %s::text, %s::text)",
             (name, source, str(kind), reason, schema),
         ).fetchone()
     assert row is not None
@@ -50,14 +52,14 @@ def forget_archive(conn: psycopg.Connection, settings: Settings, name: str) -> s
     """Stop tracking an archived backup (backup.forget_archive): the row goes, the files stay;
     returns where they are."""
     with write_transaction(conn, settings):
-        row = conn.execute("SELECT backup.forget_archive(%s)", (name,)).fetchone()
+        row = conn.execute("SELECT backup.forget_archive(%s::text)", (name,)).fetchone()
     assert row is not None
     return row[0]
 
 
 def mark_reviewed(conn: psycopg.Connection, name: str, note: str) -> None:
     """Acknowledge a review (backup.mark_reviewed): the next one is due an interval later."""
-    conn.execute("SELECT backup.mark_reviewed(%s, %s)", (name, note))
+    conn.execute("SELECT backup.mark_reviewed(%s::text, %s::text)", (name, note))
 
 
 def backup_kinds(conn: psycopg.Connection) -> list[tuple[Kind, str]]:

@@ -16,7 +16,7 @@ import psycopg
 from psycopg import sql
 
 from tui import format as fmt
-from tui.db import schedules
+from tui.db import schedules, schema
 from tui.db.errors import DatabaseError, ErrorKind
 from tui.model import Category, Finding, SchemaState
 
@@ -25,9 +25,18 @@ _LEGACY_INTERNAL = ("backup_metadata",)
 DEFAULT_ROLES = ("anon", "authenticated", "PUBLIC")
 FIX_EXPOSURE = "SELECT * FROM backup.revoke_exposure();"
 
+# Each table in schema backup, its estimate, and why its rows may not be counted here (NULL: they
+# may): counting runs the table's row-level security policies with the caller's rights, so only a
+# table the schema's owner owns is counted, and only where no policy would hide rows.
 _TABLES = """
-SELECT c.oid, c.relname::text, c.reltuples, has_table_privilege(c.oid, 'SELECT')
+SELECT c.oid, c.relname::text, c.reltuples,
+       CASE WHEN c.relowner <> n.nspowner THEN format('owned by %%s, not by the schema''s owner', c.relowner::regrole)
+            WHEN NOT has_table_privilege(c.oid, 'SELECT') THEN 'counting needs SELECT on the backup'
+            WHEN c.relrowsecurity AND NOT (r.rolsuper OR r.rolbypassrls
+                                           OR (c.relowner = r.oid AND NOT c.relforcerowsecurity))
+            THEN 'row-level security hides its rows from you' END
   FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+  JOIN pg_roles r ON r.rolname = current_user
  WHERE n.nspname = 'backup' AND c.relkind IN ('r', 'p') AND NOT c.relispartition
    AND c.relname <> ALL (%s)
 """
@@ -79,6 +88,82 @@ SELECT g.name, 'function', format('%%s.%%I(%%s)', p.pronamespace::regnamespace, 
   FROM pg_proc p, aclexplode(coalesce(p.proacl, acldefault('f', p.proowner))) a, grantees g
  WHERE {_OURS} AND a.grantee = g.oid
  ORDER BY 1, 2, 3, 4
+"""
+
+# Default privileges that hand new objects in schema backup to the exposed roles: set for schema
+# backup, or global ones (no IN SCHEMA) of the schema's owner, which reach every table it creates.
+# backup.revoke_exposure takes them back (PUBLIC's EXECUTE on functions and USAGE on types are
+# PostgreSQL's own defaults, not counted: install revokes those on ours).
+_DEFAULTS = """
+WITH roles(name) AS (SELECT unnest(%s::text[])),
+grantees AS (
+    SELECT r.name, CASE WHEN r.name = 'PUBLIC' THEN 0::oid ELSE p.oid END AS oid
+      FROM roles r LEFT JOIN pg_roles p ON p.rolname = r.name
+     WHERE r.name = 'PUBLIC' OR p.oid IS NOT NULL
+)
+SELECT g.name, d.defaclrole::regrole::text, d.defaclnamespace <> 0,
+       CASE d.defaclobjtype WHEN 'r' THEN 'tables' WHEN 'S' THEN 'sequences' WHEN 'f' THEN 'functions'
+                            WHEN 'T' THEN 'types' END,
+       string_agg(DISTINCT a.privilege_type, ', ')
+  FROM pg_default_acl d CROSS JOIN LATERAL aclexplode(d.defaclacl) a JOIN grantees g ON g.oid = a.grantee
+ WHERE d.defaclobjtype IN ('r', 'S', 'f', 'T')
+   AND (d.defaclnamespace = to_regnamespace('backup')
+        OR (d.defaclnamespace = 0
+            AND d.defaclrole = (SELECT n.nspowner FROM pg_namespace n WHERE n.nspname = 'backup')
+            AND (d.defaclobjtype IN ('r', 'S') OR g.name <> 'PUBLIC')))
+ GROUP BY 1, 2, 3, 4
+ ORDER BY 1, 2, 3, 4
+"""
+
+# Roles the exposed roles inherit (GRANT web TO anon) that hold privileges on the backups: through
+# them anon reads what was never granted to it. Each with the membership that passes them on.
+_INHERITED = """
+WITH exposed AS (SELECT r.oid, r.rolname FROM pg_roles r WHERE r.rolname = ANY(%s::text[])),
+holders(oid, what) AS (
+    SELECT a.grantee, format('%%s on schema backup', a.privilege_type)
+      FROM pg_namespace n, aclexplode(n.nspacl) a WHERE n.nspname = 'backup'
+    UNION ALL
+    SELECT n.nspowner, 'ownership of schema backup' FROM pg_namespace n WHERE n.nspname = 'backup'
+    UNION ALL
+    SELECT a.grantee, format('%%s on %%s', a.privilege_type, c.oid::regclass)
+      FROM pg_class c, aclexplode(c.relacl) a
+     WHERE c.relnamespace = to_regnamespace('backup') OR c.oid = to_regclass('public.backup_inventory_view')
+    UNION ALL
+    SELECT a.grantee, format('EXECUTE on %%s', p.oid::regprocedure)
+      FROM pg_proc p, aclexplode(p.proacl) a
+     WHERE a.privilege_type = 'EXECUTE'
+       AND (p.pronamespace = to_regnamespace('backup') OR p.oid = to_regprocedure('public.get_backup_tables()'))
+)
+SELECT e.rolname::text, h.oid::regrole::text, min(h.what), count(*),
+       (SELECT string_agg(format('REVOKE %%s FROM %%s;', m.roleid::regrole, m.member::regrole), ' ' ORDER BY 1)
+          FROM pg_auth_members m
+         WHERE m.member = e.oid AND pg_has_role(m.roleid, h.oid, 'USAGE'))
+  FROM exposed e JOIN holders h ON h.oid NOT IN (0, e.oid) AND pg_has_role(e.oid, h.oid, 'USAGE')
+ GROUP BY e.rolname, e.oid, h.oid
+ ORDER BY 1, 2
+"""
+
+# Views and materialized views outside schema backup that read our tables with their owner's rights
+# (no security_invoker: splinter's security_definer_view), readable by the exposed roles.
+_VIEWS_OVER = """
+SELECT v.oid::regclass::text, v.relkind::text,
+       array_remove(ARRAY[
+           CASE WHEN has_table_privilege('public', v.oid, 'SELECT') THEN 'PUBLIC' END,
+           CASE WHEN EXISTS (SELECT 1 FROM pg_roles r WHERE r.rolname = 'anon'
+                              AND has_table_privilege(r.oid, v.oid, 'SELECT')) THEN 'anon' END,
+           CASE WHEN EXISTS (SELECT 1 FROM pg_roles r WHERE r.rolname = 'authenticated'
+                              AND has_table_privilege(r.oid, v.oid, 'SELECT')) THEN 'authenticated' END], NULL),
+       string_agg(DISTINCT t.oid::regclass::text, ', ')
+  FROM pg_class v
+  JOIN pg_rewrite rw ON rw.ev_class = v.oid
+  JOIN pg_depend d ON d.classid = 'pg_rewrite'::regclass AND d.objid = rw.oid AND d.refclassid = 'pg_class'::regclass
+  JOIN pg_class t ON t.oid = d.refobjid AND t.oid <> v.oid
+ WHERE v.relkind IN ('v', 'm') AND v.relnamespace <> to_regnamespace('backup')
+   AND v.oid IS DISTINCT FROM to_regclass('public.backup_inventory_view')
+   AND (t.relnamespace = to_regnamespace('backup') OR t.oid = to_regclass('public.backup_inventory_view'))
+   AND NOT (v.relkind = 'v' AND lower(coalesce(v.reloptions::text, '{}'))::text[]
+            && ARRAY['security_invoker=1', 'security_invoker=true', 'security_invoker=yes', 'security_invoker=on'])
+ GROUP BY v.oid
 """
 
 # PostgREST's exposed schemas, as set for this database (or for every database).
@@ -142,9 +227,119 @@ SELECT DISTINCT t.oid::regclass::text,
        t.relnamespace = 'public'::regnamespace AND NOT t.relrowsecurity
        AND EXISTS (SELECT 1 FROM pg_roles r WHERE r.rolname IN ('anon', 'authenticated'))
   FROM backup.backup_audit a
-  JOIN pg_class t ON t.oid = to_regclass(a.detail->>'restored_as')
- WHERE a.action = 'restore'
+  -- Evidence, not a name: backup.record_restore writes the oid of a table its own transaction
+  -- created; an audit row without one (0.2's, or one written by hand) names nothing.
+  JOIN pg_class t ON t.oid = (a.detail->>'restored_oid')::oid
+ WHERE a.action = 'restore' AND a.detail ? 'restored_oid'
 """
+
+
+# Objects in schema backup that backup-tui does not make (a function, operator, type, view, policy,
+# trigger: what an attacker with CREATE there, or with the owner's rights, would plant), rights
+# outside the role model (CREATE on the schema, writes to its tables, acting as its owner), as
+# (subject, detail, fix). Objects another role owns come from schema.FOREIGN_OWNED.
+_NOT_OURS = """
+WITH owner AS (SELECT n.nspowner AS oid FROM pg_namespace n WHERE n.nspname = 'backup')
+SELECT CASE p.prokind WHEN 'p' THEN 'procedure ' WHEN 'a' THEN 'aggregate ' ELSE 'function ' END
+       || p.oid::regprocedure::text,
+       'not part of backup-tui: its calls never resolve to it, but anyone who calls it runs its owner''s code',
+       format('DROP %s %s;  -- once you know who made it, and why',
+              CASE p.prokind WHEN 'p' THEN 'PROCEDURE' WHEN 'a' THEN 'AGGREGATE' ELSE 'FUNCTION' END,
+              p.oid::regprocedure)
+  FROM pg_proc p
+ WHERE p.pronamespace = 'backup'::regnamespace
+   AND format('backup.%s(%s)', p.proname, replace(oidvectortypes(p.proargtypes), ', ', ','))
+       NOT IN (SELECT l.routine FROM backup.routine_levels() l)
+UNION ALL
+SELECT 'operator ' || o.oid::regoperator::text, 'not part of backup-tui',
+       format('DROP OPERATOR %s;', o.oid::regoperator)
+  FROM pg_operator o WHERE o.oprnamespace = 'backup'::regnamespace
+UNION ALL
+SELECT CASE t.typtype WHEN 'd' THEN 'domain ' ELSE 'type ' END || t.oid::regtype::text, 'not part of backup-tui',
+       format('DROP %s %s;', CASE t.typtype WHEN 'd' THEN 'DOMAIN' ELSE 'TYPE' END, t.oid::regtype)
+  FROM pg_type t
+ WHERE t.typnamespace = 'backup'::regnamespace AND t.typrelid = 0 AND t.typtype <> 'm'
+   AND NOT EXISTS (SELECT 1 FROM pg_type e WHERE e.typarray = t.oid)
+UNION ALL
+SELECT CASE c.relkind WHEN 'v' THEN 'view ' WHEN 'm' THEN 'materialized view ' WHEN 'f' THEN 'foreign table '
+                      WHEN 'S' THEN 'sequence ' ELSE 'type ' END || c.oid::regclass::text,
+       'not part of backup-tui',
+       format('DROP %s %s;', CASE c.relkind WHEN 'v' THEN 'VIEW' WHEN 'm' THEN 'MATERIALIZED VIEW'
+                                            WHEN 'f' THEN 'FOREIGN TABLE' WHEN 'S' THEN 'SEQUENCE' ELSE 'TYPE' END,
+              c.oid::regclass)
+  FROM pg_class c
+ WHERE c.relnamespace = 'backup'::regnamespace
+   AND ((c.relkind = 'v' AND c.relname NOT IN ('backup_inventory', 'backup_entries'))
+        OR c.relkind IN ('m', 'f')
+        OR (c.relkind = 'c' AND c.relname NOT IN ('prune_run', 'cron_spec'))
+        OR (c.relkind = 'S' AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass
+                                              AND d.objid = c.oid AND d.deptype IN ('a', 'i'))))
+UNION ALL
+SELECT 'collation ' || c.oid::regcollation::text, 'not part of backup-tui',
+       format('DROP COLLATION %s;', c.oid::regcollation)
+  FROM pg_collation c WHERE c.collnamespace = 'backup'::regnamespace
+UNION ALL
+SELECT 'statistics backup.' || quote_ident(x.stxname), 'not part of backup-tui',
+       format('DROP STATISTICS backup.%I;', x.stxname)
+  FROM pg_statistic_ext x WHERE x.stxnamespace = 'backup'::regnamespace
+UNION ALL
+SELECT format('policy %I on %s', p.polname, p.polrelid::regclass),
+       'a row-level security policy in schema backup (backup-tui makes none): it runs for whoever reads the table',
+       format('DROP POLICY %I ON %s;', p.polname, p.polrelid::regclass)
+  FROM pg_policy p JOIN pg_class c ON c.oid = p.polrelid WHERE c.relnamespace = 'backup'::regnamespace
+UNION ALL
+SELECT format('trigger %I on %s', t.tgname, t.tgrelid::regclass),
+       format('a trigger in schema backup (backup-tui makes one, on its schedules): it runs %s',
+              t.tgfoid::regprocedure),
+       format('DROP TRIGGER %I ON %s;', t.tgname, t.tgrelid::regclass)
+  FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid
+ WHERE c.relnamespace = 'backup'::regnamespace AND NOT t.tgisinternal
+   AND NOT (t.tgname = 'backup_schedule_check' AND c.relname = 'backup_schedule'
+            AND t.tgfoid = 'backup.schedule_check()'::regprocedure)
+UNION ALL
+SELECT 'schema backup',
+       format('%s may create objects in it (only its owner may: a function planted there can capture calls)', g.who),
+       format('REVOKE CREATE ON SCHEMA backup FROM %s;', g.who)
+  FROM pg_namespace n, aclexplode(n.nspacl) a
+  CROSS JOIN LATERAL (SELECT CASE WHEN a.grantee = 0 THEN 'PUBLIC' ELSE a.grantee::regrole::text END AS who) g
+ WHERE n.nspname = 'backup' AND a.privilege_type = 'CREATE' AND a.grantee <> n.nspowner
+UNION ALL
+SELECT c.oid::regclass::text,
+       format('%s has %s on it (every write goes through backup-tui''s functions, which record who)',
+              CASE WHEN a.grantee = 0 THEN 'PUBLIC' ELSE a.grantee::regrole::text END,
+              string_agg(a.privilege_type, ', ' ORDER BY a.privilege_type)),
+       format('REVOKE %s ON %s FROM %s;', string_agg(a.privilege_type, ', ' ORDER BY a.privilege_type), c.oid::regclass,
+              CASE WHEN a.grantee = 0 THEN 'PUBLIC' ELSE a.grantee::regrole::text END)
+  FROM pg_class c, aclexplode(c.relacl) a
+ WHERE c.relnamespace = 'backup'::regnamespace AND c.relkind IN ('r', 'p') AND a.grantee <> c.relowner
+   AND a.privilege_type IN ('INSERT', 'UPDATE', 'DELETE', 'TRUNCATE', 'REFERENCES', 'TRIGGER')
+ GROUP BY c.oid, a.grantee
+UNION ALL
+SELECT 'role ' || m.member::regrole::text,
+       format('may act as %s, the backup schema''s owner (a member of it): it can change or plant anything there',
+              m.roleid::regrole),
+       format('REVOKE %s FROM %s;', m.roleid::regrole, m.member::regrole)
+  FROM pg_auth_members m JOIN pg_roles r ON r.oid = m.member, owner o
+ WHERE m.roleid = o.oid AND NOT r.rolsuper
+ORDER BY 1
+"""
+
+
+def _foreign(conn: psycopg.Connection) -> list[Finding]:
+    """What is in schema backup that backup-tui did not put there, or that another role owns."""
+    owner = conn.execute("SELECT backup.owner_role()").fetchone()[0]  # type: ignore[index]
+    findings = [
+        Finding(
+            Category.FOREIGN,
+            what,
+            f"owned by {holder}, not by {owner}, the backup schema's owner: {holder} can change it, and "
+            "backup-tui will not act on it",
+            f"backup-tui install --take-ownership  # or: {schema.alter_owner(what, owner)};",
+        )
+        for what, holder in schema.foreign_owned(conn, "(SELECT nspowner FROM pg_namespace WHERE nspname = 'backup')")
+    ]
+    findings.extend(Finding(Category.FOREIGN, *row) for row in conn.execute(_NOT_OURS))
+    return findings
 
 
 def run_check(
@@ -163,7 +358,7 @@ def run_check(
     _require_roles(conn, roles)
     upgraded = state.upgraded
     internal = _internal_tables(conn) if upgraded else list(_LEGACY_INTERNAL)
-    tables = {name: (oid, reltuples, readable) for oid, name, reltuples, readable in conn.execute(_TABLES, (internal,))}
+    tables = {name: (oid, reltuples, why) for oid, name, reltuples, why in conn.execute(_TABLES, (internal,))}
     meta = conn.execute(
         "SELECT backup_table_name::text, row_count::bigint, "
         + ("archive_location IS NOT NULL" if upgraded else "false")
@@ -202,8 +397,13 @@ def run_check(
             )
         findings.extend(_archives(conn))
     findings.extend(_exposure(conn, roles, upgraded))
+    wanted = list(dict.fromkeys([*DEFAULT_ROLES, *roles]))
+    findings.extend(_defaults(conn, wanted))
+    findings.extend(_inherited(conn, wanted))
+    findings.extend(_views_over(conn))
     if upgraded:
         findings.extend(_schedules(conn))
+        findings.extend(_foreign(conn))
     return findings
 
 
@@ -213,18 +413,19 @@ def _drift(
     recorded: int,
     oid: int,
     reltuples: float,
-    readable: bool,
+    not_countable: str | None,
     *,
     fast: bool,
     locked_by: dict[int, int | None],
 ) -> list[Finding]:
     """Recorded against actual rows: counted (exact) unless fast, or the table is locked elsewhere
-    (a count would queue behind the lock) or not readable by this role (a reviewer)."""
+    (a count would queue behind the lock), not readable by this role (a reviewer), or not one whose
+    rows may be counted with this role's rights (another role's table, row-level security)."""
     why_estimated = ""
     if oid in locked_by:
         why_estimated = f" (estimated: locked by pid {locked_by[oid]})"
-    elif not readable and not fast:
-        why_estimated = " (estimated: counting needs SELECT on the backup)"
+    elif not_countable and not fast:
+        why_estimated = f" (estimated: {not_countable})"
     if fast or why_estimated:
         if reltuples < 0:
             return []
@@ -388,24 +589,82 @@ def _exposure(conn: psycopg.Connection, roles: Sequence[str], upgraded: bool) ->
     return findings
 
 
+def _defaults(conn: psycopg.Connection, wanted: Sequence[str]) -> list[Finding]:
+    findings = []
+    for role, owner, in_backup, objects, privileges in conn.execute(_DEFAULTS, (list(wanted),)):
+        where = "in schema backup" if in_backup else "anywhere (a global default, backups included)"
+        findings.append(
+            Finding(
+                Category.EXPOSURE,
+                f"default privileges of {owner}",
+                f"{role} is granted {privileges} on every new {objects[:-1]} {owner} creates {where}",
+                f"ALTER DEFAULT PRIVILEGES FOR ROLE {owner}{' IN SCHEMA backup' if in_backup else ''} "
+                f"REVOKE ALL ON {objects.upper()} FROM {role};",
+            )
+        )
+    return findings
+
+
+def _inherited(conn: psycopg.Connection, wanted: Sequence[str]) -> list[Finding]:
+    """Exposure through role membership: reported with the REVOKE of the membership that passes
+    it on (not revoked by --fix exposure: the membership may be what the application needs)."""
+    findings = []
+    for role, holder, what, count, fix in conn.execute(_INHERITED, ([r for r in wanted if r != "PUBLIC"],)):
+        more = f" and {count - 1} more privilege(s)" if count > 1 else ""
+        findings.append(
+            Finding(
+                Category.EXPOSURE,
+                f"role {holder}",
+                f"{role} inherits the rights of {holder}, which has {what}{more}",
+                fix or f"-- {role} reaches {holder} through several memberships: revoke the one that is not needed",
+            )
+        )
+    return findings
+
+
+def _views_over(conn: psycopg.Connection) -> list[Finding]:
+    invoker = conn.execute("SELECT current_setting('server_version_num')::int >= 150000").fetchone()[0]  # type: ignore[index]
+    findings = []
+    for view, relkind, readers, tables in conn.execute(_VIEWS_OVER):
+        if not readers:
+            continue
+        fix = (
+            f"ALTER VIEW {view} SET (security_invoker = true);"
+            if relkind == "v" and invoker
+            else f"REVOKE ALL ON {view} FROM {', '.join(readers)};"
+        )
+        findings.append(
+            Finding(
+                Category.DEFINER,
+                view,
+                f"security_definer_view: {', '.join(readers)} read {tables} through it with its owner's rights",
+                fix,
+            )
+        )
+    return findings
+
+
 def exposure(conn: psycopg.Connection) -> list[Finding]:
-    """What reaches the backups from anon, authenticated or PUBLIC (after install: `install` says it)."""
-    return [f for f in _exposure(conn, (), upgraded=True) if f.category is Category.EXPOSURE]
+    """What reaches the backups from anon, authenticated or PUBLIC and backup.revoke_exposure takes
+    back (after install: `install` says it; `check --fix exposure` revokes it)."""
+    return [f for f in _exposure(conn, (), upgraded=True) if f.category is Category.EXPOSURE] + _defaults(
+        conn, DEFAULT_ROLES
+    )
 
 
 def role_grants(conn: psycopg.Connection, role: str, level: str) -> list[str]:
     """The statements that give `role` what a reviewer or an operator needs (backup.role_grants)."""
-    return [r[0] for r in conn.execute("SELECT backup.role_grants(%s, %s)", (role, level))]
+    return [r[0] for r in conn.execute("SELECT backup.role_grants(%s::text, %s::text)", (role, level))]
 
 
 def grant_role(conn: psycopg.Connection, role: str, level: str) -> list[str]:
     """Run them (backup.grant_role); the statements run."""
-    return [r[0] for r in conn.execute("SELECT backup.grant_role(%s, %s)", (role, level))]
+    return [r[0] for r in conn.execute("SELECT backup.grant_role(%s::text, %s::text)", (role, level))]
 
 
 def revoke_exposure(conn: psycopg.Connection) -> list[str]:
     """Take back every privilege that reaches the backups from anon/authenticated/PUBLIC."""
-    return [r[0] for r in conn.execute("SELECT backup.revoke_exposure()")]
+    return [r[0] for r in conn.execute("SELECT backup.revoke_exposure(%s::text[])", (list(DEFAULT_ROLES),))]
 
 
 def _require_roles(conn: psycopg.Connection, roles: Sequence[str]) -> None:

@@ -86,11 +86,12 @@ class Database:
     def schema_state(self) -> SchemaState:
         return self.session.run(schema.schema_state)
 
-    def install(self) -> InstallReport:
-        """Install or upgrade the backup schema (idempotent)."""
+    def install(self, take_ownership: bool = False) -> InstallReport:
+        """Install or upgrade the backup schema (idempotent); refuses objects another role owns
+        unless `take_ownership`."""
         try:
-            return self.session.run(schema.install)
-        except RuntimeError as exc:  # a newer backup-tui installed it
+            return self.session.run(schema.install, take_ownership)
+        except RuntimeError as exc:  # a newer backup-tui installed it; another role owns some of it
             raise DatabaseError(str(exc), ErrorKind.REFUSED) from exc
 
     def exposure(self) -> list[Finding]:

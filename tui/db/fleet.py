@@ -96,7 +96,7 @@ def summary(target: FleetTarget, connect_timeout: int = 5, statement_timeout: st
                     "coalesce(sum(size_bytes) FILTER (WHERE status = 'expired'), 0)::bigint, "
                     "count(*) FILTER (WHERE status = 'expired'), min(backup_date), "
                     "pg_catalog.pg_database_size(pg_catalog.current_database()) "
-                    "FROM backup.inventory_rows()"
+                    "FROM backup.inventory_rows(NULL::text[])"
                 ).fetchone()
         elif state is SchemaState.LEGACY:
             with transaction(conn, settings):

@@ -147,10 +147,12 @@ def load_inventory(
         if estimate_sizes and state is not SchemaState.LEGACY:
             conn.execute("SELECT set_config('backup.size_estimates', 'on', true)")
         if biggest is not None and state is SchemaState.CURRENT:
-            query = sql.SQL("SELECT {} FROM backup.inventory_rows(backup.biggest_backups(%s))").format(_COLUMNS)
+            query = sql.SQL("SELECT {} FROM backup.inventory_rows(backup.biggest_backups(%s::integer))").format(
+                _COLUMNS
+            )
             return _backups(conn.execute(query, (biggest,)))
         if names is not None and state is SchemaState.CURRENT:
-            query = sql.SQL("SELECT {} FROM backup.inventory_rows(%s)").format(_COLUMNS)
+            query = sql.SQL("SELECT {} FROM backup.inventory_rows(%s::text[])").format(_COLUMNS)
             return _backups(conn.execute(query, (names,)))
         if names is not None:
             query = sql.SQL("SELECT * FROM ({}) i WHERE i.backup_table_name = ANY(%s)").format(

@@ -12,7 +12,7 @@ from tui.model import PLAN_COLUMNS, ItemResult, Outcome, PlanRow
 
 def load_plan(conn: psycopg.Connection) -> list[PlanRow]:
     """What the policy will do to every backup, and why."""
-    query = sql.SQL("SELECT {} FROM backup.plan_prune()").format(
+    query = sql.SQL("SELECT {} FROM backup.plan_prune(backup.as_of(), NULL::text[])").format(
         sql.SQL(", ").join(sql.Identifier(c) for c in PLAN_COLUMNS)
     )
     with conn.cursor() as cur:
@@ -23,7 +23,7 @@ def load_plan(conn: psycopg.Connection) -> list[PlanRow]:
 def prune_batch(conn: psycopg.Connection, names: Sequence[str]) -> list[ItemResult]:
     """Drop those of `names` still due for deletion, in one transaction (one autocommit statement)."""
     rows = conn.execute(
-        "SELECT backup_table_name, freed_bytes, error FROM backup.prune_batch(%s)", (list(names),)
+        "SELECT backup_table_name, freed_bytes, error FROM backup.prune_batch(%s::text[])", (list(names),)
     ).fetchall()
     return [
         ItemResult(name, Outcome.DONE if error is None else Outcome.FAILED, freed or 0, error)

@@ -127,11 +127,14 @@ def seed_demo(conn: psycopg.Connection, *, now: datetime | None = None, seed_val
 def seed_schedules(conn: psycopg.Connection) -> None:
     """Two schedules, so the schedules screen is never empty: a healthy nightly one that ran, and
     one whose table was dropped after it was scheduled (its last run failed: `check` says so)."""
-    healthy = conn.execute("SELECT backup.add_schedule('orders', 'daily', '0 2 * * *')").fetchone()[0]  # type: ignore[index]
-    conn.execute("SELECT * FROM backup.run_schedule(%s)", (healthy,))
+    healthy = conn.execute(
+        "SELECT backup.add_schedule('orders'::text, 'daily'::text, '0 2 * * *'::text, NULL::text, 'public'::text)"
+    ).fetchone()[0]  # type: ignore[index]
+    conn.execute("SELECT * FROM backup.run_schedule(%s::bigint, pg_catalog.now(), false)", (healthy,))
     create_live_table(conn, "legacy_events", 100)
     failing = conn.execute(
-        "SELECT backup.add_schedule('legacy_events', 'weekly', '30 3 * * 0', 'weekly {table} before its retirement')"
+        "SELECT backup.add_schedule('legacy_events'::text, 'weekly'::text, '30 3 * * 0'::text, "
+        "'weekly {table} before its retirement'::text, 'public'::text)"
     ).fetchone()[0]  # type: ignore[index]
     conn.execute("DROP TABLE public.legacy_events")
-    conn.execute("SELECT * FROM backup.run_schedule(%s)", (failing,))
+    conn.execute("SELECT * FROM backup.run_schedule(%s::bigint, pg_catalog.now(), false)", (failing,))

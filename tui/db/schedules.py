@@ -20,12 +20,17 @@ def job_names(dbname: str) -> tuple[str, str]:
 
 
 def list_schedules(conn: psycopg.Connection, at: datetime | None = None) -> list[Schedule]:
-    rows = conn.execute("SELECT * FROM backup.schedule_rows(coalesce(%s, backup.as_of()))", (at,)).fetchall()
+    rows = conn.execute(
+        "SELECT * FROM backup.schedule_rows(coalesce(%s::timestamptz, backup.as_of()))", (at,)
+    ).fetchall()
     return [Schedule(*row) for row in rows]
 
 
 def add_schedule(conn: psycopg.Connection, table: str, kind: str, cron: str, reason: str | None, schema: str) -> int:
-    row = conn.execute("SELECT backup.add_schedule(%s, %s, %s, %s, %s)", (table, kind, cron, reason, schema)).fetchone()
+    row = conn.execute(
+        "SELECT backup.add_schedule(%s::text, %s::text, %s::text, %s::text, %s::text)",
+        (table, kind, cron, reason, schema),
+    ).fetchone()
     assert row is not None
     return int(row[0])
 
@@ -39,16 +44,21 @@ def update_schedule(
     reason: str | None = None,
     enabled: bool | None = None,
 ) -> None:
-    conn.execute("SELECT backup.update_schedule(%s, %s, %s, %s, %s)", (schedule_id, kind, cron, reason, enabled))
+    conn.execute(
+        "SELECT backup.update_schedule(%s::bigint, %s::text, %s::text, %s::text, %s::boolean)",
+        (schedule_id, kind, cron, reason, enabled),
+    )
 
 
 def remove_schedule(conn: psycopg.Connection, schedule_id: int) -> None:
-    conn.execute("SELECT backup.remove_schedule(%s)", (schedule_id,))
+    conn.execute("SELECT backup.remove_schedule(%s::bigint)", (schedule_id,))
 
 
 def run_schedule(conn: psycopg.Connection, schedule_id: int) -> tuple[str | None, str | None]:
     """Run one schedule now: (the backup's name, None) or (None, the error), recorded on it."""
-    row = conn.execute("SELECT * FROM backup.run_schedule(%s)", (schedule_id,)).fetchone()
+    row = conn.execute(
+        "SELECT * FROM backup.run_schedule(%s::bigint, pg_catalog.now(), false)", (schedule_id,)
+    ).fetchone()
     if row is None:
         return None, "another runner is making this schedule's backup right now"
     return row[0], row[1]
@@ -57,23 +67,26 @@ def run_schedule(conn: psycopg.Connection, schedule_id: int) -> tuple[str | None
 def preview(conn: psycopg.Connection, cron: str, count: int = 3) -> tuple[str, list[datetime]]:
     """'every day at 02:00 UTC' and the next `count` runs; a bad expression raises its one line."""
     row = conn.execute(
-        "SELECT backup.cron_words(%s), ARRAY(SELECT backup.cron_next(%s, pg_catalog.now(), %s))", (cron, cron, count)
+        "SELECT backup.cron_words(%s::text), ARRAY(SELECT backup.cron_next(%s::text, pg_catalog.now(), %s::integer))",
+        (cron, cron, count),
     ).fetchone()
     assert row is not None
     return row[0], list(row[1])
 
 
 def due(conn: psycopg.Connection, at: datetime | None = None) -> list[DueRun]:
-    rows = conn.execute("SELECT * FROM backup.due_schedules(coalesce(%s, pg_catalog.now()))", (at,)).fetchall()
+    rows = conn.execute(
+        "SELECT * FROM backup.due_schedules(coalesce(%s::timestamptz, pg_catalog.now()))", (at,)
+    ).fetchall()
     return [DueRun(*row) for row in rows]
 
 
 def run_due(conn: psycopg.Connection, at: datetime | None = None) -> None:
     """CALL backup.run_due_backups: commits per schedule, so the connection must be in autocommit."""
     if at is None:
-        conn.execute("CALL backup.run_due_backups()")
+        conn.execute("CALL backup.run_due_backups(pg_catalog.now())")
     else:
-        conn.execute("CALL backup.run_due_backups(%s)", (at,))
+        conn.execute("CALL backup.run_due_backups(%s::timestamptz)", (at,))
 
 
 def schedules_of(conn: psycopg.Connection, key: str) -> list[int]:
@@ -95,11 +108,19 @@ def schedules_of(conn: psycopg.Connection, key: str) -> list[int]:
 def cron_state(conn: psycopg.Connection) -> CronState:
     """Where pg_cron is: here, in another database of this server (cron.database_name), or nowhere."""
     here = conn.execute("SELECT extversion FROM pg_extension WHERE extname = 'pg_cron'").fetchone()
-    database = conn.execute("SELECT current_setting('cron.database_name', true)").fetchone()
-    cron_db = database[0] if database and database[0] else None
     dbname = conn.info.dbname
     if here:
-        return CronState(installed=True, here=True, cron_database=cron_db or dbname, database=dbname, version=here[0])
+        return CronState(installed=True, here=True, cron_database=dbname, database=dbname, version=here[0])
+    # cron.database_name is a superuser-only setting (pg_read_all_settings may read it too): asked
+    # only when the role may, so operators and reviewers see "not visible", never an error.
+    readable = conn.execute(
+        "SELECT pg_has_role('pg_read_all_settings', 'USAGE') "
+        "OR (SELECT rolsuper FROM pg_roles WHERE rolname = current_user)"
+    ).fetchone()
+    if not (readable and readable[0]):
+        return CronState(installed=False, here=False, cron_database=None, database=dbname, visible=False)
+    database = conn.execute("SELECT current_setting('cron.database_name', true)").fetchone()
+    cron_db = database[0] if database and database[0] else None
     return CronState(installed=cron_db is not None, here=False, cron_database=cron_db, database=dbname)
 
 
@@ -141,7 +162,14 @@ def remove_cron(conn: psycopg.Connection) -> list[str]:
 
 
 def cron_jobs(conn: psycopg.Connection) -> list[CronJob]:
-    """Our jobs (for this database) with their last run, from cron.job_run_details."""
+    """Our jobs (for this database) with their last run, from cron.job_run_details; none when this
+    role may not read pg_cron's tables (pg_cron shows a role only its own jobs anyway)."""
+    readable = conn.execute(
+        "SELECT has_schema_privilege('cron', 'USAGE') AND has_table_privilege('cron.job', 'SELECT') "
+        "AND has_table_privilege('cron.job_run_details', 'SELECT')"
+    ).fetchone()
+    if not (readable and readable[0]):
+        return []
     run_name, prune_name = job_names(conn.info.dbname)
     rows = conn.execute(
         sql.SQL(

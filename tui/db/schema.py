@@ -9,6 +9,12 @@ Two kinds of file (see sql/migrations and sql/definitions):
 
 Everything runs in one transaction under an advisory lock: a refusal rolls it all back. Grants a
 DBA gave on our functions and views survive a file that drops and re-creates them.
+
+One owner: the role that installs owns schema backup and everything in it. A schema, or any object
+in it, that another role owns is refused (that role could have replaced our functions, or planted
+one that our calls would run), unless the DBA asks to take them over (`take_ownership`): then each
+becomes the installer's and every definition is applied again. After the definitions, the role
+model is enforced (backup.enforce_privileges): what a grant outside it gave is revoked and reported.
 """
 
 from __future__ import annotations
@@ -195,11 +201,109 @@ def _restore_grants(conn: psycopg.Connection, saved: list[tuple[str, str, int, s
         )
 
 
-def install(conn: psycopg.Connection) -> InstallReport:
+# Everything in schema backup that another role than {owner} owns, as (what, owner). Indexes, TOAST
+# tables, identity sequences, row types and array types follow their table or type.
+FOREIGN_OWNED = """
+SELECT what, (SELECT r.rolname::text FROM pg_roles r WHERE r.oid = owner) FROM (
+    SELECT 'schema backup' AS what, n.nspowner AS owner, 0 AS ord
+      FROM pg_namespace n WHERE n.nspname = 'backup'
+    UNION ALL
+    SELECT CASE c.relkind WHEN 'v' THEN 'view ' WHEN 'm' THEN 'materialized view ' WHEN 'S' THEN 'sequence '
+                          WHEN 'f' THEN 'foreign table ' WHEN 'c' THEN 'type ' ELSE 'table ' END
+           || c.oid::regclass::text, c.relowner, 1
+      FROM pg_class c
+     WHERE c.relnamespace = 'backup'::regnamespace AND c.relkind IN ('r', 'p', 'v', 'm', 'S', 'f', 'c')
+       AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid
+                                                  AND d.deptype IN ('a', 'i') AND c.relkind = 'S')
+    UNION ALL
+    SELECT CASE p.prokind WHEN 'p' THEN 'procedure ' WHEN 'a' THEN 'aggregate ' ELSE 'function ' END
+           || p.oid::regprocedure::text, p.proowner, 2
+      FROM pg_proc p WHERE p.pronamespace = 'backup'::regnamespace
+    UNION ALL
+    SELECT CASE t.typtype WHEN 'd' THEN 'domain ' ELSE 'type ' END || t.oid::regtype::text, t.typowner, 3
+      FROM pg_type t
+     WHERE t.typnamespace = 'backup'::regnamespace AND t.typrelid = 0 AND t.typtype <> 'm'
+       AND NOT EXISTS (SELECT 1 FROM pg_type e WHERE e.typarray = t.oid)
+    UNION ALL
+    SELECT 'operator ' || o.oid::regoperator::text, o.oprowner, 4
+      FROM pg_operator o WHERE o.oprnamespace = 'backup'::regnamespace
+    UNION ALL
+    SELECT 'collation ' || c.oid::regcollation::text, c.collowner, 5
+      FROM pg_collation c WHERE c.collnamespace = 'backup'::regnamespace
+    UNION ALL
+    SELECT 'conversion backup.' || quote_ident(c.conname), c.conowner, 6
+      FROM pg_conversion c WHERE c.connamespace = 'backup'::regnamespace
+    UNION ALL
+    SELECT 'statistics backup.' || quote_ident(s.stxname), s.stxowner, 7
+      FROM pg_statistic_ext s WHERE s.stxnamespace = 'backup'::regnamespace
+    UNION ALL
+    SELECT 'text search configuration ' || c.oid::regconfig::text, c.cfgowner, 8
+      FROM pg_ts_config c WHERE c.cfgnamespace = 'backup'::regnamespace
+    UNION ALL
+    SELECT 'text search dictionary ' || d.oid::regdictionary::text, d.dictowner, 9
+      FROM pg_ts_dict d WHERE d.dictnamespace = 'backup'::regnamespace
+) o
+WHERE owner <> {owner}
+ORDER BY ord, what
+"""
+
+
+class ForeignOwner(RuntimeError):
+    """Schema backup, or objects in it, belong to another role than the installer."""
+
+
+def foreign_owned(conn: psycopg.Connection, owner: str = "current_user::regrole") -> list[tuple[str, str]]:
+    """Schema backup and the objects in it that another role than `owner` (an SQL expression: the
+    current role, or the schema's owner) owns."""
+    if conn.execute("SELECT to_regnamespace('backup') IS NULL").fetchone()[0]:  # type: ignore[index]
+        return []
+    return [(r[0], r[1]) for r in conn.execute(FOREIGN_OWNED.format(owner=owner)).fetchall()]  # type: ignore[arg-type]
+
+
+def alter_owner(what: str, new_owner: str) -> str:
+    """The statement that gives `what` (as foreign_owned words it: 'function backup.f(text)') to
+    `new_owner` (an SQL role expression)."""
+    words = what.split(" ")
+    split = (
+        3 if what.startswith("text search ") else 2 if what.startswith(("materialized view ", "foreign table ")) else 1
+    )
+    kind, name = " ".join(words[:split]), " ".join(words[split:])
+    return f"ALTER {kind.upper()} {name} OWNER TO {new_owner}"
+
+
+def _refuse_foreign(conn: psycopg.Connection, found: list[tuple[str, str]]) -> ForeignOwner:
+    me = conn.execute("SELECT current_user::text").fetchone()[0]  # type: ignore[index]
+    shown = "; ".join(f"{what} (owned by {owner})" for what, owner in found[:5])
+    more = f"; and {len(found) - 5} more" if len(found) > 5 else ""
+    return ForeignOwner(
+        f"refusing to install: {shown}{more}, not by {me}, who would own the backup schema. Another role's "
+        "objects there could run its code with your rights. Check them, then run `backup-tui install "
+        f"--take-ownership` to make {me} their owner; nothing was changed"
+    )
+
+
+def _take_ownership(conn: psycopg.Connection, found: list[tuple[str, str]]) -> list[str]:
+    """ALTER ... OWNER TO the installer, for each of `found`; the statements run."""
+    done = []
+    for what, _ in found:
+        statement = alter_owner(what, "CURRENT_USER")
+        try:
+            conn.execute(statement)  # type: ignore[arg-type]  # names as PostgreSQL quoted them (reg* text)
+        except psycopg.errors.InsufficientPrivilege as exc:
+            raise ForeignOwner(
+                f"cannot take over {what}: {exc.diag.message_primary} (only a superuser, or a member of its "
+                "owner, can); nothing was changed"
+            ) from exc
+        done.append(statement)
+    return done
+
+
+def install(conn: psycopg.Connection, take_ownership: bool = False) -> InstallReport:
     """Run pending migrations, then re-apply changed definitions, all in one transaction.
 
     Idempotent: on an up-to-date database it changes nothing. A refusal inside a file (duplicate
-    backup names in a legacy table) rolls everything back.
+    backup names in a legacy table) rolls everything back, and so does a schema or object in it
+    that another role owns (ForeignOwner), unless `take_ownership`.
     """
     with conn.transaction():
         # Two installers at once would race on DDL; the second waits here, then finds nothing to do.
@@ -209,13 +313,18 @@ def install(conn: psycopg.Connection) -> InstallReport:
             raise RuntimeError(
                 "the backup schema was installed by a newer backup-tui: this version never downgrades it"
             )
+        found = foreign_owned(conn)
+        if found and not take_ownership:
+            raise _refuse_foreign(conn, found)
+        taken = _take_ownership(conn, found)
         todo, _ = pending(conn)
         for migration in todo:
             conn.execute(migration.sql)  # type: ignore[arg-type]  # a trusted file of several statements
             conn.execute(
                 "INSERT INTO backup.schema_version (version, name) VALUES (%s, %s)", (migration.version, migration.name)
             )
-        _, due = pending(conn)
+        # Objects another role owned may have been changed by it: every definition is applied again.
+        due = list(definitions()) if taken else pending(conn)[1]
         saved = _saved_grants(conn) if due else []
         for definition in due:
             conn.execute(definition.sql)  # type: ignore[arg-type]
@@ -227,4 +336,13 @@ def install(conn: psycopg.Connection) -> InstallReport:
             )
         if due:
             _restore_grants(conn, saved)
-    return InstallReport(before, tuple(m.label for m in todo), tuple(d.name for d in due))
+        revoked = [r[0] for r in conn.execute("SELECT backup.enforce_privileges()")]
+        # A backup taken over was its maker's table (0.2's operators made their own): the maker,
+        # like every operator, reads the backups whose source it may read.
+        for owner in sorted({holder for what, holder in found if what.startswith("table ")}):
+            conn.execute(
+                "SELECT backup.share_backups(%s::text) WHERE has_function_privilege(%s::text, "
+                "'backup.drop_table_backup(text)', 'EXECUTE')",
+                (owner, owner),
+            )
+    return InstallReport(before, tuple(m.label for m in todo), tuple(d.name for d in due), tuple(taken), tuple(revoked))

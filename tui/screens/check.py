@@ -16,18 +16,6 @@ from tui.db import Database, DatabaseError
 from tui.model import Category, Finding, SchemaState
 from tui.widgets.text import error_text, literal
 
-TITLES = {
-    Category.MISSING: "Missing — metadata rows whose table is gone",
-    Category.UNREGISTERED: "Unregistered — tables in schema backup without metadata",
-    Category.DRIFT: "Row drift — recorded row count differs from the table",
-    Category.DEPENDANTS: "Dependants — objects that use a backup table",
-    Category.ARCHIVE: "Archives — damaged or unreadable at their last verification",
-    Category.EXPOSURE: "Exposure — privileges that reach the backups",
-    Category.SEARCH_PATH: "Search path — functions of ours without a fixed search_path",
-    Category.DEFINER: "Definer rights — what anon/authenticated could run as the owner",
-    Category.RESTORED: "Restored tables — readable by anon/authenticated/PUBLIC, or without RLS in public",
-}
-
 
 def report_text(findings: list[Finding]) -> Text:
     if not findings:
@@ -37,7 +25,7 @@ def report_text(findings: list[Finding]) -> Text:
         group = [f for f in findings if f.category is category]
         if not group:
             continue
-        text.append(f"{TITLES[category]} ({len(group)})\n", "bold underline")
+        text.append(f"{category.title} ({len(group)})\n", "bold underline")
         for f in group:
             text.append("  ")
             text.append(literal(f.subject, "bold"))

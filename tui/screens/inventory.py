@@ -669,8 +669,13 @@ class InventoryScreen(ListingScreen):
             for name in names:
                 if stop.is_set():
                     break
-                verified = self.database.verify(name, progress=transfer)
-                item = ItemResult(name, Outcome.DONE if verified.ok else Outcome.FAILED, error=verified.detail)
+                try:
+                    verified = self.database.verify(name, progress=transfer)
+                except DatabaseError as exc:  # forgotten from another session meanwhile, say: that one fails
+                    item = ItemResult(name, Outcome.FAILED, error=str(exc))
+                else:
+                    error = verified.detail if verified.recorded else f"{verified.detail} (not recorded)"
+                    item = ItemResult(name, Outcome.DONE if verified.ok else Outcome.FAILED, error=error)
                 result.items.append(item)
                 progress(item)
             return result

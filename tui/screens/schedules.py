@@ -100,6 +100,10 @@ class SchedulesScreen(ListingScreen):
 
     def _cron_text(self, cron: CronState, jobs: list[CronJob]) -> Text:
         text = Text()
+        if not cron.visible:
+            text.append("pg_cron is not in this database: ", "bold")
+            text.append("where else it may be only a superuser can see (cron.database_name).")
+            return text
         if not cron.installed:
             text.append("pg_cron is not installed here: ", "bold")
             text.append("run `backup-tui run-due` every minute from cron or a systemd timer (README).")
