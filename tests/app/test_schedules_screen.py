@@ -26,6 +26,9 @@ async def test_the_schedules_screen_shows_when_what_and_failures(seeded_dsn: str
         assert "every day at 02:00 UTC" in text and "every Sunday at 03:30 UTC" in text
         assert "FAILED" in text and "ok" in text and "06-02 02:00 UTC" in text  # next run, as of the frozen now
         assert "pg_cron" in text  # installed or not, the panel says what runs the schedules
+        await pilot.press("escape")  # no filter: back, as on every other screen
+        await settle(pilot)
+        assert not isinstance(app.screen, SchedulesScreen)
 
 
 async def test_add_preview_pause_run_now_and_delete(seeded_dsn: str, make_app) -> None:

@@ -161,6 +161,13 @@ class SchedulesScreen(ListingScreen):
     def action_back(self) -> None:
         self.dismiss(None)
 
+    def action_clear_filter(self) -> None:
+        # escape clears a filter; with none, it goes back (as on every other screen).
+        if self.filtering or self.listing.query:
+            super().action_clear_filter()
+        else:
+            self.action_back()
+
     def action_add(self) -> None:
         if self._writable():
             self._open_form(None)
