@@ -11,6 +11,7 @@ import csv
 import io
 import json
 import os
+import re
 import shutil
 import signal
 import sys
@@ -55,6 +56,7 @@ def _settings(args: argparse.Namespace) -> Settings:
         read_only=getattr(args, "read_only", False),
         lock_timeout=args.lock_timeout,
         statement_timeout=args.statement_timeout,
+        read_timeout=args.read_timeout,
         as_of=args.as_of,
     )
 
@@ -257,9 +259,18 @@ def cmd_create(args: argparse.Namespace) -> int:
     return 0
 
 
+def _on_terminal() -> bool:
+    """Whether a person can answer: stdin is a terminal (and not closed: `<&-` leaves it None)."""
+    return sys.stdin is not None and not sys.stdin.closed and sys.stdin.isatty()
+
+
 def _confirm(question: str, expected: str = "yes") -> bool:
     print(f"{question} type {expected} to confirm: ", end="", flush=True)
-    return sys.stdin.readline().strip().lower() == expected.lower()
+    try:
+        answer = sys.stdin.readline()
+    except (OSError, ValueError):  # the terminal went away while asking
+        return False
+    return answer.strip().lower() == expected.lower()
 
 
 def cmd_drop(args: argparse.Namespace) -> int:
@@ -274,7 +285,7 @@ def cmd_drop(args: argparse.Namespace) -> int:
                 "back to it; pass --forget-archive to stop tracking them (the files stay)"
             )
         if not args.yes:
-            if not sys.stdin.isatty():
+            if not _on_terminal():
                 raise UserError("refusing to drop without confirmation: pass --yes when not on a terminal")
             unknown = [n for n in args.names if n not in known]
             if unknown:
@@ -399,11 +410,12 @@ def cmd_prune(args: argparse.Namespace) -> int:
 def _confirm_prune(plan: list[PlanRow], due: list[str], to_archive: list[str]) -> bool:
     """Like drop: on a terminal the count is typed; without one, --yes is required."""
     count = len(due) + len(to_archive)
-    freed = fmt.size(sum(r.size_bytes or 0 for r in plan if r.backup_table_name in set(due)))
+    due_names = set(due)
+    freed = fmt.size(sum(r.size_bytes or 0 for r in plan if r.backup_table_name in due_names))
     what = f"drop {len(due)} backup(s), freeing {freed}" + (
         f", and archive {len(to_archive)} then drop them" if to_archive else ""
     )
-    if not sys.stdin.isatty():
+    if not _on_terminal():
         raise UserError(f"refusing to {what} without confirmation: pass --yes when not on a terminal")
     return _confirm(f"{what}?", expected=str(count))
 
@@ -455,7 +467,7 @@ def _fix_exposure(database: Database, state: SchemaState, yes: bool) -> None:
         print("nothing exposed: nothing to revoke", file=sys.stderr)
         return
     if not yes:
-        if not sys.stdin.isatty():
+        if not _on_terminal():
             raise UserError("refusing to revoke without confirmation: pass --yes when not on a terminal")
         for f in exposed:
             print(f"  {fmt.printable(f.detail)}")
@@ -473,7 +485,7 @@ def cmd_grant(args: argparse.Namespace) -> int:
         for statement in statements:
             print(f"{fmt.printable(statement)};")
         if not args.yes:
-            if not sys.stdin.isatty():
+            if not _on_terminal():
                 print("(printed only: pass --yes to apply, or run the statements yourself)", file=sys.stderr)
                 return 0
             if not _confirm(f"grant {fmt.printable(args.role)} these {level} rights?"):
@@ -510,7 +522,7 @@ def cmd_archive(args: argparse.Namespace) -> int:
     with _database(args) as database:
         _require_installed(database)
         if not args.yes:
-            if not sys.stdin.isatty():
+            if not _on_terminal():
                 raise UserError("refusing to archive without confirmation: pass --yes when not on a terminal")
             where = fmt.printable(target.url)
             if not _confirm(f"archive {len(args.names)} backup(s) to {where} and drop them from the database?"):
@@ -695,7 +707,7 @@ def cmd_schedule_change(args: argparse.Namespace) -> int:
         _require_installed(database)
         schedule_id = _schedule_id(database, args.schedule)
         if args.schedule_command == "remove":
-            if not args.yes and not sys.stdin.isatty():
+            if not args.yes and not _on_terminal():
                 raise UserError("refusing to remove a schedule without confirmation: pass --yes when not on a terminal")
             if not args.yes and not _confirm(f"remove schedule {schedule_id}? (its backups stay)", str(schedule_id)):
                 print("nothing removed")
@@ -757,6 +769,13 @@ def cmd_schedule_cron(args: argparse.Namespace) -> int:
 
 def cmd_run_due(args: argparse.Namespace) -> int:
     at = _at(args.at) if args.at else None
+    if at is not None and not args.dry_run and abs(at - datetime.now(timezone.utc)) > timedelta(days=1):
+        # A real run records the minute it ran for: one run "at" 9999-12-31 would silence the
+        # schedule for good (nothing ever due again). Previews may look anywhere.
+        raise UserError(
+            f"--at {args.at} is more than a day from now: a real run makes real backups now; "
+            "preview other times with --dry-run"
+        )
     with _database(args) as database:
         _require_installed(database)
         due = database.due(at)
@@ -796,7 +815,9 @@ def _at(text: str) -> datetime:
 def _fleet_targets(args: argparse.Namespace) -> list[FleetTarget]:
     from tui.config import load_config
 
-    config, _ = load_config()
+    config, problems = load_config()
+    for problem in problems:  # a config that cannot be read is said, not taken for "no targets"
+        print(f"backup-tui: {fmt.printable(problem)}", file=sys.stderr)
     chosen = Database.fleet_targets(args.service or (), args.dsn or (), config.fleet)
     if not chosen:
         raise UserError(
@@ -862,7 +883,8 @@ def cmd_fleet(args: argparse.Namespace) -> int:
         return _fleet_check(args, chosen)
     order = {t.label: i for i, t in enumerate(chosen)}
     rows = sorted(
-        Database.fleet_summaries(chosen, args.workers, args.connect_timeout), key=lambda r: order[r.target.label]
+        Database.fleet_summaries(chosen, args.workers, args.connect_timeout, args.read_timeout),
+        key=lambda r: order[r.target.label],
     )
     if args.prometheus:
         from tui.metrics import MetricsUnavailable, exposition, write_textfile
@@ -990,7 +1012,13 @@ def cmd_tui(args: argparse.Namespace) -> int:
     return _run_tui(_settings(args))
 
 
-_COMMON_DEFAULTS = {"dsn": None, "lock_timeout": "5s", "statement_timeout": "1h", "as_of": None}
+_COMMON_DEFAULTS = {
+    "dsn": None,
+    "lock_timeout": "5s",
+    "statement_timeout": "1h",
+    "read_timeout": "10min",
+    "as_of": None,
+}
 
 
 class _Parser(argparse.ArgumentParser):
@@ -998,6 +1026,12 @@ class _Parser(argparse.ArgumentParser):
 
     def error(self, message: str) -> NoReturn:
         self.exit(2, f"{self.prog}: {fmt.printable(message)} (see {self.prog} --help)\n")
+
+
+def _time_of_day(text: str) -> str:
+    if not re.fullmatch(r"([01][0-9]|2[0-3]):[0-5][0-9]", text):
+        raise argparse.ArgumentTypeError(f"not a time of day (HH:MM, 00:00 to 23:59): {text!r}")
+    return text
 
 
 def _at_least_one(text: str) -> int:
@@ -1021,6 +1055,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--lock-timeout", default=argparse.SUPPRESS, help="give up waiting for a lock after this (default 5s)"
     )
     common.add_argument("--statement-timeout", default=argparse.SUPPRESS, help="limit for one write (default 1h)")
+    common.add_argument(
+        "--read-timeout",
+        default=argparse.SUPPRESS,
+        help="limit for one read (default 10min); a server silent past a limit is given up on",
+    )
     common.add_argument(
         "--as-of",
         default=argparse.SUPPRESS,
@@ -1167,7 +1206,13 @@ def build_parser() -> argparse.ArgumentParser:
     q = ssub.add_parser("cron", parents=[common], help="install or remove the pg_cron jobs")
     q.add_argument("--install", action="store_true", help="every minute: run due backups; nightly: apply_prune")
     q.add_argument("--remove", action="store_true", help="remove our jobs")
-    q.add_argument("--prune-at", default="03:00", metavar="HH:MM", help="the nightly prune's time, UTC (default 03:00)")
+    q.add_argument(
+        "--prune-at",
+        default="03:00",
+        type=_time_of_day,
+        metavar="HH:MM",
+        help="the nightly prune's time, UTC (default 03:00)",
+    )
     q.set_defaults(func=cmd_schedule_cron)
 
     p = sub.add_parser("run-due", parents=[common], help="make the scheduled backups that are due (for cron/systemd)")
@@ -1189,6 +1234,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--output", metavar="FILE", help="write to FILE atomically (node_exporter's textfile collector)")
     p.add_argument("--workers", type=_at_least_one, default=8, help="databases queried at once (default 8)")
     p.add_argument("--connect-timeout", type=_at_least_one, default=5, help="seconds per connection (default 5)")
+    p.add_argument(
+        "--read-timeout",
+        default="30s",
+        help="limit for each query of a target (default 30s); a target silent past it (and 5 s) is marked stalled",
+    )
     p.set_defaults(func=cmd_fleet)
 
     p = sub.add_parser("demo", parents=[common], help="embedded PostgreSQL with sample backups, then the TUI")
@@ -1207,6 +1257,22 @@ def _error_line(exc: DatabaseError) -> str:
     return str(exc)
 
 
+def _tolerant_streams() -> None:
+    """Words this locale cannot encode (an ASCII terminal: LC_ALL=C, PYTHONIOENCODING=ascii) are
+    written escaped (\\u2014), never a UnicodeEncodeError."""
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(AttributeError, ValueError):
+            stream.reconfigure(errors="backslashreplace")  # type: ignore[union-attr]
+
+
+def _silence_stdout() -> None:
+    """After a broken pipe: point stdout at /dev/null, so the interpreter's own final flush has
+    nowhere to fail (it would print 'Exception ignored ... BrokenPipeError')."""
+    with contextlib.suppress(OSError, ValueError, AttributeError):
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     for arg in sys.argv[1:] if argv is None else argv:
@@ -1214,12 +1280,17 @@ def main(argv: Sequence[str] | None = None) -> int:
             arg.encode("utf-8")
         except UnicodeEncodeError:  # bytes the terminal's locale could not decode (surrogate escapes)
             parser.error(f"an argument is not valid UTF-8: {arg.encode('utf-8', 'surrogateescape')!r}")
+    _tolerant_streams()
     args = parser.parse_args(argv)
     for name, value in _COMMON_DEFAULTS.items():
         if not hasattr(args, name):
             setattr(args, name, value)
     try:
         return args.func(args)
+    except BrokenPipeError:
+        # The reader went away (`backup-tui prune | head -1`): nothing more to say to it.
+        _silence_stdout()
+        return 1
     except (CheckFailed, VerifyFailed) as exc:
         print(f"backup-tui: {fmt.printable(exc)}", file=sys.stderr)
         return 2

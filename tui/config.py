@@ -63,27 +63,37 @@ def load_config(path: Path | None = None) -> tuple[Config, list[str]]:
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
         return Config(), [f"{path}: cannot read it ({exc}); using the defaults"]
     problems: list[str] = []
+
+    def section(name: str, known: set[str]) -> dict:
+        """[name] as a table (anything else is one problem, and an empty table)."""
+        value = data.get(name, {})
+        if not isinstance(value, dict):
+            problems.append(f"{path}: {name} must be a [{name}] table, not {type(value).__name__}; ignored")
+            return {}
+        for key in sorted(set(value) - known) if known else ():
+            problems.append(f"{path}: [{name}] {key} is not a setting of backup-tui; ignored")
+        return value
+
     keys: dict[str, str] = {}
-    for name, value in (data.get("keys") or {}).items():
+    for name, value in section("keys", set()).items():
         if isinstance(value, str) and value.strip():
             keys[name] = value.strip()
         else:
             problems.append(f'{path}: [keys] {name} must be a key such as "D" or "ctrl+d"; ignored')
-    archive = data.get("archive") or {}
-    target = archive.get("target")
+    target = section("archive", {"target"}).get("target")
     if target is not None and not (isinstance(target, str) and target.strip()):
         problems.append(f"{path}: [archive] target must be a directory or s3:// URL; ignored")
         target = None
-    theme = (data.get("ui") or {}).get("theme")
+    theme = section("ui", {"theme"}).get("theme")
     if theme is not None and not isinstance(theme, str):
         problems.append(f"{path}: [ui] theme must be a theme's name; ignored")
         theme = None
-    fleet = (data.get("fleet") or {}).get("targets") or []
+    fleet = section("fleet", {"targets"}).get("targets") or []
     if not (isinstance(fleet, list) and all(isinstance(t, str) and t.strip() for t in fleet)):
         problems.append(f'{path}: [fleet] targets must be a list of "service=NAME" or DSN strings; ignored')
         fleet = []
-    for section in set(data) - {"keys", "archive", "ui", "fleet"}:
-        problems.append(f"{path}: unknown section [{section}]; ignored")
+    for unknown in sorted(set(data) - {"keys", "archive", "ui", "fleet"}):
+        problems.append(f"{path}: unknown section [{unknown}]; ignored")
     return Config(keys, target, theme, tuple(t.strip() for t in fleet)), problems
 
 

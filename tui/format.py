@@ -71,6 +71,8 @@ def age(words: str | None, short: bool = False) -> str:
         return MISSING
     if not short:
         return words
+    if words == "invalid date":  # a backup_date that is no date (backup.valid_date)
+        return "invalid"
     number, _, unit = words.partition(" ")
     return f"{number} {_SHORT_UNITS.get(unit, unit)}"
 
@@ -146,9 +148,17 @@ def text(s: str | None) -> str:
     return MISSING if s is None or s == "" else str(s)
 
 
-# C0 and C1 control characters, DEL, and the Unicode marks that reorder what follows (bidi
-# overrides and isolates): from the database or the user they are shown, never obeyed.
-_UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+# C0 and C1 control characters, DEL, and every Unicode format character (category Cf: the bidi
+# marks, overrides and isolates that reorder what follows; zero-width spaces and joiners, which
+# hide text or glue emoji into one cluster a terminal draws narrower than it measures; the BOM;
+# tag characters) and the line and paragraph separators: from the database or the user they are
+# shown, never obeyed, and a row is as wide as it is measured.
+_UNSAFE = re.compile(
+    "[\x00-\x1f\x7f-\x9f\u00ad\u0600-\u0605\u061c\u06dd\u070f\u0890\u0891\u08e2\u180e"
+    "\u200b-\u200f\u2028-\u202e\u2060-\u2064\u2066-\u206f\ufeff\ufff9-\ufffb"
+    "\U000110bd\U000110cd\U00013430-\U0001343f\U0001bca0-\U0001bca3\U0001d173-\U0001d17a"
+    "\U000e0001\U000e0020-\U000e007f]"
+)
 
 
 def printable(s: object) -> str:

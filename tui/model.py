@@ -55,6 +55,7 @@ class Rule(Word):
     ARCHIVED = "archived"
     ARCHIVE_DAMAGED = "archive-damaged"
     MISSING = "missing"
+    INVALID_DATE = "invalid-date"  # its backup_date is not a date a client can hold ('infinity', BC)
     FOREVER_REVIEW_DUE = "forever-review-due"
     FOREVER = "forever"
     YOUNG = "young"

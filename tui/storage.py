@@ -8,6 +8,10 @@ Every backup name maps to one folder inside the target (folder_name): `/`, `..`,
 control characters, anything outside [A-Za-z0-9_-] are percent-encoded, reversibly, so no name
 reaches outside the target.
 
+Archives are untrusted input (anyone who may write to the target wrote them): only regular files
+are read (a FIFO, a device or a symbolic link in an archive's folder is refused, never opened to
+block or to read what it points at), and a manifest bigger than MANIFEST_LIMIT is refused unread.
+
 - Directory: written into a hidden `.NAME.partial-*` folder, renamed into place on commit. The
   folder holds a lock (flock) while its writer lives; the next run into the target removes the
   partial folders whose writer died.
@@ -26,6 +30,7 @@ import io
 import os
 import re
 import shutil
+import stat
 import time
 import uuid
 from pathlib import Path
@@ -38,6 +43,7 @@ PART_BYTES = 8 << 20  # S3 multipart part size (S3's minimum is 5 MiB)
 
 
 STALE_UNLOCKED = 3600  # seconds: a partial folder with no lock (written before 0.2) is stale after this
+MANIFEST_LIMIT = 16 << 20  # bytes: ours is a few KiB (a 1,600-column table: ~100 KiB)
 
 
 class StorageError(Exception):
@@ -120,19 +126,61 @@ def open_archive(location: str) -> ArchiveFiles:
 # -- a local directory ---------------------------------------------------------------------------
 
 
+def open_regular(path: Path, limit: int | None = None) -> IO[bytes]:
+    """`path` opened for reading when it is a regular file (at most `limit` bytes long); a FIFO,
+    a device, a directory or a symbolic link raises StorageError without blocking: it is opened
+    non-blocking and without following a link, then looked at."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOFOLLOW | os.O_CLOEXEC)
+    except OSError as exc:
+        if exc.errno == 40:  # ELOOP: the last component is a symbolic link
+            raise StorageError(f"{path} is a symbolic link: an archive's files are regular files") from exc
+        raise
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            raise StorageError(f"{path} is not a regular file (a FIFO, device or directory): refused")
+        if limit is not None and info.st_size > limit:
+            raise StorageError(f"{path} is {info.st_size:,} bytes, more than any manifest ({limit:,}): refused")
+        fcntl.fcntl(fd, fcntl.F_SETFL, fcntl.fcntl(fd, fcntl.F_GETFL) & ~os.O_NONBLOCK)
+        return os.fdopen(fd, "rb")
+    except BaseException:
+        os.close(fd)
+        raise
+
+
+def read_capped(stream: IO[bytes], limit: int, what: str) -> bytes:
+    """At most `limit` bytes of `stream`; more (a file that grew, an S3 object that lied about its
+    length) raises StorageError."""
+    data = stream.read(limit + 1)
+    if len(data) > limit:
+        raise StorageError(f"{what} is more than {limit:,} bytes: refused")
+    return data
+
+
 class DirectoryFiles:
     def __init__(self, folder: Path, location: str | None = None) -> None:
         self.folder = folder
         self.location = location or str(folder)
 
     def read_manifest(self) -> bytes:
-        return self._guard(lambda: (self.folder / "manifest.json").read_bytes())
+        def read() -> bytes:
+            with open_regular(self.folder / "manifest.json", MANIFEST_LIMIT) as f:
+                return read_capped(f, MANIFEST_LIMIT, f"{self.location}/manifest.json")
+
+        return self._guard(read)
 
     def open(self, filename: str) -> IO[bytes]:
-        return self._guard(lambda: open(self.folder / filename, "rb"))
+        return self._guard(lambda: open_regular(self.folder / filename))
 
     def size(self, filename: str) -> int:
-        return self._guard(lambda: (self.folder / filename).stat().st_size)
+        def regular_size() -> int:
+            info = os.lstat(self.folder / filename)
+            if not stat.S_ISREG(info.st_mode):
+                raise StorageError(f"{self.folder / filename} is not a regular file: refused")
+            return info.st_size
+
+        return self._guard(regular_size)
 
     def _guard(self, fn: Any) -> Any:
         try:
@@ -177,17 +225,17 @@ class DirectoryTarget:
         """Partial folders whose writer is gone (its lock is free; no lock: older than an hour)."""
         removed = []
         for partial in self.root.glob(".*.partial-*"):
-            if not partial.is_dir():
+            if partial.is_symlink() or not partial.is_dir():
                 continue
             lock_path = partial / _LOCK
-            if lock_path.exists():
-                fd = os.open(lock_path, os.O_RDONLY)
+            if lock_path.exists() or lock_path.is_symlink():
                 try:
-                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    with open_regular(lock_path) as lock:
+                        fcntl.flock(lock.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
                 except BlockingIOError:
                     continue  # its writer is alive
-                finally:
-                    os.close(fd)
+                except (OSError, StorageError):
+                    continue  # not a lock of ours (a FIFO planted there would block for ever): left alone
             elif time.time() - partial.stat().st_mtime < STALE_UNLOCKED:
                 continue
             shutil.rmtree(partial, ignore_errors=True)
@@ -272,7 +320,9 @@ class S3Files:
     def read_manifest(self) -> bytes:
         if self._manifest is not None:
             return self._manifest
-        return self.open("manifest.json").read()
+        if self.size("manifest.json") > MANIFEST_LIMIT:
+            raise StorageError(f"{self.location}/manifest.json is more than {MANIFEST_LIMIT:,} bytes: refused")
+        return read_capped(self.open("manifest.json"), MANIFEST_LIMIT, f"{self.location}/manifest.json")
 
     def open(self, filename: str) -> IO[bytes]:
         response = _s3_call(

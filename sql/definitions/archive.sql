@@ -141,7 +141,23 @@ AS $fn$
 DECLARE
     v_name text := manifest->>'backup_table_name';
     v_kind text := coalesce(manifest->>'backup_kind', 'manual');
+    v_date timestamptz;
+    v_archived timestamptz;
+    v_key text;
 BEGIN
+    -- A manifest is anyone's text: its dates must be dates a client can hold.
+    FOREACH v_key IN ARRAY ARRAY['backup_date', 'archived_at'] LOOP
+        BEGIN
+            IF manifest->>v_key IS NOT NULL AND backup.valid_date((manifest->>v_key)::timestamptz) IS NULL THEN
+                RAISE invalid_datetime_format;
+            END IF;
+        EXCEPTION WHEN data_exception THEN
+            RAISE EXCEPTION 'the manifest''s % (%) is not a date backup-tui keeps (years 1 to 9999)', v_key,
+                left(manifest->>v_key, 40) USING ERRCODE = '22007';
+        END;
+    END LOOP;
+    v_date := (manifest->>'backup_date')::timestamptz;
+    v_archived := (manifest->>'archived_at')::timestamptz;
     IF v_name IS NULL OR location IS NULL OR NOT coalesce(manifest->>'sha256' ~ '^[0-9a-f]{64}$', false) THEN
         RAISE EXCEPTION 'not a backup-tui archive manifest (no backup name, location or sha256)'
             USING ERRCODE = '22023';
@@ -158,11 +174,10 @@ BEGIN
     INSERT INTO backup.backup_metadata (original_table_name, backup_table_name, backup_date, row_count,
                                         backup_reason, created_by, source_schema, backup_kind,
                                         archived_at, archive_location, archive_manifest, verified_at, verify_result)
-    VALUES (coalesce(manifest->>'source_table', v_name), v_name,
-            coalesce((manifest->>'backup_date')::timestamptz, (manifest->>'archived_at')::timestamptz, now()),
+    VALUES (coalesce(manifest->>'source_table', v_name), v_name, coalesce(v_date, v_archived, now()),
             (manifest->>'row_count')::bigint, manifest->>'backup_reason', session_user,
-            coalesce(manifest->>'source_schema', 'public'), v_kind,
-            coalesce((manifest->>'archived_at')::timestamptz, now()), location, manifest, now(), 'ok');
+            coalesce(manifest->>'source_schema', 'public'), v_kind, coalesce(v_archived, now()), location, manifest,
+            now(), 'ok');
     INSERT INTO backup.backup_audit (action, backup_table_name, source_schema, source_table, row_count, detail)
     VALUES ('adopt-archive', v_name, coalesce(manifest->>'source_schema', 'public'), manifest->>'source_table',
             (manifest->>'row_count')::bigint, jsonb_build_object('location', location, 'sha256', manifest->>'sha256'));

@@ -233,3 +233,14 @@ AS $$
           JOIN pg_proc f ON f.oid = r.rngsubdiff
          WHERE f.pronamespace <> 'pg_catalog'::regnamespace)
 $$;
+
+-- A timestamp this tool (and any client's datetime) can hold: finite, year 1 to 9999; else NULL.
+-- One metadata row dated 'infinity' (an INSERT by hand, a hostile manifest) made every read of the
+-- inventory fail in 0.2; reads pass dates through this, and the plan reviews such a row.
+CREATE OR REPLACE FUNCTION backup.valid_date(t timestamptz) RETURNS timestamptz
+LANGUAGE sql IMMUTABLE PARALLEL SAFE STRICT
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT CASE WHEN isfinite(t) AND t >= '0001-01-01 00:00:00+00'::timestamptz
+                     AND t < '10000-01-01 00:00:00+00'::timestamptz THEN t END
+$$;

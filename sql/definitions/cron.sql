@@ -1,8 +1,10 @@
 -- requires: (nothing)
 -- Cron expressions, the way pg_cron and the system's cron read them: five fields (minute, hour,
 -- day of month, month, day of week) with *, lists, ranges, steps and names (JAN, MON), or a macro
--- (@hourly, @daily, @midnight, @weekly, @monthly, @yearly, @annually). Times are UTC. When both
--- day fields are restricted a day matches either (cron's rule). The only place they are read:
+-- (@hourly, @daily, @midnight, @weekly, @monthly, @yearly, @annually). Times are UTC. The day rule
+-- is vixie cron's, which pg_cron and the system's cron share: when either day field starts with
+-- `*` (`*`, `*/2`), a day must match both fields; otherwise (both restricted) either. So
+-- `0 2 */2 * 1-5` runs on odd days that are weekdays. The only place they are read:
 -- the schedules table checks with cron_parse, the runner asks cron_prev, screens ask cron_next
 -- and cron_words.
 
@@ -105,8 +107,9 @@ BEGIN
             USING ERRCODE = '22023',
                   HINT = 'e.g. "0 2 * * *" (every day at 02:00 UTC), "30 3 * * 0" (Sundays at 03:30), or @daily';
     END;
-    spec.any_day := f[3] = '*';
-    spec.any_weekday := f[5] = '*';
+    -- vixie cron's DOM_STAR / DOW_STAR: the field's first character, not the whole field.
+    spec.any_day := f[3] LIKE '*%';
+    spec.any_weekday := f[5] LIKE '*%';
     RETURN spec;
 END
 $fn$;
@@ -127,14 +130,15 @@ LANGUAGE sql IMMUTABLE PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
 AS $$
     SELECT date_part('month', day)::integer = ANY (spec.months)
-       AND CASE WHEN spec.any_day AND spec.any_weekday THEN true
-                WHEN spec.any_day THEN date_part('dow', day)::integer = ANY (spec.weekdays)
-                WHEN spec.any_weekday THEN date_part('day', day)::integer = ANY (spec.days)
+       AND CASE WHEN spec.any_day OR spec.any_weekday
+                THEN date_part('day', day)::integer = ANY (spec.days)
+                 AND date_part('dow', day)::integer = ANY (spec.weekdays)
                 ELSE date_part('day', day)::integer = ANY (spec.days)
                   OR date_part('dow', day)::integer = ANY (spec.weekdays) END
 $$;
 
--- The latest minute at or before `at` the expression fires at (NULL if none in five years).
+-- The latest minute at or before `at` the expression fires at (NULL if none in 28 years: the whole
+-- cycle of weekdays and leap days; months it does not name are skipped whole).
 CREATE OR REPLACE FUNCTION backup.cron_prev(expr text, at timestamptz) RETURNS timestamptz
 LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
@@ -142,25 +146,30 @@ AS $fn$
 DECLARE
     spec  backup.cron_spec := backup.cron_parse(expr);
     t     timestamp := date_trunc('minute', at AT TIME ZONE 'UTC');
-    day   date;
+    day   date := t::date;
+    stop  date := t::date - interval '28 years';
     best  integer;
 BEGIN
-    FOR i IN 0 .. 366 * 5 LOOP
-        day := t::date - i;
+    WHILE day >= stop LOOP
+        IF NOT date_part('month', day)::integer = ANY (spec.months) THEN
+            day := date_trunc('month', day)::date - 1;  -- the last day of the month before
+            CONTINUE;
+        END IF;
         IF backup.cron_day_matches(spec, day) THEN
             SELECT max(h * 60 + m) INTO best
               FROM unnest(spec.hours) h, unnest(spec.minutes) m
-             WHERE i > 0 OR h * 60 + m <= date_part('hour', t)::integer * 60 + date_part('minute', t)::integer;
+             WHERE day < t::date OR h * 60 + m <= date_part('hour', t)::integer * 60 + date_part('minute', t)::integer;
             IF best IS NOT NULL THEN
                 RETURN (day + make_interval(mins => best)) AT TIME ZONE 'UTC';
             END IF;
         END IF;
+        day := day - 1;
     END LOOP;
     RETURN NULL;
 END
 $fn$;
 
--- The next `how_many` minutes after `after` the expression fires at.
+-- The next `how_many` minutes after `after` the expression fires at (within 28 years).
 CREATE OR REPLACE FUNCTION backup.cron_next(expr text, after timestamptz, how_many integer DEFAULT 1)
 RETURNS SETOF timestamptz
 LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
@@ -169,16 +178,20 @@ AS $fn$
 DECLARE
     spec  backup.cron_spec := backup.cron_parse(expr);
     t     timestamp := date_trunc('minute', after AT TIME ZONE 'UTC');
-    day   date;
+    day   date := t::date;
+    stop  date := t::date + interval '28 years';
     found integer := 0;
     m     integer;
 BEGIN
-    FOR i IN 0 .. 366 * 5 LOOP
-        day := t::date + i;
+    WHILE day <= stop LOOP
+        IF NOT date_part('month', day)::integer = ANY (spec.months) THEN
+            day := (date_trunc('month', day) + interval '1 month')::date;  -- the first of the next month
+            CONTINUE;
+        END IF;
         IF backup.cron_day_matches(spec, day) THEN
             FOR m IN
                 SELECT h * 60 + mi FROM unnest(spec.hours) h, unnest(spec.minutes) mi
-                 WHERE i > 0 OR h * 60 + mi > date_part('hour', t)::integer * 60 + date_part('minute', t)::integer
+                 WHERE day > t::date OR h * 60 + mi > date_part('hour', t)::integer * 60 + date_part('minute', t)::integer
                  ORDER BY 1
             LOOP
                 RETURN NEXT (day + make_interval(mins => m)) AT TIME ZONE 'UTC';
@@ -188,6 +201,7 @@ BEGIN
                 END IF;
             END LOOP;
         END IF;
+        day := day + 1;
     END LOOP;
 END
 $fn$;
@@ -239,3 +253,19 @@ BEGIN
     RETURN 'cron ' || btrim(expr) || ' (UTC)';
 END
 $fn$;
+
+-- Why an expression never fires (NULL: it does), for add_schedule and update_schedule: under the
+-- rule where both day fields must match, a day of the month no month it names has (`0 0 30 2 *`,
+-- `0 0 31 4 *`). Every other day-of-month a named month has meets every weekday in some year
+-- (February 29 too, within 28 years), and when either field alone suffices, the weekdays do.
+CREATE OR REPLACE FUNCTION backup.cron_never(expr text) RETURNS text
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT format('"%s" never runs: no month it names has day %s', btrim(expr), array_to_string(s.days, ', '))
+      FROM (SELECT backup.cron_parse(expr) AS spec) p, LATERAL (SELECT (p.spec).days, (p.spec).months,
+                                                                       (p.spec).any_day OR (p.spec).any_weekday AS both) s
+     WHERE s.both
+       AND NOT EXISTS (SELECT 1 FROM unnest(s.months) m, unnest(s.days) d
+                        WHERE d <= CASE WHEN m = 2 THEN 29 WHEN m IN (4, 6, 9, 11) THEN 30 ELSE 31 END)
+$$;

@@ -9,17 +9,20 @@ DROP VIEW IF EXISTS backup.backup_entries;
 -- reaches the catalog's (relname, relnamespace) index instead of reading every table first.
 
 CREATE OR REPLACE VIEW backup.backup_entries AS
-SELECT m.id, m.original_table_name, m.backup_table_name, m.backup_date, m.row_count, m.backup_reason,
-       m.created_at, m.created_by, m.source_schema, m.backup_kind, m.reviewed_at,
+SELECT m.id, m.original_table_name, m.backup_table_name, backup.valid_date(m.backup_date) AS backup_date,
+       m.row_count, m.backup_reason, backup.valid_date(m.created_at) AS created_at, m.created_by, m.source_schema,
+       m.backup_kind, backup.valid_date(m.reviewed_at) AS reviewed_at,
        c.oid AS table_oid, true AS registered,
        -- From the catalog alone (as of the last ANALYZE/VACUUM; exact for a fresh backup, which
        -- create_table_backup analyzes): pg_total_relation_size opens every table.
        (c.relpages::bigint + coalesce((SELECT t.relpages FROM pg_catalog.pg_class t WHERE t.oid = c.reltoastrelid), 0))
        * current_setting('block_size')::bigint AS estimated_bytes,
        CASE WHEN c.oid IS NULL THEN m.archive_location END AS archive_location,
-       m.verified_at, m.verify_result,
+       backup.valid_date(m.verified_at) AS verified_at, m.verify_result,
        -- The name as the catalog types it, for named_entries (below).
-       m.backup_table_name::name AS relname
+       m.backup_table_name::name AS relname,
+       -- The date as stored, when it is not one a client can hold ('infinity'): the plan says it.
+       CASE WHEN backup.valid_date(m.backup_date) IS NULL THEN m.backup_date::text END AS invalid_date
   FROM backup.backup_metadata m
   -- relname = text::name: the catalog's (relname, relnamespace) index serves a lookup by name.
   LEFT JOIN pg_catalog.pg_class c
@@ -31,7 +34,7 @@ SELECT NULL::uuid, p.source_table, c.relname::text, p.backup_date, NULL::bigint,
        NULL::text, 'public'::text, NULL::text, NULL::timestamptz, c.oid, false,
        (c.relpages::bigint + coalesce((SELECT t.relpages FROM pg_catalog.pg_class t WHERE t.oid = c.reltoastrelid), 0))
        * current_setting('block_size')::bigint,
-       NULL::text, NULL::timestamptz, NULL::text, c.relname
+       NULL::text, NULL::timestamptz, NULL::text, c.relname, NULL::text
   FROM pg_catalog.pg_class c
   LEFT JOIN LATERAL backup.parse_backup_name(c.relname::text) p ON true
  WHERE c.relnamespace = 'backup'::regnamespace

@@ -8,6 +8,7 @@
 --   archived            moved to cold storage                          keep
 --   archive-damaged     the same, but its last verification failed     keep     (check reports it)
 --   missing             a metadata row whose table is gone             delete   (a stale row; nothing to lose)
+--   invalid-date        its backup_date is no date ('infinity', BC)    review   (nothing is decided by it)
 --   forever-review-due  kept forever (critical), its review is due     review
 --   forever             kept forever, next review later                keep
 --   young               younger than the kind's keep_for               keep
@@ -43,12 +44,13 @@ AS $$
     WITH rules (rule, decision, status, reason) AS (
         -- The reason's arguments: %1$s kind, %2$s age, %3$s kept for, %4$s review interval,
         -- %5$s time to the next review, %6$s archive location, %7$s reviewed on, %8$s source table,
-        -- %9$s what depends on it, %10$s the last verification's result.
+        -- %9$s what depends on it, %10$s the last verification's result, %11$s a date that is not one.
         VALUES
         ('unregistered',       'review',  'unregistered', 'not registered: adopt it (backup-tui adopt) or drop it by hand'),
         ('archived',           'keep',    'archived',     'archived to %6$s'),
         ('archive-damaged',    'keep',    'archived',     'archived to %6$s; the last verification found it %10$s'),
         ('missing',            'delete',  'missing',      'the table is gone: a stale metadata row, nothing to lose'),
+        ('invalid-date',       'review',  'review',       'its backup date (%11$s) is not a date: review it, and set the date or drop it'),
         ('forever-review-due', 'review',  'review',       '%1$s: kept forever, review due (every %4$s)'),
         ('forever',            'keep',    'keep',         '%1$s: kept forever, next review in %5$s'),
         ('young',              'keep',    'keep',         '%1$s, %2$s old, kept %3$s'),
@@ -93,6 +95,7 @@ AS $$
                        THEN 'archive-damaged'
                    WHEN e.archive_location IS NOT NULL THEN 'archived'
                    WHEN e.table_oid IS NULL THEN 'missing'
+                   WHEN e.invalid_date IS NOT NULL THEN 'invalid-date'
                    WHEN p.keep_for IS NULL THEN
                        CASE WHEN coalesce(e.reviewed_at, e.backup_date) + p.review_every <= at
                             THEN 'forever-review-due' ELSE 'forever' END
@@ -125,6 +128,10 @@ AS $$
               SELECT m.backup_table_name
                 FROM backup.backup_metadata m
                WHERE m.source_schema = s.source_schema AND m.original_table_name = s.original_table_name
+                 -- a row dated 'infinity' is not the newest: it must not take the floor from the one
+                 -- that is (a range, so the index still serves the order)
+                 AND m.backup_date >= '0001-01-01 00:00:00+00'::timestamptz
+                 AND m.backup_date < '10000-01-01 00:00:00+00'::timestamptz
                  AND EXISTS (SELECT 1 FROM pg_class c
                               WHERE c.relname = m.backup_table_name::name
                                 AND c.relnamespace = 'backup'::regnamespace)
@@ -151,10 +158,12 @@ AS $$
     SELECT x.id, x.original_table_name, x.backup_table_name, x.backup_date, x.row_count, x.backup_reason,
            x.created_at, x.created_by, x.source_schema, x.backup_kind, x.size_bytes,
            x.backup_date + x.keep_for, x.registered, x.table_oid IS NOT NULL, x.archive_location IS NOT NULL,
-           x.age, x.age_words, x.rule, r.decision, r.status,
+           x.age, CASE WHEN x.invalid_date IS NOT NULL THEN 'invalid date' ELSE x.age_words END,
+           x.rule, r.decision, r.status,
            format(r.reason, x.backup_kind, x.age_words, x.keep_words, x.review_words,
                   x.review_in, x.archive_location, to_char(x.reviewed_at, 'YYYY-MM-DD'),
-                  format('%s.%s', x.source_schema, x.original_table_name), x.dependants, x.verify_result),
+                  format('%s.%s', x.source_schema, x.original_table_name), x.dependants, x.verify_result,
+                  x.invalid_date),
            x.size_exact, x.locked_by, x.verified_at, x.verify_result
       FROM ruled x
       JOIN rules r ON r.rule = x.rule

@@ -38,9 +38,11 @@ AS $$
         ('backup.cron_prev(text,timestamp with time zone)', 'reviewer'),
         ('backup.cron_next(text,timestamp with time zone,integer)', 'reviewer'),
         ('backup.cron_words(text)', 'reviewer'),
+        ('backup.cron_never(text)', 'reviewer'),
         ('backup.due_schedules(timestamp with time zone)', 'reviewer'),
         ('backup.schedule_rows(timestamp with time zone)', 'reviewer'),
         ('backup.caller()', 'reviewer'),
+        ('backup.valid_date(timestamp with time zone)', 'reviewer'),
         ('backup.owner_role()', 'reviewer'),
         ('backup.not_ours(oid)', 'reviewer'),
         ('backup.may_copy(text,oid)', 'reviewer'),
@@ -78,7 +80,7 @@ AS $$
         ('backup.make_backup(text,text,text,text,text,bigint)', 'owner'),
         ('backup.created_here(oid)', 'owner'),
         ('backup.share_backups(text)', 'owner'),
-        ('backup.enforce_privileges()', 'owner'),
+        ('backup.enforce_privileges(boolean)', 'owner'),
         ('backup.role_grants(text,text)', 'owner'),
         ('backup.grant_role(text,text)', 'owner'),
         ('backup.revoke_exposure(text[])', 'owner')
@@ -157,8 +159,10 @@ $fn$;
 -- run is returned (install reports them). Nobody but the owner may create in schema backup or
 -- write its tables (metadata, audit, policy, schedules: every write is a function of ours that
 -- records who called); a backup is readable by the roles that made it or may read its source.
--- Run by install; 0.2's `grant --operator` gave CREATE, INSERT and SELECT on every table.
-CREATE OR REPLACE FUNCTION backup.enforce_privileges() RETURNS SETOF text
+-- Run by install; 0.2's `grant --operator` gave CREATE, INSERT and SELECT on every table. Who may
+-- read each backup (one check per grant: seconds at 100,000 backups) only when `reads`: install
+-- asks for it when it changed something, not on every run.
+CREATE OR REPLACE FUNCTION backup.enforce_privileges(reads boolean DEFAULT true) RETURNS SETOF text
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $fn$
@@ -219,7 +223,7 @@ BEGIN
           CROSS JOIN LATERAL aclexplode(c.relacl) a
           JOIN pg_roles g ON g.oid = a.grantee
           LEFT JOIN backup.backup_metadata m ON m.backup_table_name = c.relname::text COLLATE "default"
-         WHERE c.relnamespace = 'backup'::regnamespace AND c.relkind IN ('r', 'p')
+         WHERE reads AND c.relnamespace = 'backup'::regnamespace AND c.relkind IN ('r', 'p')
            AND c.relname <> ALL (backup.internal_tables())
            AND a.grantee <> c.relowner AND a.privilege_type = 'SELECT'
            AND g.rolname NOT IN ('anon', 'authenticated')  -- exposure: check reports, --fix exposure revokes

@@ -18,6 +18,9 @@ SET search_path = pg_catalog, pg_temp
 AS $fn$
 BEGIN
     PERFORM backup.cron_parse(NEW.cron);
+    IF backup.cron_never(NEW.cron) IS NOT NULL THEN
+        RAISE EXCEPTION '%', backup.cron_never(NEW.cron) USING ERRCODE = '22023';
+    END IF;
     IF btrim(NEW.source_table) = '' THEN
         RAISE EXCEPTION 'a schedule needs a table' USING ERRCODE = '22023';
     END IF;
@@ -207,7 +210,7 @@ BEGIN
         backup_table_name := backup.make_backup(s.source_table, reason, s.backup_kind, s.source_schema,
                                                 s.created_by, s.id);
         UPDATE backup.backup_schedule b
-           SET last_run_at = greatest(slot, b.last_run_at), last_attempt_at = clock_timestamp(),
+           SET last_run_at = greatest(least(slot, now()), b.last_run_at), last_attempt_at = clock_timestamp(),
                last_result = 'ok', last_error = NULL, last_backup = backup_table_name
          WHERE b.id = s.id;
     EXCEPTION WHEN OTHERS THEN
@@ -218,7 +221,7 @@ BEGIN
         END IF;
         backup_table_name := NULL;
         UPDATE backup.backup_schedule b
-           SET last_run_at = greatest(slot, b.last_run_at), last_attempt_at = clock_timestamp(),
+           SET last_run_at = greatest(least(slot, now()), b.last_run_at), last_attempt_at = clock_timestamp(),
                last_result = 'failed', last_error = error
          WHERE b.id = s.id;
         INSERT INTO backup.backup_audit (action, source_schema, source_table, detail)
@@ -266,9 +269,11 @@ AS $$
                     AND at - f.first_missed > greatest(n.next_run - p.slot, interval '2 minutes'), false)
       FROM backup.backup_schedule s
       CROSS JOIN LATERAL (SELECT backup.cron_prev(s.cron, at) AS slot) p
-      CROSS JOIN LATERAL (SELECT backup.cron_next(s.cron, at) AS next_run LIMIT 1) n
-      CROSS JOIN LATERAL (SELECT backup.cron_next(s.cron, coalesce(s.last_run_at, s.created_at)) AS first_missed
-                           LIMIT 1) f
+      -- LEFT: a schedule whose expression fires in no year ahead (kept from before such were
+      -- refused) is listed with no next run, never left out.
+      LEFT JOIN LATERAL (SELECT backup.cron_next(s.cron, at, 1) AS next_run LIMIT 1) n ON true
+      LEFT JOIN LATERAL (SELECT backup.cron_next(s.cron, coalesce(s.last_run_at, s.created_at), 1) AS first_missed
+                          LIMIT 1) f ON true
       LEFT JOIN LATERAL (
           SELECT count(*) AS backups,
                  sum((c.relpages::bigint + coalesce(t.relpages, 0)) * current_setting('block_size')::bigint)::bigint AS bytes

@@ -10,8 +10,8 @@ BEGIN
             days        integer[],   -- of the month
             months      integer[],
             weekdays    integer[],   -- 0 = Sunday
-            any_day     boolean,     -- day-of-month was *
-            any_weekday boolean      -- day-of-week was *
+            any_day     boolean,     -- day-of-month starts with * (vixie cron's DOM_STAR)
+            any_weekday boolean      -- day-of-week starts with * (DOW_STAR)
         );
     END IF;
 END

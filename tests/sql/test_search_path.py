@@ -108,6 +108,7 @@ CALLS: dict[str, str] = {
         "SELECT * FROM backup.cron_next('0 2 * * *', pg_catalog.now(), 3)"
     ),
     "backup.cron_words(text)": "SELECT backup.cron_words('30 3 * * 0')",
+    "backup.cron_never(text)": "SELECT backup.cron_never('0 0 30 2 *')",
     "backup.schedule_check()": (
         "INSERT INTO backup.backup_schedule (source_table, backup_kind, cron) VALUES ('t', 'weekly', '0 4 * * *')"
     ),
@@ -126,6 +127,7 @@ CALLS: dict[str, str] = {
         "SELECT backup.remove_schedule((SELECT pg_catalog.max(id) FROM backup.backup_schedule))"
     ),
     "backup.caller()": "SELECT backup.caller()",
+    "backup.valid_date(timestamp with time zone)": "SELECT backup.valid_date('infinity')",
     "backup.owner_role()": "SELECT backup.owner_role()",
     "backup.not_ours(oid)": "SELECT backup.not_ours('backup.backup_metadata'::pg_catalog.regclass::pg_catalog.oid)",
     "backup.may_copy(text,oid)": (
@@ -144,7 +146,7 @@ CALLS: dict[str, str] = {
     "backup.restorable_types(text[],text[])": (
         "SELECT * FROM backup.restorable_types(ARRAY['int4', 'text[]', 'numeric(10,2)'], ARRAY['postgres'])"
     ),
-    "backup.enforce_privileges()": "SELECT * FROM backup.enforce_privileges()",
+    "backup.enforce_privileges(boolean)": "SELECT * FROM backup.enforce_privileges(true)",
     "public.get_backup_tables()": "SELECT count(*) FROM public.get_backup_tables()",
 }
 VIEWS = ["backup.backup_inventory", "backup.backup_entries", "public.backup_inventory_view"]

@@ -76,3 +76,25 @@ def test_a_squeezed_name_keeps_its_date_at_every_width() -> None:
 def test_cell_len_counts_wide_characters_twice() -> None:
     assert fmt.cell_len("名前") == 4 and fmt.cell_len("abc") == 3 and fmt.cell_len("e\u0301") == 1
     assert fmt.truncate("名前名前", 5) == "名前…" and fmt.truncate("short", 10) == "short"
+
+
+def test_every_invisible_or_reordering_character_is_shown_escaped() -> None:
+    """Every control, format (bidi marks, zero-width, BOM, tags) and separator character Unicode
+    knows: 0.2 showed LRM/RLM raw and ZWSP, BOM, tag characters and U+2028 invisibly."""
+    import sys
+    import unicodedata
+
+    hidden = [chr(c) for c in range(sys.maxunicode + 1) if unicodedata.category(chr(c)) in ("Cc", "Cf", "Zl", "Zp")]
+    assert len(hidden) > 200
+    shown = [fmt.printable(f"a{c}b") for c in hidden]
+    assert all(s.isprintable() and s.startswith("a\\") for s in shown), [s for s in shown if not s.isprintable()][:5]
+
+
+def test_a_joined_emoji_is_as_wide_as_it_is_measured() -> None:
+    """A ZWJ family is one cluster a terminal draws two cells wide, where a measure per code point
+    says eight: escaped, each emoji stands alone and is drawn as it is measured."""
+    from rich.cells import cell_len
+
+    family = "👨\u200d👩\u200d👧"
+    shown = fmt.printable(family)
+    assert shown == "👨\\u200d👩\\u200d👧" and cell_len(shown) == 3 * 2 + 2 * len("\\u200d")

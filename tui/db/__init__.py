@@ -8,6 +8,13 @@ from tui.db.check import FIX_EXPOSURE
 from tui.db.connection import Settings, connect
 from tui.db.database import Database
 from tui.db.errors import Cancelled, ConnectionLost, DatabaseError, ErrorKind
+from tui.db.watchdog import WATCH
+
+
+def interrupt_all() -> int:
+    """End at once every wait on the server in this process (the app is quitting)."""
+    return WATCH.interrupt_all()
+
 
 __all__ = [
     "FIX_EXPOSURE",
@@ -18,4 +25,5 @@ __all__ = [
     "ErrorKind",
     "Settings",
     "connect",
+    "interrupt_all",
 ]

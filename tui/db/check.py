@@ -460,7 +460,16 @@ def _schedules(conn: psycopg.Connection) -> list[Finding]:
     findings = []
     for s in schedules.list_schedules(conn):
         subject = f"schedule {s.id} ({s.source} {s.backup_kind}, {s.words})"
-        if s.failed:
+        if s.enabled and s.next_run is None:
+            findings.append(
+                Finding(
+                    Category.SCHEDULE,
+                    subject,
+                    f"its expression {s.cron!r} never fires: no backup will ever be made",
+                    f"backup-tui schedule remove {s.id}  # and add it again with a date that exists",
+                )
+            )
+        elif s.failed:
             when = fmt.date(s.last_attempt_at)
             findings.append(
                 Finding(

@@ -1,15 +1,21 @@
-"""Connections with the session settings every backup-tui session uses."""
+"""Connections with the settings every backup-tui transaction uses, and the waits on them bounded."""
 
 from __future__ import annotations
 
+import configparser
 import os
+import shutil
+import subprocess
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 
 import psycopg
+from psycopg.conninfo import conninfo_to_dict
 
 from tui.db.errors import DatabaseError, ErrorKind, friendly_message
+from tui.db.watchdog import WatchedConnection, seconds
 from tui.model import ServerInfo
 
 
@@ -20,9 +26,10 @@ class Settings:
     dsn: str | None = None
     read_only: bool = False
     lock_timeout: str = "5s"
-    statement_timeout: str = "1h"  # applies to writes only (SET LOCAL in their transaction)
+    statement_timeout: str = "1h"  # applies to writes (SET LOCAL in their transaction)
+    read_timeout: str = "10min"  # the statement timeout of every other transaction
     as_of: str | None = None  # retention decisions as of this time (backup.as_of); None: now
-    connect_timeout: int = 10
+    connect_timeout: int = 10  # unless the DSN, PGCONNECT_TIMEOUT or the service file says
 
     def resolved_dsn(self) -> str:
         """`--dsn`, else DATABASE_URL, else '' (libpq's PG* variables, service file, .pgpass)."""
@@ -31,57 +38,124 @@ class Settings:
 
 # Every transaction of ours starts here, so its settings hold whatever the session had (a caller's
 # PGOPTIONS, a pooler handing each transaction another server connection): only pg_catalog (then
-# pg_temp) on the search_path, so nothing planted in another schema resolves; our lock_timeout;
-# our what-if date or none (a backup.as_of leaked in from elsewhere never applies).
+# pg_temp) on the search_path, so nothing planted in another schema resolves; our lock_timeout and
+# statement_timeout; our what-if date or none (a backup.as_of leaked in from elsewhere never
+# applies); and a check every second that we are still there (client_connection_check_interval,
+# PostgreSQL 14+), so a statement of a client that vanished (an SSH drop) stops within a second.
 _PREAMBLE = (
     "SELECT pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true), "
-    "pg_catalog.set_config('lock_timeout', %s, true), pg_catalog.set_config('backup.as_of', %s, true)"
+    "pg_catalog.set_config('lock_timeout', %s, true), pg_catalog.set_config('backup.as_of', %s, true), "
+    "pg_catalog.set_config('statement_timeout', %s, true), "
+    "pg_catalog.set_config('client_connection_check_interval', '1s', true)"
 )
+
+# libpq's own names for what we default, and the variables that set them: the user's word wins.
+_OURS_UNLESS_SET = {
+    "connect_timeout": "PGCONNECT_TIMEOUT",
+    # A peer that vanished (a dropped link) is noticed in about a minute instead of TCP's two hours.
+    "keepalives": None,
+    "keepalives_idle": None,
+    "keepalives_interval": None,
+    "keepalives_count": None,
+    "tcp_user_timeout": None,
+}
+
+
+def service_files() -> list[Path]:
+    """libpq's lookup order: PGSERVICEFILE (else ~/.pg_service.conf), then the system file in
+    PGSYSCONFDIR (else `pg_config --sysconfdir`)."""
+    files = [Path(os.environ["PGSERVICEFILE"]) if os.environ.get("PGSERVICEFILE") else Path.home() / ".pg_service.conf"]
+    sysconf = os.environ.get("PGSYSCONFDIR")
+    if not sysconf and shutil.which("pg_config"):
+        done = subprocess.run(["pg_config", "--sysconfdir"], capture_output=True, text=True, check=False)
+        sysconf = done.stdout.strip() or None
+    if sysconf:
+        files.append(Path(sysconf) / "pg_service.conf")
+    return files
+
+
+def _service_params(name: str | None) -> dict[str, str]:
+    """The parameters a service of the service files sets (the first file that defines it)."""
+    if not name:
+        return {}
+    for path in service_files():
+        parser = configparser.ConfigParser(interpolation=None, strict=False)
+        try:
+            if parser.read(path, encoding="utf-8") and parser.has_section(name):
+                return dict(parser.items(name))
+        except (configparser.Error, OSError, UnicodeDecodeError):
+            continue
+    return {}
+
+
+def connection_defaults(dsn: str, connect_timeout: int) -> dict[str, object]:
+    """What backup-tui asks libpq for, minus what the user set (in the DSN, the environment or the
+    service file): as psql, the user's connect_timeout and application_name win."""
+    try:
+        given = conninfo_to_dict(dsn)
+    except psycopg.ProgrammingError:
+        given = {}
+    given = {**_service_params(str(given.get("service") or os.environ.get("PGSERVICE") or "")), **given}
+    ours: dict[str, object] = {
+        "connect_timeout": connect_timeout,
+        "keepalives": 1,
+        "keepalives_idle": 30,
+        "keepalives_interval": 10,
+        "keepalives_count": 3,
+        "tcp_user_timeout": 60_000,  # ms: unacknowledged data for a minute means the link is gone
+    }
+    return {
+        key: value
+        for key, value in ours.items()
+        if key not in given and not (_OURS_UNLESS_SET[key] and os.environ.get(str(_OURS_UNLESS_SET[key])))
+    }
 
 
 def connect(settings: Settings) -> psycopg.Connection:
     """Open an autocommit connection; every call on it runs in a transaction of its own (transaction())."""
+    dsn = settings.resolved_dsn()
     try:
-        conn = psycopg.connect(
-            settings.resolved_dsn(),
+        conn = WatchedConnection.connect(
+            dsn,
             autocommit=True,
-            application_name="backup-tui",
-            connect_timeout=settings.connect_timeout,
+            # libpq's fallback: an application_name in the DSN or PGAPPNAME wins, as with psql.
+            fallback_application_name="backup-tui",
             # Supabase's transaction pooler cannot keep prepared statements between transactions.
             prepare_threshold=None,
+            **connection_defaults(dsn, settings.connect_timeout),  # type: ignore[arg-type]
         )
     except psycopg.Error as exc:
         raise DatabaseError(f"cannot connect: {friendly_message(exc)}", ErrorKind.CANNOT_CONNECT) from exc
-    try:
-        # The same settings for the session too, for anything run outside transaction().
-        conn.execute(
-            "SELECT pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', false), "
-            "pg_catalog.set_config('lock_timeout', %s, false), pg_catalog.set_config('backup.as_of', %s, false)",
-            (settings.lock_timeout, settings.as_of or ""),
-        )
-        if settings.read_only:
-            conn.execute("SET default_transaction_read_only = on")
-    except psycopg.Error as exc:
-        conn.close()
-        raise DatabaseError(friendly_message(exc), ErrorKind.INVALID) from exc
+    # Nothing is set for the session: through a transaction pooler (PgBouncer, Supabase's) a
+    # session setting stays on the server connection for the next client of the pool. Every
+    # setting of ours is transaction-local (transaction() below); the one statement run outside a
+    # transaction, CALL backup.run_due_backups(), is written for any search_path.
     return conn
 
 
 @contextmanager
-def transaction(conn: psycopg.Connection, settings: Settings) -> Iterator[None]:
-    """A transaction (a savepoint inside one) whose settings are fixed by its first statement."""
-    with conn.transaction():
-        conn.execute(_PREAMBLE, (settings.lock_timeout, settings.as_of or ""))
-        if settings.read_only:
-            conn.execute("SELECT pg_catalog.set_config('transaction_read_only', 'on', true)")
-        yield
+def transaction(conn: psycopg.Connection, settings: Settings, statement_timeout: str | None = None) -> Iterator[None]:
+    """A transaction (a savepoint inside one) whose settings are fixed by its first statement, all
+    transaction-local (SET LOCAL): nothing of ours outlives it on a pooled server connection. Each
+    statement is bounded by `statement_timeout` (default: the read timeout), on the server and, for
+    a server that stopped answering, on this side too (tui.db.watchdog)."""
+    timeout = statement_timeout or settings.read_timeout
+    limits = conn.__dict__.setdefault("limits", []) if hasattr(conn, "__dict__") else []
+    limits.append(seconds(timeout))
+    try:
+        with conn.transaction():
+            conn.execute(_PREAMBLE, (settings.lock_timeout, settings.as_of or "", timeout))
+            if settings.read_only:
+                conn.execute("SELECT pg_catalog.set_config('transaction_read_only', 'on', true)")
+            yield
+    finally:
+        limits.pop()
 
 
 @contextmanager
 def write_transaction(conn: psycopg.Connection, settings: Settings) -> Iterator[None]:
     """One write in its own transaction (or savepoint), bounded by statement_timeout."""
-    with transaction(conn, settings):
-        conn.execute("SELECT pg_catalog.set_config('statement_timeout', %s, true)", (settings.statement_timeout,))
+    with transaction(conn, settings, settings.statement_timeout):
         yield
 
 
@@ -90,7 +164,7 @@ def server_info(conn: psycopg.Connection) -> ServerInfo:
     info = conn.info
     row = conn.execute(
         "SELECT session_user, current_database(), current_setting('server_version'), "
-        "current_setting('default_transaction_read_only') = 'on'"
+        "current_setting('transaction_read_only') = 'on'"
     ).fetchone()
     assert row is not None
     user, dbname, version, read_only = row

@@ -201,9 +201,15 @@ class Database:
         return fleet.targets(services, dsns, configured)
 
     @staticmethod
-    def fleet_summaries(targets: list[FleetTarget], workers: int = 8, connect_timeout: int = 5) -> Iterator[FleetRow]:
-        """Every target's summary row, as each arrives (a bounded pool of `workers` connections)."""
-        return fleet.summaries(targets, workers, connect_timeout)
+    def fleet_summaries(
+        targets: list[FleetTarget],
+        workers: int = 8,
+        connect_timeout: int = 5,
+        read_timeout: str = fleet.SUMMARY_TIMEOUT,
+    ) -> Iterator[FleetRow]:
+        """Every target's summary row, as each arrives (a bounded pool of `workers` connections);
+        one whose server stops answering is given up on after `read_timeout` and a grace."""
+        return fleet.summaries(targets, workers, connect_timeout, read_timeout)
 
     @staticmethod
     def fleet_summary(target: FleetTarget, connect_timeout: int = 5) -> FleetRow:

@@ -5,35 +5,20 @@ Passwords stay with libpq (.pgpass, PGPASSFILE): a target is only ever `service=
 from __future__ import annotations
 
 import configparser
-import os
-import shutil
-import subprocess
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor, as_completed
-from pathlib import Path
 
 import psycopg
 
 from tui.db.check import run_check
-from tui.db.connection import Settings, connect, server_info, transaction
+from tui.db.connection import Settings, connect, server_info, service_files, transaction
 from tui.db.errors import DatabaseError, friendly_message
+from tui.db.inventory import valid_date
 from tui.db.schema import schema_state
+from tui.db.watchdog import GRACE, WATCH
 from tui.model import FleetRow, FleetTarget, SchemaState
 
 SUMMARY_TIMEOUT = "30s"
-
-
-def service_files() -> list[Path]:
-    """libpq's lookup order: PGSERVICEFILE (else ~/.pg_service.conf), then the system file in
-    PGSYSCONFDIR (else `pg_config --sysconfdir`)."""
-    files = [Path(os.environ["PGSERVICEFILE"]) if os.environ.get("PGSERVICEFILE") else Path.home() / ".pg_service.conf"]
-    sysconf = os.environ.get("PGSYSCONFDIR")
-    if not sysconf and shutil.which("pg_config"):
-        done = subprocess.run(["pg_config", "--sysconfdir"], capture_output=True, text=True, check=False)
-        sysconf = done.stdout.strip() or None
-    if sysconf:
-        files.append(Path(sysconf) / "pg_service.conf")
-    return files
 
 
 def services() -> list[str]:
@@ -83,13 +68,12 @@ def summary(target: FleetTarget, connect_timeout: int = 5, statement_timeout: st
     except DatabaseError as exc:
         return FleetRow(target, error=phrase(str(exc)))
     try:
-        conn.execute("SELECT pg_catalog.set_config('statement_timeout', %s, false)", (statement_timeout,))
-        with transaction(conn, settings):
+        with transaction(conn, settings, statement_timeout):
             info = server_info(conn)
             state = schema_state(conn)
         row = FleetRow(target, host=info.host, port=info.port, dbname=info.dbname, version=info.version, state=state)
         if state in (SchemaState.CURRENT, SchemaState.OUTDATED, SchemaState.NEWER):
-            with transaction(conn, settings):
+            with transaction(conn, settings, statement_timeout):
                 conn.execute("SELECT pg_catalog.set_config('backup.size_estimates', 'on', true)")
                 totals = conn.execute(
                     "SELECT count(*), coalesce(sum(size_bytes), 0)::bigint, "
@@ -99,19 +83,19 @@ def summary(target: FleetTarget, connect_timeout: int = 5, statement_timeout: st
                     "FROM backup.inventory_rows(NULL::text[])"
                 ).fetchone()
         elif state is SchemaState.LEGACY:
-            with transaction(conn, settings):
+            with transaction(conn, settings, statement_timeout):
                 totals = conn.execute(
                     "SELECT count(*), coalesce(sum(pg_catalog.pg_total_relation_size(c.oid)), 0)::bigint, 0, 0, "
-                    "min(m.backup_date), pg_catalog.pg_database_size(pg_catalog.current_database()) "
+                    f"min({valid_date('m.backup_date')}), pg_catalog.pg_database_size(pg_catalog.current_database()) "
                     "FROM backup.backup_metadata m LEFT JOIN pg_catalog.pg_class c "
                     "ON c.relname = m.backup_table_name::name AND c.relnamespace = 'backup'::regnamespace"
                 ).fetchone()
         else:  # no backup schema: that is its one finding
-            with transaction(conn, settings):
+            with transaction(conn, settings, statement_timeout):
                 size = conn.execute("SELECT pg_catalog.pg_database_size(pg_catalog.current_database())").fetchone()
             return row.with_totals(0, 0, 0, 0, None, size[0] if size else None, findings=run_check(conn, state))
         assert totals is not None
-        with transaction(conn, settings):
+        with transaction(conn, settings, statement_timeout):
             findings = run_check(conn, state, fast=True)
             scheduled = None
             if conn.execute("SELECT to_regclass('backup.backup_schedule') IS NOT NULL").fetchone()[0]:  # type: ignore[index]
@@ -120,6 +104,8 @@ def summary(target: FleetTarget, connect_timeout: int = 5, statement_timeout: st
                 ).fetchone()[0]  # type: ignore[index]
         return row.with_totals(*totals, findings=findings, last_scheduled_ok=scheduled)
     except psycopg.Error as exc:
+        if WATCH.why(conn):
+            return FleetRow(target, error=f"stalled: no answer within {statement_timeout} (and {GRACE:.0f} s)")
         return FleetRow(target, error=phrase(friendly_message(exc)))
     except DatabaseError as exc:
         return FleetRow(target, error=phrase(str(exc)))

@@ -10,11 +10,22 @@ from psycopg import sql
 
 from tui.model import INVENTORY_COLUMNS, Backup, ListOrder, ListQuery, SchemaState
 
+
 # A 2025 install has only backup_metadata and a view that errors on the first missing table.
 # This query reads the same columns the new view has, from the catalog and the legacy table
 # alone, so a reviewer without DDL rights can browse before anyone upgrades. Without a
 # retention policy there is nothing to expire: every present backup is `keep`; without our
 # functions there are no age words either (the created date is there).
+def valid_date(column: str) -> str:
+    """A date column as a timestamptz a client can hold (finite, years 1 to 9999), else NULL: the
+    2025 layout has no backup.valid_date, and one row dated 'infinity' must not break a read."""
+    value = f"{column}::timestamptz"
+    return (
+        f"CASE WHEN pg_catalog.isfinite({value}) AND {value} >= '0001-01-01 00:00:00+00'::timestamptz "
+        f"AND {value} < '10000-01-01 00:00:00+00'::timestamptz THEN {value} END"
+    )
+
+
 _LEGACY_INVENTORY = """
 WITH rel AS (
     SELECT c.oid, c.relname::text AS relname
@@ -23,8 +34,8 @@ WITH rel AS (
        AND c.relname <> 'backup_metadata'
 ), entries AS (
     SELECT m.id, m.original_table_name::text, m.backup_table_name::text,
-           m.backup_date::timestamptz AS backup_date, m.row_count::bigint AS row_count,
-           m.backup_reason::text, m.created_at::timestamptz AS created_at, m.created_by::text, r.oid,
+           {valid_backup_date} AS backup_date, m.row_count::bigint AS row_count,
+           m.backup_reason::text, {valid_created_at} AS created_at, m.created_by::text, r.oid,
            true AS registered
       FROM backup.backup_metadata m LEFT JOIN rel r ON r.relname = m.backup_table_name::text
     UNION ALL
@@ -40,7 +51,7 @@ SELECT e.id, e.original_table_name, e.backup_table_name, e.backup_date, e.row_co
        NULL::text AS age_words, e.oid IS NOT NULL AS size_exact, NULL::integer AS locked_by,
        NULL::timestamptz AS verified_at, NULL::text AS verify_result, NULL::text AS rule
   FROM entries e CROSS JOIN LATERAL (SELECT pg_total_relation_size(e.oid) AS size_bytes) s
-"""
+""".format(valid_backup_date=valid_date("m.backup_date"), valid_created_at=valid_date("m.created_at"))
 
 
 _COLUMNS = sql.SQL(", ").join(sql.Identifier(c) for c in INVENTORY_COLUMNS)

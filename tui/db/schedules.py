@@ -3,6 +3,7 @@ that call it. pg_cron is optional: the same runner is `backup-tui run-due` for t
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 
 import psycopg
@@ -91,7 +92,7 @@ def run_due(conn: psycopg.Connection, at: datetime | None = None) -> None:
 
 def schedules_of(conn: psycopg.Connection, key: str) -> list[int]:
     """A schedule's id from what a person types: its id, or a table (`orders`, `sales.orders`)."""
-    if key.isdigit():
+    if re.fullmatch(r"[0-9]+", key):  # ASCII digits only: '²' and '٣' are not schedule ids
         found = conn.execute("SELECT 1 FROM backup.backup_schedule WHERE id = %s", (int(key),)).fetchone()
         return [int(key)] if found else []
     schema, _, table = key.rpartition(".")
@@ -188,7 +189,12 @@ def cron_jobs(conn: psycopg.Connection) -> list[CronJob]:
 
 def _time(text: str) -> tuple[int, int]:
     hour, _, minute = text.partition(":")
-    if not (hour.isdigit() and minute.isdigit() and int(hour) < 24 and int(minute) < 60 and len(minute) == 2):
+    if (
+        not re.fullmatch(r"[0-9]{1,2}", hour)
+        or not re.fullmatch(r"[0-9]{2}", minute)
+        or int(hour) > 23
+        or int(minute) > 59
+    ):
         raise ValueError(f"not a time of day (HH:MM): {text!r}")
     return int(hour), int(minute)
 

@@ -336,7 +336,8 @@ def install(conn: psycopg.Connection, take_ownership: bool = False) -> InstallRe
             )
         if due:
             _restore_grants(conn, saved)
-        revoked = [r[0] for r in conn.execute("SELECT backup.enforce_privileges()")]
+        changed = bool(todo or due or taken)
+        revoked = [r[0] for r in conn.execute("SELECT backup.enforce_privileges(%s::boolean)", (changed,))]
         # A backup taken over was its maker's table (0.2's operators made their own): the maker,
         # like every operator, reads the backups whose source it may read.
         for owner in sorted({holder for what, holder in found if what.startswith("table ")}):

@@ -7,6 +7,7 @@ with a kind.
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from collections.abc import Callable
 from typing import Concatenate, ParamSpec, TypeVar
@@ -15,6 +16,7 @@ import psycopg
 
 from tui.db.connection import Settings, connect, transaction
 from tui.db.errors import ConnectionLost, friendly_message, translate
+from tui.db.watchdog import WATCH
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -58,6 +60,11 @@ class Session:
             except psycopg.Error as exc:
                 if conn.closed or conn.broken:
                     self._conn = None
+                    why = WATCH.why(conn)
+                    with contextlib.suppress(Exception):
+                        conn.close()
+                    if why:
+                        raise ConnectionLost(f"{why}: the connection was closed; the last action was not done") from exc
                     raise ConnectionLost(
                         f"connection lost ({friendly_message(exc)}); the last action was not done"
                     ) from exc

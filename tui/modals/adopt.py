@@ -56,7 +56,7 @@ class AdoptModal(ModalScreen[str | None]):
         reason = self.query_one("#reason", Input).value.strip() or None
         self._adopt(source, str(self.query_one("#kind", Select).value), reason)
 
-    @work(thread=True, exclusive=True, group="adopt")
+    @work(thread=True, exit_on_error=False, exclusive=True, group="adopt")
     def _adopt(self, source: str | None, kind: str, reason: str | None) -> None:
         try:
             self.database.adopt(self.backup.backup_table_name, source, kind, reason)

@@ -198,7 +198,7 @@ class CreateBackupModal(ModalScreen[str | None]):
         status.set_class(error, "error-text")
         status.update(literal(message))
 
-    @work(thread=True, exclusive=True, group="create")
+    @work(thread=True, exit_on_error=False, exclusive=True, group="create")
     def _create(self, table: str, reason: str, kind: str, schema: str) -> None:
         try:
             name = self.database.create(table, reason, kind, schema)

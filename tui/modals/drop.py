@@ -277,7 +277,7 @@ class DropModal(ModalScreen[WriteResult | None]):
         self._watch = self.set_interval(1.0, self._watch_locks)
         self._run([b.backup_table_name for b in self.backups], options)
 
-    @work(thread=True, exclusive=True, group="drop")
+    @work(thread=True, exit_on_error=False, exclusive=True, group="drop")
     def _run(self, names: list[str], options: dict[str, str]) -> None:
         result = self._runner(
             names,
@@ -288,7 +288,7 @@ class DropModal(ModalScreen[WriteResult | None]):
         )
         self.app.call_from_thread(self._finished, result)
 
-    @work(thread=True, exclusive=True, group="drop-locks")
+    @work(thread=True, exit_on_error=False, exclusive=True, group="drop-locks")
     def _watch_locks(self) -> None:
         """While a write waits for a lock, say whose (from a second session: the first is busy)."""
         try:

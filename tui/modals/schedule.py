@@ -101,7 +101,7 @@ class ScheduleModal(ModalScreen[int | None]):
         value = event.value
         self._debounce = self.set_timer(0.15, lambda: self._preview(value))
 
-    @work(thread=True, exclusive=True, group="cron-preview")
+    @work(thread=True, exit_on_error=False, exclusive=True, group="cron-preview")
     def _preview(self, cron: str) -> None:
         try:
             words, upcoming = self.database.cron_preview(cron)
@@ -129,7 +129,7 @@ class ScheduleModal(ModalScreen[int | None]):
         self.query_one("#save", Button).disabled = True
         self._write(schema or "public", name, kind, cron, reason)
 
-    @work(thread=True, exclusive=True, group="schedule-save")
+    @work(thread=True, exit_on_error=False, exclusive=True, group="schedule-save")
     def _write(self, schema: str, table: str, kind: str, cron: str, reason: str) -> None:
         try:
             if self.editing is not None:

@@ -73,7 +73,7 @@ class CheckScreen(Screen[None]):
         self.query_one("#check-report", Static).update(Text("counting every backup's rows…", style="dim"))
         self.run_check()
 
-    @work(thread=True, exclusive=True, group="check")
+    @work(thread=True, exit_on_error=False, exclusive=True, group="check")
     def run_check(self) -> None:
         try:
             findings = self.database.check(self.state, fast=not self.exact)

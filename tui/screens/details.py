@@ -86,7 +86,7 @@ class DetailsScreen(Screen[None]):
             text.append(literal(note or "press c to count (a full scan)", "dim"))
         return text
 
-    @work(thread=True, exclusive=True, group="details")
+    @work(thread=True, exit_on_error=False, exclusive=True, group="details")
     def load(self) -> None:
         if self.backup.status is Status.ARCHIVED:
             try:
@@ -175,7 +175,7 @@ class DetailsScreen(Screen[None]):
         if self._counting:
             self.database.cancel()
 
-    @work(thread=True, exclusive=True, group="count")
+    @work(thread=True, exit_on_error=False, exclusive=True, group="count")
     def count(self) -> None:
         try:
             actual = self.database.count_rows(self.backup.backup_table_name)

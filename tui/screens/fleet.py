@@ -73,7 +73,7 @@ class FleetScreen(ListingScreen):
             self.table.rows_changed(row.target.label)
             self._ask([row.target])
 
-    @work(thread=True, group="fleet")
+    @work(thread=True, exit_on_error=False, group="fleet")
     def _ask(self, targets: list[FleetTarget]) -> None:
         for row in Database.fleet_summaries(targets, self.pool_size, self.settings.connect_timeout):
             self.post_message(self.Arrived(row))

@@ -252,7 +252,7 @@ class InventoryScreen(ListingScreen):
         self.table.loading = True
         self._load(self.generation, focus)
 
-    @work(thread=True, exclusive=True, group="inventory")
+    @work(thread=True, exit_on_error=False, exclusive=True, group="inventory")
     def _load(self, generation: int, focus: str | None = None) -> None:
         # Progressive on a large inventory: the first screen (the biggest backups, prefetched
         # while the UI was importing when the CLI started one), then every row with catalog size
@@ -429,7 +429,7 @@ class InventoryScreen(ListingScreen):
 
         self.app.push_screen(ConfirmModal(title, body, yes="Upgrade" if upgrade else "Install", no="Not now"), answered)
 
-    @work(thread=True, exclusive=True, group="inventory")
+    @work(thread=True, exit_on_error=False, exclusive=True, group="inventory")
     def _install(self) -> None:
         try:
             report = self.database.install()
@@ -543,7 +543,7 @@ class InventoryScreen(ListingScreen):
         if self._may_write():
             self._open_adopt(current)
 
-    @work(thread=True, exclusive=True, group="adopt-form")
+    @work(thread=True, exit_on_error=False, exclusive=True, group="adopt-form")
     def _open_adopt(self, backup: Backup) -> None:
         try:
             kinds = self.database.kinds()
@@ -563,7 +563,7 @@ class InventoryScreen(ListingScreen):
         if self.state is not None and self.state is not SchemaState.ABSENT:
             self._load_flags(self.state)
 
-    @work(thread=True, exclusive=True, group="flags")
+    @work(thread=True, exit_on_error=False, exclusive=True, group="flags")
     def _load_flags(self, state: SchemaState) -> None:
         try:
             findings = self.database.check(state, fast=True)
@@ -598,7 +598,7 @@ class InventoryScreen(ListingScreen):
         if changed:
             self._patch(self.generation, list(changed), focus)
 
-    @work(thread=True, group="patch")
+    @work(thread=True, exit_on_error=False, group="patch")
     def _patch(self, generation: int, names: list[str], focus: str | None) -> None:
         try:
             rows = self.database.inventory(self.state, names=names) if self.state is not None else []
@@ -764,7 +764,7 @@ class InventoryScreen(ListingScreen):
         if self._may_write():
             self._open_create()
 
-    @work(thread=True, exclusive=True, group="create-form")
+    @work(thread=True, exit_on_error=False, exclusive=True, group="create-form")
     def _open_create(self) -> None:
         try:
             tables = self.database.source_tables()

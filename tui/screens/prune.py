@@ -89,7 +89,7 @@ class PruneScreen(ListingScreen):
         self.table.loading = True
         self._load()
 
-    @work(thread=True, exclusive=True, group="plan")
+    @work(thread=True, exit_on_error=False, exclusive=True, group="plan")
     def _load(self) -> None:
         try:
             rows = self.database.plan()
@@ -227,7 +227,7 @@ class PruneScreen(ListingScreen):
 
         self.app.push_screen(ReviewModal(row.backup_table_name, row.reason), noted)
 
-    @work(thread=True, group="review")
+    @work(thread=True, exit_on_error=False, group="review")
     def _mark_reviewed(self, name: str, note: str) -> None:
         try:
             self.database.mark_reviewed(name, note)

@@ -75,7 +75,7 @@ class SchedulesScreen(ListingScreen):
         self.table.loading = True
         self._load()
 
-    @work(thread=True, exclusive=True, group="schedules")
+    @work(thread=True, exit_on_error=False, exclusive=True, group="schedules")
     def _load(self) -> None:
         try:
             rows = self.database.schedules()
@@ -176,7 +176,7 @@ class SchedulesScreen(ListingScreen):
         if self.table.current is not None and self._writable():
             self._open_form(self.table.current)
 
-    @work(thread=True, exclusive=True, group="schedule-form")
+    @work(thread=True, exit_on_error=False, exclusive=True, group="schedule-form")
     def _open_form(self, editing: Schedule | None) -> None:
         try:
             tables = [t for s, n, _, _ in self.database.source_tables() for t in [n if s == "public" else f"{s}.{n}"]]
@@ -207,7 +207,7 @@ class SchedulesScreen(ListingScreen):
         if row is not None and self._writable():
             self._run(row.id)
 
-    @work(thread=True, exclusive=True, group="schedule-write")
+    @work(thread=True, exit_on_error=False, exclusive=True, group="schedule-write")
     def _run(self, schedule_id: int) -> None:
         try:
             name, error = self.database.run_schedule(schedule_id)
@@ -234,7 +234,7 @@ class SchedulesScreen(ListingScreen):
         modal = ConfirmModal(f"Delete schedule {row.id}?", body, yes="Delete", typed=str(row.id))
         self.app.push_screen(modal, answered)
 
-    @work(thread=True, exclusive=True, group="schedule-write")
+    @work(thread=True, exit_on_error=False, exclusive=True, group="schedule-write")
     def _write(self, change, said: str) -> None:
         try:
             change()
