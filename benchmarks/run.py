@@ -445,7 +445,7 @@ def bench_create(dsn: str, rows: int, runs: int) -> Figure:
                 "SELECT backup_table_name FROM backup.backup_metadata WHERE original_table_name = "
                 "'big' ORDER BY created_at DESC LIMIT 1"
             ).fetchone()[0]
-            drop_backup(conn, Settings(), name)
+            drop_backup(conn, name)
     return Figure.of(f"create backup of {rows:,} rows vs CREATE TABLE AS", ours, "≤ 1.1×", bare)
 
 

@@ -9,7 +9,6 @@ import psycopg
 import pytest
 import zstandard
 
-from tui.db import Settings
 from tui.db.backups import create_backup
 
 AWKWARD = """
@@ -49,7 +48,7 @@ def rows_text(conn: psycopg.Connection, table: str) -> list[tuple]:
 @pytest.fixture
 def awkward_backup(installed: psycopg.Connection) -> str:
     installed.execute(AWKWARD)
-    return create_backup(installed, Settings(), 'Odd "Table" é', "before the archive test", "monthly")
+    return create_backup(installed, 'Odd "Table" é', "before the archive test", "monthly")
 
 
 @pytest.fixture

@@ -43,11 +43,10 @@ def seed_ui_fixture(conn: psycopg.Connection, now: datetime = FROZEN_NOW) -> Non
             ),
             (rows,),
         )
-    settings = Settings()
     for table, _, kind, age, reason, final in BACKUPS:
-        name = create_backup(conn, settings, table, reason, kind)
+        name = create_backup(conn, table, reason, kind)
         backdate(conn, name, final, now - timedelta(days=age))
-    gone = create_backup(conn, settings, "users", "before carrier migration", "manual")
+    gone = create_backup(conn, "users", "before carrier migration", "manual")
     with conn.transaction():
         drop_table_behind_metadata(conn, gone)
         conn.execute(

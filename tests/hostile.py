@@ -5,7 +5,6 @@ from __future__ import annotations
 import psycopg
 from psycopg import sql
 
-from tui.db import Settings
 from tui.db.backups import create_backup
 from tui.db.schema import install
 
@@ -36,9 +35,9 @@ def seed_hostile(conn: psycopg.Connection) -> dict[str, str]:
                 sql.Identifier(table)
             )
         )
-        names[label] = create_backup(conn, Settings(), table, reason, kind)
+        names[label] = create_backup(conn, table, reason, kind)
     # Due for review (3 days old, kept a day, then review; a newer copy exists): v opens the review modal.
-    names["markup_newer"] = create_backup(conn, Settings(), MARKUP_TABLE, REASON, KIND)
+    names["markup_newer"] = create_backup(conn, MARKUP_TABLE, REASON, KIND)
     conn.execute(
         "UPDATE backup.backup_metadata SET backup_date = now() - interval '3 days' WHERE backup_table_name = %s",
         (names["markup"],),

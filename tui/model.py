@@ -335,6 +335,11 @@ class Backup:
     verify_result: str | None = None  # ok, damaged, unreadable
     rule: Rule | None = None  # the policy's rule that decided its status (None on the 2025 layout)
 
+    @classmethod
+    def unknown(cls, name: str) -> Backup:
+        """A name the inventory does not list (asked for anyway, with --yes): the SQL API says why not."""
+        return cls(None, None, name, None, None, None, None, None, None, None, None, None, None, Status.MISSING)
+
     def __post_init__(self) -> None:
         self.status = Status(self.status)
         if self.rule is not None:

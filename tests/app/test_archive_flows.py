@@ -9,7 +9,7 @@ import psycopg
 import pytest
 
 from tests.archives import backup_table_exists
-from tui.db import Database, Settings
+from tui.db import Database
 from tui.db.backups import create_backup
 from tui.storage import TARGET_ENV, folder_name
 
@@ -104,7 +104,7 @@ async def test_prune_apply_in_the_tui_archives_the_archive_decisions(
     from tui.modals.drop import DropModal
 
     monkeypatch.setenv(TARGET_ENV, str(tmp_path))
-    newer = create_backup(installed, Settings(), 'Odd "Table" é', "newer", "monthly")
+    newer = create_backup(installed, 'Odd "Table" é', "newer", "monthly")
     installed.execute(  # one backup 400 days old, one a day old
         "UPDATE backup.backup_metadata SET backup_date = now() - CASE backup_table_name WHEN %s "
         "THEN interval '400 days' ELSE interval '1 day' END",
@@ -123,7 +123,7 @@ async def test_prune_apply_in_the_tui_archives_the_archive_decisions(
         app.screen.query_one("#confirm").value = awkward_backup
         await pilot.press("enter")
         await settle(pilot)
-        assert "archived or dropped 1" in screen_text(pilot)
+        assert "archived 1, dropped 0" in screen_text(pilot)
     statuses = dict(installed.execute("SELECT backup_table_name, status FROM backup.backup_inventory").fetchall())
     assert statuses == {awkward_backup: "archived", newer: "keep"}
     assert (tmp_path / folder_name(awkward_backup) / "manifest.json").exists()
@@ -179,7 +179,7 @@ async def test_v_verifies_an_archive_and_a_damaged_one_is_reported(
         await settle(pilot)
         await pilot.press("enter")
         await settle(pilot)
-        assert "failed 1" in screen_text(pilot) and "damaged" in screen_text(pilot)
+        assert "damaged or unreadable 1" in screen_text(pilot) and "is damaged" in screen_text(pilot)
     row = installed.execute(
         "SELECT verify_result FROM backup.backup_metadata WHERE backup_table_name = %s", (awkward_backup,)
     ).fetchone()

@@ -98,9 +98,8 @@ async def test_at_60_columns_no_age_size_or_status_is_cut_and_every_name_keeps_i
 ) -> None:
     with psycopg.connect(seeded_dsn, autocommit=True) as conn:
         create_live_table(conn, "customer_lifetime_value_snapshots", 10)
-        from tui.db import Settings
 
-        long_name = create_backup(conn, Settings(), "customer_lifetime_value_snapshots", "wide one", "manual")
+        long_name = create_backup(conn, "customer_lifetime_value_snapshots", "wide one", "manual")
     app = make_app(seeded_dsn)
     for size in ((60, 20), (80, 24)):
         async with app.run_test(size=size) as pilot:

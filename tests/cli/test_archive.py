@@ -14,7 +14,6 @@ from psycopg import sql
 from tests.archives import backup_table_exists, rows_text, s3_keys, unzstd
 from tests.cli.test_cli import run
 from tests.conftest import scalar
-from tui.db import Settings
 from tui.db.backups import create_backup
 from tui.storage import folder_name
 
@@ -119,7 +118,7 @@ def test_prune_apply_archives_the_archive_decisions(
     installed: psycopg.Connection, dsn: str, capsys: pytest.CaptureFixture[str], tmp_path: Path, awkward_backup: str
 ) -> None:
     installed.execute("UPDATE backup.backup_metadata SET backup_date = now() - interval '400 days'")
-    newer = create_backup(installed, Settings(), 'Odd "Table" é', "newer", "monthly")
+    newer = create_backup(installed, 'Odd "Table" é', "newer", "monthly")
     code, out, err = run(capsys, "prune", "--apply", "--yes", "--archive-to", str(tmp_path), "--dsn", dsn)
     assert code == 0, err
     assert f"archived {awkward_backup}" in out
@@ -144,7 +143,7 @@ def test_s3_round_trip_in_parts_and_a_damaged_object_refused(
         'INSERT INTO public."Odd ""Table"" é" (id, note) '
         "SELECT g, encode(sha512(g::text::bytea), 'base64') FROM generate_series(10, 120000) g"
     )
-    name = create_backup(installed, Settings(), 'Odd "Table" é', "bigger", "monthly")
+    name = create_backup(installed, 'Odd "Table" é', "bigger", "monthly")
     original = rows_text(installed, 'public."Odd ""Table"" é"')
     code, out, err = run(capsys, "archive", name, "--to", s3, "--yes", "--dsn", dsn)
     assert code == 0, err
@@ -177,7 +176,7 @@ def test_s3_errors_are_one_line_and_change_nothing(
     # An archive already at the target is never overwritten.
     code, _, _ = run(capsys, "archive", awkward_backup, "--to", s3, "--yes", "--dsn", dsn)
     assert code == 0
-    again = create_backup(installed, Settings(), 'Odd "Table" é', "again", "monthly")
+    again = create_backup(installed, 'Odd "Table" é', "again", "monthly")
     installed.execute(
         "UPDATE backup.backup_metadata SET archive_location = NULL WHERE backup_table_name = %s", (awkward_backup,)
     )

@@ -268,7 +268,7 @@ def test_prune_with_archives_on_a_full_disk_still_drops_every_delete_and_exits_1
     code, out, err = run(capsys, "prune", "--apply", "--yes", "--archive-to", str(tmp_path), "--dsn", dsn)
     assert code == 1
     assert err.count("No space left on device") == 2 and "Traceback" not in err
-    assert "dropped 2, freed" in out and "failed 0" in out
+    assert "archived 0, dropped 2, freed" in out and "failed 2" in out  # the TUI's words (tui.actions)
 
 
 # -- 6. a cut-off run is finished by the next; dead runs' partial folders go --------------------

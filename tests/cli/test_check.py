@@ -10,7 +10,6 @@ import pytest
 from tests.cli.test_cli import run
 from tests.conftest import make_table, scalar
 from tests.legacy import build_legacy
-from tui.db import Settings
 from tui.db.backups import create_backup
 from tui.db.schema import install
 
@@ -59,7 +58,7 @@ def test_drift_after_writing_into_a_backup_exact_and_fast(
     installed: psycopg.Connection, dsn: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
     make_table(installed, "t", rows=100)
-    name = create_backup(installed, Settings(), "t", "r")
+    name = create_backup(installed, "t", "r")
     installed.execute(f'INSERT INTO backup."{name}" SELECT g + 1000, NULL, NULL FROM generate_series(1, 50) g')
     code, findings = _findings(capsys, dsn)
     assert code == 1
@@ -73,7 +72,7 @@ def test_a_dependant_view_is_named_by_check_and_by_drop(
     installed: psycopg.Connection, dsn: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
     make_table(installed, "t")
-    name = create_backup(installed, Settings(), "t", "r")
+    name = create_backup(installed, "t", "r")
     installed.execute(f'CREATE VIEW public.uses_backup AS SELECT * FROM backup."{name}"')
     findings = _findings(capsys, dsn)[1]
     assert [f["detail"] for f in findings if f["category"] == "dependants"] == [

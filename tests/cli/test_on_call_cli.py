@@ -125,7 +125,7 @@ def test_prune_apply_asks_for_the_count_on_a_terminal_and_refuses_without_one(ca
     code, _, err = run(capsys, "prune", "--apply", "--dsn", live_dsn)  # no terminal, no --yes
     assert code == 1 and "pass --yes" in err and len(err.strip().splitlines()) == 1
     code, out = _on_a_terminal([installed_script(), "prune", "--apply", "--dsn", live_dsn], "yes")
-    assert code == 1 and f"type {len(due)} to confirm" in out and "nothing dropped" in out
+    assert code == 1 and f"Type {len(due)} to confirm" in out and "nothing dropped" in out
     after = json.loads(run(capsys, "prune", "--json", "--dsn", live_dsn)[1])
     assert [r["backup_table_name"] for r in after if r["decision"] == "delete"] == due  # nothing changed
     code, out = _on_a_terminal([installed_script(), "prune", "--apply", "--dsn", live_dsn], str(len(due)))

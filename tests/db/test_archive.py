@@ -36,7 +36,7 @@ def test_a_cancelled_archive_leaves_no_archive_and_no_dropped_table(
     installed.execute(
         "CREATE TABLE public.wide AS SELECT g AS id, repeat(md5(g::text), 8) AS t FROM generate_series(1, 50000) g"
     )
-    name = create_backup(installed, settings, "wide", "cancel me", "monthly")
+    name = create_backup(installed, "wide", "cancel me", "monthly")
     seen = []
 
     def stop_midway(t) -> None:

@@ -82,7 +82,7 @@ def test_down_enter_in_the_fleet_opens_the_row_the_cursor_moved_to(
     terminal = Terminal(session)
     try:
         first = conninfo_to_dict(seeded_dsn)["dbname"]
-        shown = (first[:20], second[:20])  # the labels are cut at 30 columns
+        shown = (first[:16], second[:16])  # the labels are cut at 30 columns (a host before them)
         screen = terminal.wait_for(lambda s: all(n in s for n in shown) and "reachable" in s, "both databases")
         rows = [line for line in screen.splitlines() if any(n in line for n in shown)]
         below = second if shown[0] in rows[0] else first  # the row under the cursor after Down

@@ -141,7 +141,6 @@ def test_archive_and_restore_show_progress_in_a_real_terminal(dsn: str, tmp_path
     redrawn in place: when the commands end, only their result lines are on screen."""
     import psycopg
 
-    from tui.db import Settings
     from tui.db.backups import create_backup
     from tui.db.schema import install
 
@@ -150,7 +149,7 @@ def test_archive_and_restore_show_progress_in_a_real_terminal(dsn: str, tmp_path
         conn.execute(
             "CREATE TABLE public.events AS SELECT g AS id, md5(g::text) AS label FROM generate_series(1, 200000) g"
         )
-        name = create_backup(conn, Settings(), "events", "progress test", "monthly")
+        name = create_backup(conn, "events", "progress test", "monthly")
     session = f"bt-{uuid.uuid4().hex[:8]}"
     log, done = tmp_path / "pane.log", tmp_path / "done"
     script = shlex.quote(installed_script())

@@ -7,7 +7,6 @@ import pytest
 from psycopg import sql
 
 from tests.conftest import make_table, scalar
-from tui.db import Settings
 from tui.db.backups import create_backup, drop_backup
 
 STAMP = r"_backup_\d{4}_\d{2}_\d{2}_\d{6}"
@@ -25,7 +24,7 @@ ODD_NAMES = [
 
 def test_create_copies_rows_and_records_metadata_and_audit(installed: psycopg.Connection) -> None:
     make_table(installed, "experts", rows=123)
-    name = create_backup(installed, Settings(), "experts", "before migration", "pre-migration")
+    name = create_backup(installed, "experts", "before migration", "pre-migration")
     assert re.fullmatch("experts" + STAMP, name)
     copied = scalar(installed, sql.SQL("SELECT count(*) FROM backup.{}").format(sql.Identifier(name)).as_string())
     assert copied == 123
@@ -45,7 +44,7 @@ def test_create_copies_rows_and_records_metadata_and_audit(installed: psycopg.Co
 
 def test_create_analyzes_the_copy(installed: psycopg.Connection) -> None:
     make_table(installed, "t", rows=500)
-    name = create_backup(installed, Settings(), "t", "r")
+    name = create_backup(installed, "t", "r")
     reltuples = scalar(
         installed,
         "SELECT reltuples FROM pg_class WHERE oid = to_regclass(%s)",
@@ -57,7 +56,7 @@ def test_create_analyzes_the_copy(installed: psycopg.Connection) -> None:
 def test_create_from_another_schema(installed: psycopg.Connection) -> None:
     installed.execute('CREATE SCHEMA "Sales"')
     make_table(installed, "leads", rows=3, schema="Sales")
-    name = create_backup(installed, Settings(), "leads", "r", "daily", "Sales")
+    name = create_backup(installed, "leads", "r", "daily", "Sales")
     assert (
         scalar(installed, "SELECT source_schema FROM backup.backup_metadata WHERE backup_table_name = %s", (name,))
         == "Sales"
@@ -67,11 +66,11 @@ def test_create_from_another_schema(installed: psycopg.Connection) -> None:
 @pytest.mark.parametrize("table", ODD_NAMES)
 def test_create_and_drop_odd_identifiers(installed: psycopg.Connection, table: str) -> None:
     make_table(installed, table, rows=4)
-    name = create_backup(installed, Settings(), table, "odd")
+    name = create_backup(installed, table, "odd")
     assert len(name.encode()) <= 63
     assert re.search(STAMP + "$", name), name
     assert scalar(installed, "SELECT row_count FROM backup.backup_metadata WHERE backup_table_name = %s", (name,)) == 4
-    assert drop_backup(installed, Settings(), name) > 0
+    assert drop_backup(installed, name) > 0
     # The live table is untouched, and nothing but the backup went away.
     assert scalar(installed, sql.SQL("SELECT count(*) FROM {}").format(sql.Identifier(table)).as_string()) == 4
 
@@ -81,8 +80,8 @@ def test_long_names_are_shortened_with_a_hash_keeping_the_stamp(installed: psyco
     long_b = "a" * 60 + "xzy"
     make_table(installed, long_a)
     make_table(installed, long_b)
-    name_a = create_backup(installed, Settings(), long_a, "r")
-    name_b = create_backup(installed, Settings(), long_b, "r")
+    name_a = create_backup(installed, long_a, "r")
+    name_b = create_backup(installed, long_b, "r")
     assert len(name_a) == 63 and len(name_b) == 63
     assert name_a != name_b  # the hash tells two long names apart
 
@@ -122,7 +121,7 @@ def test_create_refusals_leave_nothing_behind(
         installed.execute(setup)
     tables_before = scalar(installed, "SELECT count(*) FROM pg_class WHERE relnamespace = 'backup'::regnamespace")
     with pytest.raises(psycopg.Error) as err:
-        create_backup(installed, Settings(), *args)
+        create_backup(installed, *args)
     assert message in err.value.diag.message_primary
     assert scalar(installed, "SELECT count(*) FROM backup.backup_metadata") == 0
     assert scalar(installed, "SELECT count(*) FROM backup.backup_audit") == 0

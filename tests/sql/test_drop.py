@@ -9,16 +9,17 @@ from psycopg import errors as pgerr
 from tests.conftest import make_table, scalar
 from tui.db import Settings, connect
 from tui.db.backups import create_backup, drop_backup
+from tui.db.connection import write_transaction
 
 
 @pytest.fixture
 def backup_name(installed: psycopg.Connection) -> str:
     make_table(installed, "users", rows=20)
-    return create_backup(installed, Settings(), "users", "before change")
+    return create_backup(installed, "users", "before change")
 
 
 def test_drop_removes_table_and_metadata_and_audits_bytes(installed: psycopg.Connection, backup_name: str) -> None:
-    freed = drop_backup(installed, Settings(), backup_name)
+    freed = drop_backup(installed, backup_name)
     assert freed > 0
     assert scalar(installed, "SELECT count(*) FROM backup.backup_metadata") == 0
     assert scalar(installed, "SELECT to_regclass(format('backup.%%I', %s::text))", (backup_name,)) is None
@@ -31,14 +32,14 @@ def test_drop_removes_table_and_metadata_and_audits_bytes(installed: psycopg.Con
 @pytest.mark.parametrize("name", ["backup_metadata", "backup_audit", "retention_policy", "schema_version"])
 def test_drop_refuses_the_schemas_own_tables(installed: psycopg.Connection, name: str) -> None:
     with pytest.raises(psycopg.Error, match="part of the backup schema itself"):
-        drop_backup(installed, Settings(), name)
+        drop_backup(installed, name)
     assert scalar(installed, f"SELECT to_regclass('backup.{name}') IS NOT NULL") is True
 
 
 def test_drop_refuses_live_tables_and_other_schemas(installed: psycopg.Connection, backup_name: str) -> None:
     for name in ["users", "public.users", '"public"."users"']:
         with pytest.raises(psycopg.Error, match="no backup named"):
-            drop_backup(installed, Settings(), name)
+            drop_backup(installed, name)
     assert scalar(installed, "SELECT count(*) FROM public.users") == 20
 
 
@@ -47,34 +48,34 @@ def test_drop_refuses_even_a_forged_metadata_row_for_an_internal_table(installed
         "INSERT INTO backup.backup_metadata (original_table_name, backup_table_name) VALUES ('x', 'retention_policy')"
     )
     with pytest.raises(psycopg.Error, match="part of the backup schema itself"):
-        drop_backup(installed, Settings(), "retention_policy")
+        drop_backup(installed, "retention_policy")
 
 
 def test_drop_refuses_unregistered_tables(installed: psycopg.Connection) -> None:
     installed.execute("CREATE TABLE backup.stray AS SELECT 1 AS x")
     with pytest.raises(psycopg.Error, match="not a registered backup"):
-        drop_backup(installed, Settings(), "stray")
+        drop_backup(installed, "stray")
     assert scalar(installed, "SELECT to_regclass('backup.stray') IS NOT NULL") is True
 
 
 def test_drop_refuses_backup_with_dependants_and_names_them(installed: psycopg.Connection, backup_name: str) -> None:
     installed.execute(f'CREATE VIEW public.report AS SELECT * FROM backup."{backup_name}"')
     with pytest.raises(pgerr.DependentObjectsStillExist, match="view public.report"):
-        drop_backup(installed, Settings(), backup_name)
+        drop_backup(installed, backup_name)
     assert scalar(installed, "SELECT count(*) FROM backup.backup_metadata") == 1
 
 
 def test_drop_of_a_missing_backup_removes_the_stale_row(installed: psycopg.Connection, backup_name: str) -> None:
     installed.execute(f'DROP TABLE backup."{backup_name}"')
-    assert drop_backup(installed, Settings(), backup_name) == 0
+    assert drop_backup(installed, backup_name) == 0
     assert scalar(installed, "SELECT count(*) FROM backup.backup_metadata") == 0
     assert scalar(installed, "SELECT action FROM backup.backup_audit WHERE action LIKE 'drop%%'", ()) == "drop-missing"
 
 
 def test_second_drop_says_already_dropped(installed: psycopg.Connection, backup_name: str) -> None:
-    drop_backup(installed, Settings(), backup_name)
+    drop_backup(installed, backup_name)
     with pytest.raises(psycopg.Error, match="already dropped"):
-        drop_backup(installed, Settings(), backup_name)
+        drop_backup(installed, backup_name)
 
 
 def test_concurrent_drops_one_wins_the_other_is_told(
@@ -91,7 +92,8 @@ def test_concurrent_drops_one_wins_the_other_is_told(
             def drop_concurrently() -> None:
                 blocked.set()
                 try:
-                    outcome["freed"] = drop_backup(second, patient, backup_name)
+                    with write_transaction(second, patient):
+                        outcome["freed"] = drop_backup(second, backup_name)
                 except psycopg.Error as exc:
                     outcome["error"] = str(exc)
 
@@ -121,8 +123,8 @@ def test_drop_gives_up_on_lock_timeout(installed: psycopg.Connection, settings: 
     try:
         with holder.transaction():
             holder.execute(f'SELECT count(*) FROM backup."{backup_name}"')
-            with pytest.raises(pgerr.LockNotAvailable):
-                drop_backup(installed, Settings(lock_timeout="100ms"), backup_name)
+            with pytest.raises(pgerr.LockNotAvailable), write_transaction(installed, Settings(lock_timeout="100ms")):
+                drop_backup(installed, backup_name)
     finally:
         holder.close()
     assert scalar(installed, "SELECT count(*) FROM backup.backup_metadata") == 1

@@ -11,7 +11,6 @@ import pytest
 from tests.conftest import make_table, scalar
 from tests.legacy import build_legacy
 from tui import __version__
-from tui.db import Settings
 from tui.db.backups import create_backup
 from tui.db.check import exposure
 from tui.db.inventory import load_inventory
@@ -58,7 +57,7 @@ def test_every_function_and_view_is_defined_in_one_definition_file() -> None:
 
 def test_every_definition_file_applies_twice(installed: psycopg.Connection) -> None:
     make_table(installed, "t")
-    name = create_backup(installed, Settings(), "t", "keep me")
+    name = create_backup(installed, "t", "keep me")
     for definition in definitions():
         with installed.transaction():
             installed.execute(definition.sql)  # type: ignore[arg-type]

@@ -6,7 +6,6 @@ import psycopg
 import pytest
 
 from tests.conftest import make_table, scalar
-from tui.db import Settings
 from tui.db.backups import create_backup
 from tui.db.inventory import load_inventory
 from tui.model import SchemaState
@@ -42,17 +41,17 @@ def _status(conn: psycopg.Connection) -> dict[str, str]:
 )
 def test_status_follows_the_policy(installed: psycopg.Connection, kind: str, days: float, status: str) -> None:
     make_table(installed, "t")
-    name = create_backup(installed, Settings(), "t", "r", kind)
+    name = create_backup(installed, "t", "r", kind)
     _backdate(installed, name, days)
-    create_backup(installed, Settings(), "t", "a newer copy, so the floor does not apply")
+    create_backup(installed, "t", "a newer copy, so the floor does not apply")
     assert _status(installed)[name] == status
 
 
 def test_status_follows_an_edited_policy(installed: psycopg.Connection) -> None:
     make_table(installed, "t")
-    name = create_backup(installed, Settings(), "t", "r", "daily")
+    name = create_backup(installed, "t", "r", "daily")
     _backdate(installed, name, 10)
-    create_backup(installed, Settings(), "t", "newer")
+    create_backup(installed, "t", "newer")
     assert _status(installed)[name] == "expired"
     installed.execute("UPDATE backup.retention_policy SET keep_for = '30 days' WHERE backup_kind = 'daily'")
     assert _status(installed)[name] == "keep"
@@ -60,8 +59,8 @@ def test_status_follows_an_edited_policy(installed: psycopg.Connection) -> None:
 
 def test_inventory_never_errors_on_missing_unregistered_and_odd_names(installed: psycopg.Connection) -> None:
     make_table(installed, "Mixed Case")
-    kept = create_backup(installed, Settings(), "Mixed Case", "r")
-    gone = create_backup(installed, Settings(), "Mixed Case", "r")
+    kept = create_backup(installed, "Mixed Case", "r")
+    gone = create_backup(installed, "Mixed Case", "r")
     installed.execute(f'DROP TABLE backup."{gone}"')
     installed.execute('CREATE TABLE backup."Stray_backup_2025_02_30" AS SELECT 1 AS x')  # impossible date
     installed.execute('CREATE TABLE backup."x; DROP TABLE y; --" AS SELECT 1 AS x')
@@ -152,7 +151,7 @@ def test_a_table_named_for_year_ten_thousand_does_not_break_the_inventory(instal
 
 def test_wrappers_return_the_inventory(installed: psycopg.Connection) -> None:
     make_table(installed, "t")
-    name = create_backup(installed, Settings(), "t", "r")
+    name = create_backup(installed, "t", "r")
     assert scalar(installed, "SELECT backup_table_name FROM public.backup_inventory_view") == name
     assert scalar(installed, "SELECT backup_table_name FROM public.get_backup_tables()") == name
 
@@ -161,10 +160,10 @@ def test_rows_by_name_are_the_full_inventorys_rows(installed: psycopg.Connection
     """inventory_rows(names) reads its entries through backup.named_entries (a plan made for the
     names at hand), the full inventory through the view: the same rows for the same names."""
     make_table(installed, "t")
-    kept = create_backup(installed, Settings(), "t", "r", "daily")
-    expired = create_backup(installed, Settings(), "t", "old", "daily")
+    kept = create_backup(installed, "t", "r", "daily")
+    expired = create_backup(installed, "t", "old", "daily")
     _backdate(installed, expired, 30)
-    gone = create_backup(installed, Settings(), "t", "gone", "weekly")
+    gone = create_backup(installed, "t", "gone", "weekly")
     installed.execute(f'DROP TABLE backup."{gone}"')  # a metadata row whose table is gone
     installed.execute('CREATE TABLE backup."t_backup_2025_01_02_030405" (x int)')  # unregistered
     names = [kept, expired, gone, "t_backup_2025_01_02_030405", "no_such_backup"]

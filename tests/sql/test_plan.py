@@ -14,7 +14,7 @@ from tui.db.backups import create_backup
 
 
 def _backup(conn: psycopg.Connection, table: str, kind: str, days: float) -> str:
-    name = create_backup(conn, Settings(), table, f"{kind} copy", kind)
+    name = create_backup(conn, table, f"{kind} copy", kind)
     conn.execute(
         "UPDATE backup.backup_metadata SET backup_date = now() - %s WHERE backup_table_name = %s",
         (timedelta(days=days), name),
@@ -81,7 +81,7 @@ def test_same_source_name_in_another_schema_is_another_table(installed: psycopg.
     make_table(installed, "experts", schema="crm")
     public_old = _backup(installed, table, "daily", 30)
     _backup(installed, table, "daily", 1)
-    crm_only = create_backup(installed, Settings(), "experts", "r", "daily", "crm")
+    crm_only = create_backup(installed, "experts", "r", "daily", "crm")
     installed.execute(
         "UPDATE backup.backup_metadata SET backup_date = now() - interval '30 days' WHERE backup_table_name = %s",
         (crm_only,),

@@ -609,7 +609,7 @@ def verify_backup(
         detail = str(exc)
     stored = True  # or nothing to record: an archive no catalogue row names
     if recorded is not None:
-        with transaction(conn, settings):
+        with write_transaction(conn, settings):
             # Recording is an operator's: a reviewer who could record 'ok' could hide a damaged archive.
             if conn.execute(
                 "SELECT has_function_privilege('backup.record_verification(text,text,text)', 'EXECUTE')"

@@ -1,35 +1,27 @@
-"""Writes to single backups, each one call of a backup.* function in its own short transaction."""
+"""Writes to single backups, each one call of a backup.* function. Transaction-agnostic: the caller
+says in which transaction (Session.write: one, with its settings and the write statement timeout)."""
 
 from __future__ import annotations
 
 import psycopg
 
-from tui.db.connection import Settings, write_transaction
 from tui.model import Kind
 
 
 def create_backup(
-    conn: psycopg.Connection,
-    settings: Settings,
-    table: str,
-    reason: str,
-    kind: str = Kind.MANUAL,
-    schema: str = "public",
+    conn: psycopg.Connection, table: str, reason: str, kind: str = Kind.MANUAL, schema: str = "public"
 ) -> str:
     """Copy schema.table into the backup schema (backup.create_table_backup); the new backup's name."""
-    with write_transaction(conn, settings):
-        row = conn.execute(
-            "SELECT backup.create_table_backup(%s::text, %s::text, %s::text, %s::text)",
-            (table, reason, str(kind), schema),
-        ).fetchone()
+    row = conn.execute(
+        "SELECT backup.create_table_backup(%s::text, %s::text, %s::text, %s::text)", (table, reason, str(kind), schema)
+    ).fetchone()
     assert row is not None
     return row[0]
 
 
-def drop_backup(conn: psycopg.Connection, settings: Settings, name: str) -> int:
+def drop_backup(conn: psycopg.Connection, name: str) -> int:
     """Drop one backup (table, metadata row, audit row together); the bytes freed."""
-    with write_transaction(conn, settings):
-        row = conn.execute("SELECT backup.drop_table_backup(%s::text)", (name,)).fetchone()
+    row = conn.execute("SELECT backup.drop_table_backup(%s::text)", (name,)).fetchone()
     assert row is not None
     return row[0]
 
@@ -38,21 +30,19 @@ def adopt_backup(
     conn: psycopg.Connection, name: str, source: str | None, kind: str, reason: str | None, schema: str
 ) -> tuple[str, int]:
     """Register an unregistered table (backup.adopt_backup); (source table, rows)."""
-    with conn.transaction():
-        row = conn.execute(
-            "SELECT source_table_name, row_count "
-            "FROM backup.adopt_backup(%s::text, %s::text, %s::text, %s::text, %s::text)",
-            (name, source, str(kind), reason, schema),
-        ).fetchone()
+    row = conn.execute(
+        "SELECT source_table_name, row_count "
+        "FROM backup.adopt_backup(%s::text, %s::text, %s::text, %s::text, %s::text)",
+        (name, source, str(kind), reason, schema),
+    ).fetchone()
     assert row is not None
     return row[0], row[1]
 
 
-def forget_archive(conn: psycopg.Connection, settings: Settings, name: str) -> str:
+def forget_archive(conn: psycopg.Connection, name: str) -> str:
     """Stop tracking an archived backup (backup.forget_archive): the row goes, the files stay;
     returns where they are."""
-    with write_transaction(conn, settings):
-        row = conn.execute("SELECT backup.forget_archive(%s::text)", (name,)).fetchone()
+    row = conn.execute("SELECT backup.forget_archive(%s::text)", (name,)).fetchone()
     assert row is not None
     return row[0]
 

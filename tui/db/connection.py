@@ -104,11 +104,16 @@ def connection_defaults(dsn: str, connect_timeout: int) -> dict[str, object]:
         "keepalives_count": 3,
         "tcp_user_timeout": 60_000,  # ms: unacknowledged data for a minute means the link is gone
     }
-    return {
+    chosen = {
         key: value
         for key, value in ours.items()
         if key not in given and not (_OURS_UNLESS_SET[key] and os.environ.get(str(_OURS_UNLESS_SET[key])))
     }
+    # psycopg times the connection itself, from what it is given (not from the service file, which
+    # only libpq reads): the user's connect_timeout is passed on explicitly, whatever set it.
+    user_timeout = given.get("connect_timeout") or os.environ.get("PGCONNECT_TIMEOUT")
+    chosen["connect_timeout"] = int(str(user_timeout)) if str(user_timeout or "").isdigit() else connect_timeout
+    return chosen
 
 
 def connect(settings: Settings) -> psycopg.Connection:

@@ -90,7 +90,7 @@ class Database:
         """Install or upgrade the backup schema (idempotent); refuses objects another role owns
         unless `take_ownership`."""
         try:
-            return self.session.run(schema.install, take_ownership)
+            return self.session.write(schema.install, take_ownership)
         except RuntimeError as exc:  # a newer backup-tui installed it; another role owns some of it
             raise DatabaseError(str(exc), ErrorKind.REFUSED) from exc
 
@@ -98,13 +98,13 @@ class Database:
         return self.session.run(check.exposure)
 
     def revoke_exposure(self) -> list[str]:
-        return self.session.run(check.revoke_exposure)
+        return self.session.write(check.revoke_exposure)
 
     def role_grants(self, role: str, level: str) -> list[str]:
         return self.session.run(check.role_grants, role, level)
 
     def grant_role(self, role: str, level: str) -> list[str]:
-        return self.session.run(check.grant_role, role, level)
+        return self.session.write(check.grant_role, role, level)
 
     def seed_demo_schedules(self) -> None:
         """The demo's two schedules, for a demo cluster made before schedules existed."""
@@ -162,18 +162,18 @@ class Database:
 
     # -- writes to one backup -------------------------------------------------------------
     def create(self, table: str, reason: str, kind: str = Kind.MANUAL, schema_name: str = "public") -> str:
-        return self.session.run(backups.create_backup, self.settings, table, reason, kind, schema_name)
+        return self.session.write(backups.create_backup, table, reason, kind, schema_name)
 
     def drop(self, name: str) -> int:
-        return self.session.run(backups.drop_backup, self.settings, name)
+        return self.session.write(backups.drop_backup, name)
 
     def adopt(
         self, name: str, source: str | None, kind: str, reason: str | None, schema_name: str = "public"
     ) -> tuple[str, int]:
-        return self.session.run(backups.adopt_backup, name, source, kind, reason, schema_name)
+        return self.session.write(backups.adopt_backup, name, source, kind, reason, schema_name)
 
     def mark_reviewed(self, name: str, note: str) -> None:
-        self.session.run(backups.mark_reviewed, name, note)
+        self.session.write(backups.mark_reviewed, name, note)
 
     def restore(
         self,
@@ -237,16 +237,16 @@ class Database:
     def add_schedule(
         self, table: str, kind: str, cron: str, reason: str | None = None, schema_name: str = "public"
     ) -> int:
-        return self.session.run(schedules.add_schedule, table, kind, cron, reason, schema_name)
+        return self.session.write(schedules.add_schedule, table, kind, cron, reason, schema_name)
 
     def update_schedule(self, schedule_id: int, **changes: object) -> None:
-        self.session.run(schedules.update_schedule, schedule_id, **changes)  # type: ignore[arg-type]
+        self.session.write(schedules.update_schedule, schedule_id, **changes)  # type: ignore[arg-type]
 
     def remove_schedule(self, schedule_id: int) -> None:
-        self.session.run(schedules.remove_schedule, schedule_id)
+        self.session.write(schedules.remove_schedule, schedule_id)
 
     def run_schedule(self, schedule_id: int) -> tuple[str | None, str | None]:
-        return self.session.run(schedules.run_schedule, schedule_id)
+        return self.session.write(schedules.run_schedule, schedule_id)
 
     def schedule_ids(self, key: str) -> list[int]:
         return self.session.run(schedules.schedules_of, key)
@@ -274,10 +274,10 @@ class Database:
         return schedules.cron_commands(state, prune_at)
 
     def install_cron(self, prune_at: str = "03:00") -> list[str]:
-        return self.session.run(schedules.install_cron, prune_at)
+        return self.session.write(schedules.install_cron, prune_at)
 
     def remove_cron(self) -> list[str]:
-        return self.session.run(schedules.remove_cron)
+        return self.session.write(schedules.remove_cron)
 
     def adopt_archive(self, location: str, progress: TransferProgress | None = None) -> str:
         """Register an archive found at `location` back into the catalogue (once it verifies)."""
@@ -289,7 +289,7 @@ class Database:
         """Stop tracking archived backups (their files stay), each in its own transaction."""
 
         def forget_one(batch: list[str]) -> list[ItemResult]:
-            self.session.run(backups.forget_archive, self.settings, batch[0])
+            self.session.write(backups.forget_archive, batch[0])
             return [ItemResult(batch[0], Outcome.DONE)]
 
         return self._each(names, forget_one, 1, progress, cancel)
@@ -350,7 +350,7 @@ class Database:
         fresh plan); `cancel` stops before the next batch."""
 
         def one_batch(batch: list[str]) -> list[ItemResult]:
-            return self.session.run(plan.prune_batch, batch)
+            return self.session.write(plan.prune_batch, batch)
 
         return self._each(names, one_batch, batch_size, progress, cancel)
 

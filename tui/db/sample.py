@@ -13,7 +13,6 @@ import psycopg
 from psycopg import sql
 
 from tui.db.backups import create_backup
-from tui.db.connection import Settings
 from tui.db.schema import install
 
 # (table, rows, extra payload bytes per row): a dozen tables of different shapes and sizes.
@@ -108,16 +107,15 @@ def seed_demo(conn: psycopg.Connection, *, now: datetime | None = None, seed_val
     """Fill an empty database with live tables and ~60 backups (one missing, one unregistered)."""
     rng = random.Random(seed_value)
     now = now or datetime.now(timezone.utc)
-    settings = Settings()
     install(conn)
     for table, rows, payload in LIVE_TABLES:
         create_live_table(conn, table, rows, payload)
     for kind, table, age_days, reason in _plan(rng):
-        name = create_backup(conn, settings, table, reason, kind)
+        name = create_backup(conn, table, reason, kind)
         when = now - timedelta(days=age_days, minutes=rng.randrange(1440))
         backdate(conn, name, stamped_name(table, when), when)
     # A metadata row whose table someone dropped by hand, and a table nobody registered.
-    missing = create_backup(conn, settings, "shipments", "before carrier migration", "manual")
+    missing = create_backup(conn, "shipments", "before carrier migration", "manual")
     drop_table_behind_metadata(conn, missing)
     conn.execute("CREATE TABLE backup.orders_backup_20250301 AS SELECT * FROM public.orders WHERE id <= 5000")
     seed_schedules(conn)

@@ -14,7 +14,7 @@ from typing import Concatenate, ParamSpec, TypeVar
 
 import psycopg
 
-from tui.db.connection import Settings, connect, transaction
+from tui.db.connection import Settings, connect, transaction, write_transaction
 from tui.db.errors import ConnectionLost, friendly_message, translate
 from tui.db.watchdog import WATCH
 
@@ -44,6 +44,17 @@ class Session:
                 return fn(conn, *args, **kwargs)
 
         return self._on_connection(in_transaction)
+
+    def write(self, fn: Callable[Concatenate[psycopg.Connection, P], T], *args: P.args, **kwargs: P.kwargs) -> T:
+        """fn(connection, ...) as one write: one transaction whose first statement sets everything
+        (search_path, lock_timeout, the write statement_timeout, what-if), transaction-locally.
+        BEGIN, that preamble, fn's statement(s), COMMIT: four round trips for one backup."""
+
+        def in_write(conn: psycopg.Connection) -> T:
+            with write_transaction(conn, self.settings):
+                return fn(conn, *args, **kwargs)
+
+        return self._on_connection(in_write)
 
     def run_own(self, fn: Callable[Concatenate[psycopg.Connection, P], T], *args: P.args, **kwargs: P.kwargs) -> T:
         """fn(connection, ...) that opens and commits its transactions itself (with

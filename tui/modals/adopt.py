@@ -12,7 +12,7 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Select, Static
 
-from tui.db import Database, DatabaseError
+from tui.actions import Failed, Forms
 from tui.model import Backup
 from tui.widgets.text import error_text, literal
 
@@ -20,11 +20,13 @@ from tui.widgets.text import error_text, literal
 class AdoptModal(ModalScreen[str | None]):
     """Dismisses with the registered name, or None."""
 
-    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "Cancel", id="adopt-cancel")]
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "cancel", "Cancel", id="adopt-cancel", tooltip="cancel: nothing is registered")
+    ]
 
-    def __init__(self, database: Database, backup: Backup, kinds: list[tuple[str, str]]) -> None:
+    def __init__(self, forms: Forms, backup: Backup, kinds: list[tuple[str, str]]) -> None:
         super().__init__()
-        self.database, self.backup, self.kinds = database, backup, kinds
+        self.forms, self.backup, self.kinds = forms, backup, kinds
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
@@ -59,8 +61,8 @@ class AdoptModal(ModalScreen[str | None]):
     @work(thread=True, exit_on_error=False, exclusive=True, group="adopt")
     def _adopt(self, source: str | None, kind: str, reason: str | None) -> None:
         try:
-            self.database.adopt(self.backup.backup_table_name, source, kind, reason)
-        except DatabaseError as exc:
+            self.forms.adopt(self.backup.backup_table_name, source, kind, reason)
+        except Failed as exc:
             self.app.call_from_thread(self.query_one("#adopt-status", Static).update, literal(error_text(exc)))
             return
         self.app.call_from_thread(self.dismiss, self.backup.backup_table_name)

@@ -18,8 +18,8 @@ class ConfirmModal(ModalScreen[bool]):
     """Dismisses True only on an explicit yes."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape,n", "answer(False)", "No", id="confirm-no"),
-        Binding("y", "answer(True)", "Yes", id="confirm-yes"),
+        Binding("escape,n", "answer(False)", "No", id="confirm-no", tooltip="no"),
+        Binding("y", "answer(True)", "Yes", id="confirm-yes", tooltip="yes"),
     ]
 
     def __init__(self, title: str, body: str, yes: str = "Yes", no: str = "No", typed: str | None = None) -> None:

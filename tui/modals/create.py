@@ -17,7 +17,7 @@ from textual.widgets import Button, Input, Label, OptionList, Select, Static
 from textual.widgets.option_list import Option
 
 from tui import format as fmt
-from tui.db import Database, DatabaseError
+from tui.actions import Failed, Forms
 from tui.widgets.text import error_text, literal
 
 SourceTable = tuple[str, str, int, float]  # schema, name, bytes, estimated rows
@@ -38,11 +38,13 @@ def _estimate(size: int, rows: float) -> str:
 class CreateBackupModal(ModalScreen[str | None]):
     """Dismisses with the new backup's name, or None when cancelled."""
 
-    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "Cancel", id="create-cancel")]
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "cancel", "Cancel", id="create-cancel", tooltip="cancel; while copying: stop")
+    ]
 
-    def __init__(self, database: Database, tables: list[SourceTable], kinds: list[tuple[str, str]]) -> None:
+    def __init__(self, forms: Forms, tables: list[SourceTable], kinds: list[tuple[str, str]]) -> None:
         super().__init__()
-        self.database = database
+        self.forms = forms
         self.tables = {qualified(s, n): (s, n, b, r) for s, n, b, r in tables}
         self.kinds = kinds
         self.running = False
@@ -201,8 +203,8 @@ class CreateBackupModal(ModalScreen[str | None]):
     @work(thread=True, exit_on_error=False, exclusive=True, group="create")
     def _create(self, table: str, reason: str, kind: str, schema: str) -> None:
         try:
-            name = self.database.create(table, reason, kind, schema)
-        except DatabaseError as exc:
+            name = self.forms.create(table, reason, kind, schema)
+        except Failed as exc:
             self.app.call_from_thread(self._failed, error_text(exc))
             return
         self.app.call_from_thread(self.dismiss, name)
@@ -215,7 +217,7 @@ class CreateBackupModal(ModalScreen[str | None]):
     def action_cancel(self) -> None:
         if self.running:
             # The server aborts the CREATE TABLE AS and rolls its transaction back: nothing stays.
-            self.database.cancel()
+            self.forms.cancel()
             self._status("cancelling…")
             return
         self.dismiss(None)

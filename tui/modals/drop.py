@@ -1,18 +1,17 @@
-"""`d`, `A`, `V` and the prune preview's `x`: act on backups after a confirmation; each in its own
-transaction, with progress, a word on whose lock a write is waiting for, and a Stop (escape,
+"""`d`, `A`, `V` and the prune preview's `x`: confirm a job (tui.actions) and show its progress; each
+backup in its own transaction, a word on whose lock a write is waiting for, and a Stop (escape,
 ctrl+c) that cancels the statement in flight and ends the run.
 
-The dialog says what is about to be lost, in words: critical backups, backups still inside their
-retention, the newest backup of a source table, reviews due, and archived backups (dropping one
-forgets its archive: the files stay, backup-tui no longer knows about them). Typing the name (one
-backup) or the count (several) confirms; the prompt counts the ones at risk.
+The dialog says what the job would lose, in the job's words: critical backups, backups still inside
+their retention, the newest backup of a source table, reviews due, and archived backups (dropping
+one forgets its archive). Typing the name (one backup) or the count (several) confirms; the prompt
+counts the ones at risk. The modal decides nothing about what the write does: the job does.
 """
 
 from __future__ import annotations
 
 import socket
 import threading
-from collections.abc import Callable, Sequence
 from typing import ClassVar
 
 from rich.table import Table
@@ -26,29 +25,10 @@ from textual.timer import Timer
 from textual.widgets import Button, Input, ProgressBar, Static
 
 from tui import format as fmt
+from tui.actions import Job
 from tui.config import remember_archive_target
-from tui.db import Database, DatabaseError
-from tui.model import Backup, ItemResult, Kind, Rule, Status, Transfer, WriteResult
+from tui.model import ItemResult, Status, Transfer, WriteResult
 from tui.widgets.text import literal
-
-# (names, one result at a time, bytes/rows progress of the one in flight, stop[, target]) -> the result
-Runner = Callable[..., WriteResult]
-
-
-def risks(backups: Sequence[Backup]) -> list[str]:
-    """What the user is about to lose that they may not mean to, one phrase each."""
-    said = []
-    for words, hit in (
-        ("critical", lambda b: b.backup_kind is Kind.CRITICAL),
-        ("still inside its retention", lambda b: b.status is Status.KEEP and b.rule is not Rule.NEWEST),
-        ("the newest backup of its table", lambda b: b.rule is Rule.NEWEST),
-        ("due for review, not for deletion", lambda b: b.status is Status.REVIEW),
-        ("only in its archive (forgotten: the files stay)", lambda b: b.status is Status.ARCHIVED),
-    ):
-        count = sum(1 for b in backups if hit(b))
-        if count:
-            said.append(f"{count} {words}" if len(backups) > 1 else words)
-    return said
 
 
 def is_local(target: str) -> bool:
@@ -56,70 +36,36 @@ def is_local(target: str) -> bool:
 
 
 class DropModal(ModalScreen[WriteResult | None]):
-    """Acts on exactly the backups it was given, whatever the inventory does meanwhile.
+    """Runs exactly the job it was given, whatever the inventory does meanwhile.
 
     Dismisses with the result once something ran, or None when cancelled.
     """
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape", "cancel", "Cancel", id="drop-cancel"),
-        Binding("ctrl+c", "stop", "Stop", show=False, priority=True, id="drop-stop"),
+        Binding("escape", "cancel", "Cancel", id="drop-cancel", tooltip="cancel; while it runs: stop"),
+        Binding("ctrl+c", "stop", "Stop", show=False, priority=True, id="drop-stop", tooltip="stop while it runs"),
     ]
 
-    def __init__(
-        self,
-        database: Database,
-        backups: Sequence[Backup],
-        run: Runner | None = None,
-        title: str = "Drop",
-        done_verb: str = "dropped",
-        action_label: str = "Drop",
-        question: str | None = None,
-        typed: bool = True,
-        target: str | None = None,
-    ) -> None:
+    def __init__(self, job: Job) -> None:
         super().__init__()
-        self.database = database
-        self.backups = tuple(backups)  # a copy: a refresh underneath changes nothing here
-        self._runner: Runner = run or self._drop_or_forget
-        archived = sum(1 for b in self.backups if b.status is Status.ARCHIVED)
-        if run is None and archived:
-            done_verb = "forgot" if archived == len(self.backups) else "dropped or forgot"
+        self.job = job
+        self.backups = job.backups
+        self.typed = job.typed  # destructive: type the name or the count; a verification: just press
+        self.target = job.target  # archives: where to, editable in the dialog
         self._stop = threading.Event()
-        self._title = title
-        self._action_label = action_label
-        self._question = question  # the whole question, instead of "<title> N backups, freeing X?"
-        self._done_verb = done_verb
-        self.typed = typed  # destructive: type the name or the count; a verification: just press
-        self.target = target  # archives: where to, editable in the dialog
         self.result: WriteResult | None = None
         self.progressed: list[ItemResult] = []
         self.running = False
         self.done = False
         self._watch: Timer | None = None
 
-    def _drop_or_forget(
-        self, names: list[str], progress: Callable[[ItemResult], None], _transfer: object, stop: threading.Event
-    ) -> WriteResult:
-        """Drop the backups; an archived one is forgotten (its row goes, its files stay)."""
-        archived = {b.backup_table_name for b in self.backups if b.status is Status.ARCHIVED}
-        dropped = self.database.drop_many([n for n in names if n not in archived], progress, stop)
-        if not archived:
-            return dropped
-        forgotten = self.database.forget_many([n for n in names if n in archived], progress, stop)
-        return WriteResult(dropped.items + forgotten.items, dropped.stopped or forgotten.stopped)
-
     @property
     def expected(self) -> str:
         """What the user must type: the name for one backup, the count for several."""
-        return self.backups[0].backup_table_name if len(self.backups) == 1 else str(len(self.backups))
+        return self.job.expected
 
     def compose(self) -> ComposeResult:
-        total = sum(b.size_bytes or 0 for b in self.backups if b.status is not Status.ARCHIVED)
-        one = len(self.backups) == 1
-        title = self._question or (
-            f"{self._title} {'this backup' if one else f'{len(self.backups)} backups'}, freeing {fmt.size(total)}?"
-        )
+        title = self.job.question()
         with Vertical(classes="dialog", id="drop-dialog"):
             yield Static(literal(title), classes="dialog-title")
             with VerticalScroll(id="drop-list"):
@@ -138,7 +84,7 @@ class DropModal(ModalScreen[WriteResult | None]):
             yield Static("", id="transfer-status")
             with Horizontal(classes="dialog-buttons"):
                 yield Button(compact=True, label="Cancel", id="cancel")
-                yield Button(compact=True, label=self._action_label, id="drop", variant="error", disabled=self.typed)
+                yield Button(compact=True, label=self.job.action_label, id="drop", variant="error", disabled=self.typed)
 
     def _listing(self) -> Table:
         table = Table(box=None, padding=(0, 1), show_edge=False, header_style="bold", expand=True)
@@ -161,29 +107,17 @@ class DropModal(ModalScreen[WriteResult | None]):
         return table
 
     def _warnings(self) -> Text:
-        archived = [b for b in self.backups if b.status is Status.ARCHIVED]
         text = Text()
-        if archived and self._runner == self._drop_or_forget:
-            for b in archived:
-                text.append_text(
-                    literal(
-                        f"{b.backup_table_name} exists only in its archive ({b.policy_reason}). Dropping it forgets "
-                        "the archive: the files stay where they are, and backup-tui will no longer know about them "
-                        "(adopt --from brings it back)."
-                    )
-                )
-                text.append("\n")
-        at_risk = risks(self.backups)
-        if at_risk and self.typed:
+        for note in self.job.notes():
+            text.append_text(literal(note))
+            text.append("\n")
+        at_risk = self.job.risks()
+        if at_risk:
             text.append("Careful: " + ("; ".join(at_risk)) + ".", "bold")
         return text
 
     def _prompt(self) -> str:
-        at_risk = risks(self.backups)
-        if len(self.backups) == 1:
-            return "Type the backup's name to confirm" + (f" (it is {at_risk[0]}):" if at_risk else ":")
-        count = sum(int(phrase.split()[0]) for phrase in at_risk)
-        return f"Type {len(self.backups)} to confirm" + (f" ({count} at risk, above):" if at_risk else ":")
+        return self.job.prompt()
 
     @staticmethod
     def _where(target: str) -> Text:
@@ -255,15 +189,13 @@ class DropModal(ModalScreen[WriteResult | None]):
             return
         if self.typed and self.query_one("#confirm", Input).value.strip() != self.expected:
             return
-        options = {}
         if self.target is not None:
             target = self.query_one("#target", Input).value.strip()
             if not target:
                 self.query_one("#target-note", Static).update(Text("Say where to archive to.", "bold"))
                 return
-            self.target = target
+            self.target = self.job.target = target
             remember_archive_target(target)
-            options["target"] = target
             self.query_one("#target", Input).disabled = True
         self.running = True
         self.query_one("#drop", Button).disabled = True
@@ -275,26 +207,21 @@ class DropModal(ModalScreen[WriteResult | None]):
         # One backup: its transfer bar says it all; several: how many are done, too.
         self.query_one("#drop-progress", ProgressBar).display = len(self.backups) > 1
         self._watch = self.set_interval(1.0, self._watch_locks)
-        self._run([b.backup_table_name for b in self.backups], options)
+        self._run()
 
     @work(thread=True, exit_on_error=False, exclusive=True, group="drop")
-    def _run(self, names: list[str], options: dict[str, str]) -> None:
-        result = self._runner(
-            names,
+    def _run(self) -> None:
+        result = self.job.run(
             lambda r: self.app.call_from_thread(self._progress, r),
             lambda t: self.app.call_from_thread(self._transfer, t),
             self._stop,
-            **options,
         )
         self.app.call_from_thread(self._finished, result)
 
     @work(thread=True, exit_on_error=False, exclusive=True, group="drop-locks")
     def _watch_locks(self) -> None:
         """While a write waits for a lock, say whose (from a second session: the first is busy)."""
-        try:
-            holder = self.database.lock_holder()
-        except DatabaseError:
-            return
+        holder = self.job.lock_holder()
         if holder is not None:
             self.app.call_from_thread(self._waiting, holder)
 
@@ -321,20 +248,11 @@ class DropModal(ModalScreen[WriteResult | None]):
             return
         self.progressed.append(item)
         self.query_one("#drop-progress", ProgressBar).advance(1)
-        verb = self._done_verb if item.ok else "failed"
+        verb = self.job.verb if item.ok else "failed"
         self.query_one("#drop-status", Static).update(Text.assemble(f"{verb} ", literal(item.name)))
 
     def summary(self, result: WriteResult) -> str:
-        """'archived 3, dropped 5, failed 0' when an archive and drops ran together."""
-        archived = [i for i in result.done if i.archived is not None]
-        if archived and len(archived) < len(result.done):
-            freed = fmt.size(result.freed_bytes)
-            line = f"archived {len(archived)}, dropped {len(result.done) - len(archived)}, freed {freed}"
-            line += f", failed {len(result.failed)}"
-            if result.not_attempted:
-                line += f", not attempted {len(result.not_attempted)}"
-            return line
-        return result.summary(self._done_verb, fmt.size(result.freed_bytes))
+        return self.job.summary(result)
 
     def _finished(self, result: WriteResult) -> None:
         if self._watch is not None:
@@ -371,7 +289,7 @@ class DropModal(ModalScreen[WriteResult | None]):
             # server (a lock wait ends at once; an archive removes what it wrote); the rest are
             # not attempted.
             self._stop.set()
-            self.database.cancel()
+            self.job.cancel()
             self.query_one("#cancel", Button).disabled = True
             self.query_one("#drop-status", Static).update(Text("stopping…", "bold"))
             return

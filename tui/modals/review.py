@@ -18,7 +18,9 @@ from tui.widgets.text import literal
 class ReviewModal(ModalScreen[str | None]):
     """Dismisses with the note, or None when cancelled."""
 
-    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "Cancel", id="review-cancel")]
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "cancel", "Cancel", id="review-cancel", tooltip="cancel: nothing is recorded")
+    ]
 
     def __init__(self, name: str, reason: str) -> None:
         super().__init__()

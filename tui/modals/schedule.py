@@ -17,7 +17,7 @@ from textual.suggester import SuggestFromList
 from textual.timer import Timer
 from textual.widgets import Button, Input, Label, Select, Static
 
-from tui.db import Database, DatabaseError
+from tui.actions import Failed, Forms
 from tui.model import Schedule
 from tui.widgets.text import error_text, literal
 
@@ -25,7 +25,9 @@ from tui.widgets.text import error_text, literal
 class ScheduleModal(ModalScreen[int | None]):
     """Dismisses with the schedule's id once saved, or None when cancelled."""
 
-    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "Cancel", id="schedule-cancel")]
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "cancel", "Cancel", id="schedule-cancel", tooltip="cancel: nothing is saved")
+    ]
 
     class Previewed(Message):
         """The cron field's words and next runs (or why it does not parse), from a worker."""
@@ -46,13 +48,13 @@ class ScheduleModal(ModalScreen[int | None]):
 
     def __init__(
         self,
-        database: Database,
+        forms: Forms,
         tables: list[str],
         kinds: list[tuple[str, str]],
         editing: Schedule | None = None,
     ) -> None:
         super().__init__()
-        self.database, self.tables, self.kinds, self.editing = database, tables, kinds, editing
+        self.forms, self.tables, self.kinds, self.editing = forms, tables, kinds, editing
         self._debounce: Timer | None = None
 
     def compose(self) -> ComposeResult:
@@ -104,10 +106,10 @@ class ScheduleModal(ModalScreen[int | None]):
     @work(thread=True, exit_on_error=False, exclusive=True, group="cron-preview")
     def _preview(self, cron: str) -> None:
         try:
-            words, upcoming = self.database.cron_preview(cron)
+            words, upcoming = self.forms.cron_preview(cron)
             text = Text.assemble((words, "bold"), "\nnext: ")
             text.append(", ".join(t.astimezone(timezone.utc).strftime("%a %Y-%m-%d %H:%M") for t in upcoming))
-        except DatabaseError as exc:
+        except Failed as exc:
             text = literal(str(exc), "red")
         self.post_message(self.Previewed(cron, text))
 
@@ -132,12 +134,10 @@ class ScheduleModal(ModalScreen[int | None]):
     @work(thread=True, exit_on_error=False, exclusive=True, group="schedule-save")
     def _write(self, schema: str, table: str, kind: str, cron: str, reason: str) -> None:
         try:
-            if self.editing is not None:
-                self.database.update_schedule(self.editing.id, kind=kind, cron=cron, reason=reason)
-                saved = self.editing.id
-            else:
-                saved = self.database.add_schedule(table, kind, cron, reason, schema)
-        except DatabaseError as exc:
+            saved = self.forms.save_schedule(
+                self.editing.id if self.editing is not None else None, table, kind, cron, reason, schema
+            )
+        except Failed as exc:
             self.post_message(self.Failed(error_text(exc)))
             return
         self.post_message(self.Saved(saved))

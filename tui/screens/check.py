@@ -42,9 +42,9 @@ def report_text(findings: list[Finding]) -> Text:
 
 class CheckScreen(Screen[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape,q", "back", "Back", id="check-back"),
-        Binding("e", "exact", "Exact row counts", id="check-exact"),
-        Binding("r", "refresh", "Refresh", id="check-refresh"),
+        Binding("escape,q", "back", "Back", id="check-back", tooltip="back to the backups"),
+        Binding("e", "exact", "Exact row counts", id="check-exact", tooltip="count every backup's rows exactly (slow)"),
+        Binding("r", "refresh", "Refresh", id="check-refresh", tooltip="check again"),
     ]
 
     def __init__(self, database: Database, state: SchemaState) -> None:

@@ -29,9 +29,9 @@ def _grid() -> Table:
 
 class DetailsScreen(Screen[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape,q", "back", "Back", id="details-back"),
-        Binding("c", "count", "Count rows", id="details-count"),
-        Binding("x", "cancel_count", "Cancel count", id="details-cancel"),
+        Binding("escape,q", "back", "Back", id="details-back", tooltip="back to the backups"),
+        Binding("c", "count", "Count rows", id="details-count", tooltip="count the backup's rows exactly"),
+        Binding("x", "cancel_count", "Cancel count", id="details-cancel", tooltip="stop the count"),
     ]
 
     def __init__(self, backup: Backup, database: Database, state: SchemaState) -> None:

@@ -12,7 +12,7 @@ from textual.message import Message
 from textual.widgets import Footer, Static
 from textual.worker import get_current_worker
 
-from tui import format as fmt
+from tui.actions import ArchiveJob, DropJob, Forms, VerifyJob
 from tui.config import default_archive_target, last_archive_target
 from tui.db import Database, DatabaseError, Settings
 from tui.listing import Prepared, quote_term
@@ -21,7 +21,7 @@ from tui.modals.adopt import AdoptModal
 from tui.modals.confirm import ConfirmModal
 from tui.modals.create import CreateBackupModal
 from tui.modals.drop import DropModal
-from tui.model import Backup, Category, FleetTarget, ItemResult, Outcome, SchemaState, ServerInfo, Status, WriteResult
+from tui.model import Backup, Category, FleetTarget, SchemaState, ServerInfo, Status, WriteResult
 from tui.screens.check import CheckScreen
 from tui.screens.details import DetailsScreen
 from tui.screens.listing_screen import SORT_BINDINGS, ListingScreen
@@ -556,7 +556,7 @@ class InventoryScreen(ListingScreen):
                 self.notify(f"registered {name}")
                 self.after_write(changed=[name], focus=name)
 
-        self.app.call_from_thread(self.app.push_screen, AdoptModal(self.database, backup, kinds), adopted)
+        self.app.call_from_thread(self.app.push_screen, AdoptModal(Forms(self.database), backup, kinds), adopted)
 
     def _flag_findings(self) -> None:
         """Rows with findings (drift, dependants) get a flag; a cheap, estimate-based check."""
@@ -639,20 +639,8 @@ class InventoryScreen(ListingScreen):
             if result:
                 self.after_write(changed=[i.name for i in result.items])
 
-        self.app.push_screen(
-            DropModal(
-                self.database,
-                [current],
-                run=lambda names, progress, transfer, stop, target: self.database.archive_many(
-                    names, target, progress, transfer, stop
-                ),
-                title="Archive, verified, then drop",
-                action_label="Archive",
-                done_verb="archived",
-                target=last_archive_target() or default_archive_target(self.app.config),
-            ),
-            archived,
-        )
+        target = last_archive_target() or default_archive_target(self.app.config)
+        self.app.push_screen(DropModal(ArchiveJob(self.database, [current], target)), archived)
 
     def action_verify(self) -> None:
         """V: re-read the archives of the marked archived backups, or of the current one."""
@@ -664,39 +652,11 @@ class InventoryScreen(ListingScreen):
             self.notify("V verifies archives: put the cursor on an archived backup (or mark some).", severity="warning")
             return
 
-        def verify(names, progress, transfer, stop) -> WriteResult:
-            result = WriteResult()
-            for name in names:
-                if stop.is_set():
-                    break
-                try:
-                    verified = self.database.verify(name, progress=transfer)
-                except DatabaseError as exc:  # forgotten from another session meanwhile, say: that one fails
-                    item = ItemResult(name, Outcome.FAILED, error=str(exc))
-                else:
-                    error = verified.detail if verified.recorded else f"{verified.detail} (not recorded)"
-                    item = ItemResult(name, Outcome.DONE if verified.ok else Outcome.FAILED, error=error)
-                result.items.append(item)
-                progress(item)
-            return result
-
         def verified(result: WriteResult | None) -> None:
             if result:
                 self.after_write(changed=[i.name for i in result.items])
 
-        self.app.push_screen(
-            DropModal(
-                self.database,
-                archived,
-                run=verify,
-                title="Verify the archive of",
-                question=f"Verify {len(archived)} archive(s): re-read every byte against the manifest and catalogue?",
-                action_label="Verify",
-                done_verb="verified",
-                typed=False,
-            ),
-            verified,
-        )
+        self.app.push_screen(DropModal(VerifyJob(self.database, archived)), verified)
 
     def action_fleet(self) -> None:
         if self.target:
@@ -780,7 +740,7 @@ class InventoryScreen(ListingScreen):
                 self.notify(f"created {name}", title="backup created")
                 self.after_write(changed=[name], focus=name)
 
-        self.app.push_screen(CreateBackupModal(self.database, tables, kinds), created)
+        self.app.push_screen(CreateBackupModal(Forms(self.database), tables, kinds), created)
 
     def action_drop(self) -> None:
         if not self._may_write():
@@ -795,11 +755,12 @@ class InventoryScreen(ListingScreen):
         if not droppable:
             return
 
+        job = DropJob(self.database, droppable)
+
         def dropped(result: WriteResult | None) -> None:
             if not result:
                 return
-            line = result.summary("dropped or forgot", fmt.size(result.freed_bytes))
-            self.notify(line, severity="information" if result.complete else "warning")
+            self.notify(job.summary(result), severity="information" if result.complete else "warning")
             self.after_write(removed={i.name for i in result.done}, changed=[i.name for i in result.failed])
 
-        self.app.push_screen(DropModal(self.database, droppable), dropped)
+        self.app.push_screen(DropModal(job), dropped)

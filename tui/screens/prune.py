@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable
 from typing import ClassVar
 
@@ -14,11 +13,12 @@ from textual.widgets import Footer, Static
 from textual.worker import get_current_worker
 
 from tui import format as fmt
+from tui.actions import PruneJob
 from tui.config import default_archive_target, last_archive_target
 from tui.db import Database, DatabaseError
 from tui.modals.drop import DropModal
 from tui.modals.review import ReviewModal
-from tui.model import Backup, Decision, ItemResult, PlanRow, Rule, Status, Transfer, WriteResult
+from tui.model import Backup, Decision, PlanRow, Rule, Status, WriteResult
 from tui.screens.listing_screen import SORT_BINDINGS, ListingScreen
 from tui.widgets.bars import when
 from tui.widgets.plan_table import PlanTable, plan_listing
@@ -42,10 +42,24 @@ def plan_summary(rows: list[PlanRow]) -> Text:
 class PruneScreen(ListingScreen):
     BINDINGS: ClassVar[list[BindingType]] = [
         *SORT_BINDINGS,
-        Binding("x", "apply", "Apply", id="prune-apply", priority=True),
-        Binding("v", "review", "Reviewed", id="prune-review", priority=True),
-        Binding("r", "refresh", "Refresh", id="prune-refresh"),
-        Binding("q", "back", "Back", id="prune-back"),
+        Binding(
+            "x",
+            "apply",
+            "Apply",
+            id="prune-apply",
+            priority=True,
+            tooltip="apply the plan: archive the archive decisions, drop the deletes (typed confirmation)",
+        ),
+        Binding(
+            "v",
+            "review",
+            "Reviewed",
+            id="prune-review",
+            priority=True,
+            tooltip="acknowledge the review of the backup under the cursor (with a note)",
+        ),
+        Binding("r", "refresh", "Refresh", id="prune-refresh", tooltip="plan again"),
+        Binding("q", "back", "Back", id="prune-back", tooltip="back to the backups"),
     ]
 
     def __init__(
@@ -164,51 +178,15 @@ class PruneScreen(ListingScreen):
             self.notify("Nothing is due for deletion or archiving.")
             return
         target = last_archive_target() or default_archive_target(self.app.config)
-        archive_names = {r.backup_table_name for r in to_archive}
-
-        def run(
-            names: list[str],
-            progress: Callable[[ItemResult], None],
-            transfer: Callable[[Transfer], None],
-            stop: threading.Event,
-            target: str = target,
-        ) -> WriteResult:
-            """Archive the archive decisions first (verified, then dropped), then the deletes, batched."""
-            archived = self.database.archive_many(
-                [n for n in names if n in archive_names], target, progress, transfer, stop
-            )
-            dropped = self.database.apply_prune([n for n in names if n not in archive_names], progress, cancel=stop)
-            return WriteResult(
-                archived.items + dropped.items,
-                archived.stopped or dropped.stopped,
-                archived.stop_message or dropped.stop_message,
-            )
+        backups = [self.inventory(r.backup_table_name) or _as_backup(r) for r in to_archive + due]
+        job = PruneJob(self.database, self.listing.all, backups, target if to_archive else None)
 
         def applied(result: WriteResult | None) -> None:
             if result:
                 self.changed = True
                 self.reload()
 
-        backups = [self.inventory(r.backup_table_name) or _as_backup(r) for r in to_archive + due]
-        question = None
-        if to_archive:
-            freed = fmt.size(sum(b.size_bytes or 0 for b in backups))
-            question = (
-                f"Prune: archive {len(to_archive)} (verified, then dropped) and delete {len(due)}, freeing {freed}?"
-            )
-        self.app.push_screen(
-            DropModal(
-                self.database,
-                backups,
-                run=run,
-                title="Prune: delete",
-                done_verb="archived or dropped" if to_archive else "dropped",
-                action_label="Apply" if to_archive else "Drop",
-                question=question,
-                target=target if to_archive else None,
-            ),
-            applied,
-        )
+        self.app.push_screen(DropModal(job), applied)
 
     def action_review(self) -> None:
         row = self.table.current

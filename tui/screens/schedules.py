@@ -14,6 +14,7 @@ from textual.message import Message
 from textual.widgets import Footer, Static
 
 from tui import format as fmt
+from tui.actions import Forms
 from tui.db import Database, DatabaseError
 from tui.modals.confirm import ConfirmModal
 from tui.modals.schedule import ScheduleModal
@@ -192,7 +193,7 @@ class SchedulesScreen(ListingScreen):
                 self.notify(f"schedule {schedule_id} saved")
                 self.reload()
 
-        self.app.push_screen(ScheduleModal(self.database, tables, kinds, editing), saved)
+        self.app.push_screen(ScheduleModal(Forms(self.database), tables, kinds, editing), saved)
 
     def action_toggle(self) -> None:
         row = self.table.current

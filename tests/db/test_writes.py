@@ -1,0 +1,108 @@
+"""One way to write (#24.4): every write is one transaction whose first statement sets everything,
+transaction-locally, the write statement timeout included. 0.2 sent the preamble twice for one drop
+(BEGIN, preamble, SAVEPOINT, preamble, statement_timeout, the call, RELEASE, COMMIT: 8 round
+trips), and prune batches, `schedule run`, `adopt` and reviews ran without --statement-timeout.
+
+Round trips are counted from libpq's own protocol trace (each Sync or simple Query the client
+sends is one wait for the server), not timed."""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+
+import psycopg
+import pytest
+from psycopg import pq
+
+from tests.conftest import make_table, scalar
+from tui.db import Database, Settings
+
+
+def round_trips(database: Database, call: Callable[[], object]) -> tuple[int, list[str]]:
+    """How many times `call` waited for the server on the session's connection, and what it sent."""
+    database.server_info()  # connected: the connection itself is not what is counted
+    conn = database.session._conn
+    assert conn is not None
+    with tempfile.NamedTemporaryFile("w+") as trace:
+        conn.pgconn.trace(trace.fileno())
+        conn.pgconn.set_trace_flags(pq.Trace.SUPPRESS_TIMESTAMPS | pq.Trace.REGRESS_MODE)
+        try:
+            call()
+        finally:
+            conn.pgconn.untrace()
+        sent = [line.split("\t") for line in Path(trace.name).read_text().splitlines() if line.startswith("F")]
+    waits = [fields for fields in sent if len(fields) > 2 and fields[2] in ("Sync", "Query")]
+    statements = [fields[-1] for fields in sent if len(fields) > 2 and fields[2] in ("Parse", "Query")]
+    return len(waits), statements
+
+
+def test_one_drop_is_four_round_trips_with_one_preamble(installed: psycopg.Connection, dsn: str) -> None:
+    make_table(installed, "t", rows=3)
+    name = scalar(installed, "SELECT backup.create_table_backup('t'::text, 'r'::text, 'manual'::text, 'public'::text)")
+    with Database(Settings(dsn=dsn)) as database:
+        count, statements = round_trips(database, lambda: database.drop(name))
+    assert count <= 4, statements
+    assert sum("set_config('search_path'" in s for s in statements) == 1, statements
+    assert not any("SAVEPOINT" in s for s in statements), statements
+
+
+@pytest.fixture
+def audited_timeouts(installed: psycopg.Connection) -> psycopg.Connection:
+    """Every audit row's statement_timeout, as the writing transaction had it."""
+    installed.execute("CREATE TABLE public.audit_timeouts (action text, statement_timeout text)")
+    installed.execute(
+        "CREATE FUNCTION public.note_timeout() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+        "INSERT INTO public.audit_timeouts VALUES (NEW.action, current_setting('statement_timeout')); "
+        "RETURN NEW; END $$"
+    )
+    installed.execute(
+        "CREATE TRIGGER note_timeout BEFORE INSERT ON backup.backup_audit "
+        "FOR EACH ROW EXECUTE FUNCTION public.note_timeout()"
+    )
+    return installed
+
+
+def test_every_write_runs_under_the_write_statement_timeout(
+    audited_timeouts: psycopg.Connection, dsn: str, tmp_path: Path
+) -> None:
+    conn = audited_timeouts
+    make_table(conn, "t", rows=5)
+    conn.execute("CREATE TABLE backup.t_backup_20250101 AS TABLE public.t")
+    settings = Settings(dsn=dsn, statement_timeout="4321s", read_timeout="1234s")
+    with Database(settings) as database:
+        made = database.create("t", "r", "daily")
+        old = database.create("t", "old", "daily")
+        conn.execute(
+            "UPDATE backup.backup_metadata SET backup_date = now() - interval '30 days' "
+            "WHERE backup_table_name = %s::text",
+            (old,),
+        )
+        database.adopt("t_backup_20250101", None, "manual", None, "public")
+        database.mark_reviewed(made, "checked")
+        schedule = database.add_schedule("t", "weekly", "0 4 * * *", None, "public")
+        database.update_schedule(schedule, enabled=False)
+        database.run_schedule(schedule)
+        database.remove_schedule(schedule)
+        database.apply_prune([old])
+        archived = database.archive_many(["t_backup_20250101"], str(tmp_path))
+        assert archived.complete, archived.items
+        database.verify("t_backup_20250101")
+        database.restore(made, "t_again", "public")
+        database.forget_many(["t_backup_20250101"])
+        database.drop(made)
+    written = conn.execute("SELECT action, statement_timeout FROM public.audit_timeouts ORDER BY 1").fetchall()
+    actions = {a for a, _ in written}
+    assert {
+        "create",
+        "adopt",
+        "review",
+        "schedule-add",
+        "schedule-pause",
+        "schedule-remove",
+        "drop",
+        "archive",
+    } <= actions
+    assert {"verify", "restore", "forget"} <= actions
+    assert [(a, t) for a, t in written if t != "4321s"] == []

@@ -1,0 +1,309 @@
+"""`install`, `list`, `create`, `drop`, `adopt`: the inventory and single backups."""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import os
+import shutil
+import sys
+from threading import Event
+from typing import Any
+
+from tui import format as fmt
+from tui.actions import DropJob
+from tui.cli.common import (
+    UserError,
+    at_least_one,
+    chosen,
+    confirm_job,
+    database_of,
+    json_value,
+    no_transfer,
+    print_item,
+    require_installed,
+    settings_of,
+    stopped,
+)
+from tui.db import FIX_EXPOSURE, Database
+from tui.model import (
+    INVENTORY_COLUMNS,
+    Backup,
+    FleetTarget,
+    ListOrder,
+    ListQuery,
+    SchemaState,
+    Status,
+)
+from tui.terminal import TransferBar
+
+
+def cmd_install(args: argparse.Namespace) -> int:
+    with database_of(args) as database:
+        report = database.install(take_ownership=args.take_ownership)
+        for statement in report.taken:
+            print(f"took over: {fmt.printable(statement)}")
+        for statement in report.revoked:
+            print(f"revoked (outside the role model): {fmt.printable(statement)}")
+        if not report.changed:
+            print("backup schema is up to date; nothing to do")
+        else:
+            verb = "upgraded the 2025 backup schema" if report.before is SchemaState.LEGACY else "installed"
+            if report.before is SchemaState.OUTDATED:
+                verb = "upgraded"
+            parts = []
+            if report.migrations:
+                parts.append(f"migrations {', '.join(report.migrations)}")
+            if report.definitions:
+                parts.append(f"definitions {', '.join(report.definitions)}")
+            if parts:
+                print(f"{verb}: applied {'; '.join(parts)}")
+        exposed = database.exposure()
+        for finding in exposed:
+            print(f"warning: {fmt.printable(finding.detail)}", file=sys.stderr)
+        if exposed:
+            print(
+                f"warning: {len(exposed)} grant(s) let anon, authenticated or PUBLIC reach the backups; "
+                f"revoke them all with: {FIX_EXPOSURE}  (or: backup-tui check --fix exposure)",
+                file=sys.stderr,
+            )
+    return 0
+
+
+# `list`'s columns, and the order they give way in on a narrow terminal: the reason is cut first
+# (down to 10 cells), then the created date, source, rows and kind go, then the reason; the name,
+# age, size and status always stay (the name's date too: tui.format.squeeze_name).
+_HEADERS = ("backup", "source", "kind", "created", "age", "rows", "size", "status", "reason")
+
+
+_RIGHT = {"rows", "size"}
+
+
+_GIVE_WAY = ("created", "source", "rows", "kind")
+
+
+def _cells(b: Backup) -> dict[str, str]:
+    return {
+        "backup": b.backup_table_name,
+        "source": fmt.text(b.source),
+        "kind": fmt.text(b.backup_kind),
+        "created": fmt.date(b.backup_date),
+        "age": fmt.text(b.age_words),
+        "rows": fmt.count(b.row_count),
+        "size": ("~" if not b.size_exact and b.size_bytes is not None else "") + fmt.size(b.size_bytes),
+        "status": str(b.status),
+        "reason": fmt.text(b.backup_reason),
+    }
+
+
+def _terminal_width() -> int | None:
+    """The width human output fits: the terminal's (or $COLUMNS); None when piped (nothing cut)."""
+    if sys.stdout.isatty() or os.environ.get("COLUMNS"):
+        return shutil.get_terminal_size().columns
+    return None
+
+
+def _print_table(backups: list[Backup], width: int | None) -> None:
+    rows = [{k: fmt.printable(v) for k, v in _cells(b).items()} for b in backups]
+    shown = list(_HEADERS)
+
+    def widths() -> dict[str, int]:
+        return {h: max([len(h)] + [fmt.cell_len(r[h]) for r in rows]) for h in shown}
+
+    def total(w: dict[str, int]) -> int:
+        return sum(w.values()) + 2 * (len(w) - 1)
+
+    w = widths()
+    if width is not None and total(w) > width:
+        # The reason is cut first (down to 10 cells); then other columns give way, in order, until
+        # it fits at 10; only then does the reason go, and last the name is squeezed (date kept).
+        reason = 10
+        for column in _GIVE_WAY:
+            if total(w) - w["reason"] + min(reason, w["reason"]) <= width:
+                break
+            shown.remove(column)
+            w = widths()
+        if total(w) - w["reason"] + min(reason, w["reason"]) <= width:
+            w["reason"] = width - (total(w) - w["reason"])
+        else:
+            shown.remove("reason")
+            w = widths()
+            if total(w) > width:
+                w["backup"] = max(24, w["backup"] - (total(w) - width))
+    for line in (dict(zip(_HEADERS, _HEADERS, strict=True)), *rows):
+        cells = []
+        for h in shown:
+            text = line[h]
+            text = fmt.squeeze_name(text, w[h]) if h == "backup" else fmt.truncate(text, w[h])
+            pad = " " * (w[h] - fmt.cell_len(text))
+            cells.append(pad + text if h in _RIGHT else text + pad)
+        print("  ".join(cells).rstrip())
+    size = sum(b.size_bytes or 0 for b in backups)
+    print(f"\n{len(backups)} backup{'s' if len(backups) != 1 else ''}, {fmt.size(size)}")
+
+
+def _list_query(args: argparse.Namespace) -> ListQuery:
+    return ListQuery(
+        order=ListOrder(args.sort),
+        reverse=args.reverse,
+        limit=args.limit,
+        status=Status(args.status) if args.status else None,
+        kind=args.kind,
+        source=args.source,
+    )
+
+
+def _list_prometheus(args: argparse.Namespace) -> int:
+    """This database's summary, as `fleet --prometheus` writes it for many."""
+    from tui.metrics import MetricsUnavailable, exposition, write_textfile
+
+    settings = settings_of(args)
+    row = Database.fleet_summary(FleetTarget(settings.resolved_dsn(), args.label or "default"))
+    try:
+        if args.output:
+            write_textfile(args.output, [row])
+        else:
+            sys.stdout.write(exposition([row]))
+    except MetricsUnavailable as exc:
+        raise UserError(str(exc)) from exc
+    except OSError as exc:
+        raise UserError(f"cannot write {args.output}: {exc.strerror or exc}") from exc
+    return 0 if row.reachable else 2
+
+
+def cmd_list(args: argparse.Namespace) -> int:
+    if args.prometheus:
+        return _list_prometheus(args)
+    query = _list_query(args)
+    with database_of(args) as database:
+        state = database.schema_state()
+        if state is SchemaState.ABSENT:
+            raise UserError("there is no backup schema in this database: run `backup-tui install` to create it")
+        if args.json:
+            # PostgreSQL builds the JSON (the view's own column names, ISO 8601 dates); the client
+            # only passes it on, so a Python process costs little more than psql here.
+            sys.stdout.write(database.inventory_json(state, query))
+            sys.stdout.write("\n")
+            return 0
+        backups = database.listed(state, query)
+    if args.csv:
+        writer = csv.writer(sys.stdout)
+        writer.writerow(INVENTORY_COLUMNS)
+        for b in backups:
+            writer.writerow(["" if v is None else json_value(v) for v in _values(b)])
+    elif not backups:
+        if query.status or query.kind or query.source:
+            print("no backups match")
+        else:
+            print("no backups yet; create one with: backup-tui create TABLE --reason TEXT")
+    else:
+        _print_table(backups, _terminal_width())
+    return 0
+
+
+def _values(b: Backup) -> tuple[object, ...]:
+    """The inventory row's values in column order (dataclasses.astuple deep-copies: too slow here)."""
+    return tuple(getattr(b, c) for c in INVENTORY_COLUMNS)
+
+
+def cmd_create(args: argparse.Namespace) -> int:
+    if not args.reason or not args.reason.strip():
+        raise UserError("a reason is required (--reason TEXT): say why this backup exists")
+    with database_of(args) as database:
+        require_installed(database)
+        name = database.create(args.table, args.reason.strip(), args.kind, args.schema)
+    print(name)
+    return 0
+
+
+def cmd_drop(args: argparse.Namespace) -> int:
+    with database_of(args) as database:
+        require_installed(database)
+        job = DropJob(database, chosen(database, args.names, args.yes))
+        archived = [b for b in job.backups if b.status is Status.ARCHIVED]
+        if archived and not args.forget_archive:
+            where = "; ".join(f"{b.backup_table_name}: {b.policy_reason}" for b in archived)
+            raise UserError(
+                f"{len(archived)} backup(s) exist only in their archive ({where}): dropping would lose the way "
+                "back to it; pass --forget-archive to stop tracking them (the files stay)"
+            )
+        if not confirm_job(job, args.yes):
+            print("nothing dropped")
+            return 1
+        forget = job.forgotten
+        result = job.run(
+            lambda item: print_item("forgot" if item.name in forget else "dropped")(item), no_transfer, Event()
+        )
+    print(stopped(job.summary(result), result))
+    return 0 if result.complete else 1
+
+
+def cmd_adopt(args: argparse.Namespace) -> int:
+    if (args.name is None) == (args.location is None):
+        raise UserError("adopt takes a table in schema backup, or --from LOCATION (an archive), not both")
+    with database_of(args) as database:
+        require_installed(database)
+        if args.location is not None:
+            line = TransferBar()
+            try:
+                name = database.adopt_archive(args.location, line)
+            finally:
+                line.close()
+            print(f"registered the archive of {fmt.printable(name)} at {fmt.printable(args.location)} (verified)")
+            return 0
+        source, rows = database.adopt(args.name, args.source, args.kind, args.reason, args.schema)
+    print(f"registered {fmt.printable(args.name)}: source {fmt.printable(source)}, {rows:,} rows")
+    return 0
+
+
+def add_parsers(sub: Any, common: argparse.ArgumentParser) -> None:
+    """This group's subcommands."""
+    p = sub.add_parser("install", parents=[common], help="install or upgrade the backup schema (idempotent)")
+    p.add_argument(
+        "--take-ownership",
+        action="store_true",
+        help="make you the owner of schema backup and everything in it, where another role owns some of it",
+    )
+    p.set_defaults(func=cmd_install)
+
+    p = sub.add_parser("list", parents=[common], help="print the inventory")
+    out = p.add_mutually_exclusive_group()
+    out.add_argument("--json", action="store_true", help="JSON: one object per backup, keys = inventory columns")
+    out.add_argument("--csv", action="store_true", help="CSV with a header row")
+    out.add_argument("--prometheus", action="store_true", help="this database's summary as Prometheus metrics")
+    p.add_argument("--output", metavar="FILE", help="with --prometheus: write FILE atomically")
+    p.add_argument("--label", help="with --prometheus: the target label (default 'default')")
+    p.add_argument(
+        "--sort",
+        choices=[o.value for o in ListOrder],
+        default=ListOrder.NEWEST.value,
+        help="newest first (default), size (biggest first), age (oldest first) or name",
+    )
+    p.add_argument("--reverse", action="store_true", help="the other way round")
+    p.add_argument("--limit", type=at_least_one, metavar="N", help="only the first N")
+    p.add_argument("--status", choices=[s.value for s in Status], help="only backups with this status")
+    p.add_argument("--kind", help="only backups of this kind")
+    p.add_argument("--source", metavar="TABLE", help="only backups of this source table (TABLE or SCHEMA.TABLE)")
+    p.set_defaults(func=cmd_list)
+
+    p = sub.add_parser("create", parents=[common], help="back up a table; prints the new backup's name")
+    p.add_argument("table", help="the table to copy (exact name, any case)")
+    p.add_argument("--reason", required=True, help="why this backup exists (required)")
+    p.add_argument("--kind", default="manual", help="retention kind (default manual)")
+    p.add_argument("--schema", default="public", help="the table's schema (default public)")
+    p.set_defaults(func=cmd_create)
+
+    p = sub.add_parser("drop", parents=[common], help="drop backups (asks unless --yes)")
+    p.add_argument("names", nargs="+", metavar="NAME", help="backup table name(s) in schema backup")
+    p.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+    p.add_argument("--forget-archive", action="store_true", help="also stop tracking archived ones (their files stay)")
+    p.set_defaults(func=cmd_drop)
+
+    p = sub.add_parser("adopt", parents=[common], help="register a stray table in schema backup, or an archive")
+    p.add_argument("name", nargs="?", help="the table in schema backup")
+    p.add_argument("--from", dest="location", metavar="LOCATION", help="an archive folder or s3:// prefix instead")
+    p.add_argument("--source", help="its source table (default: inferred from the name)")
+    p.add_argument("--kind", default="manual", help="retention kind (default manual)")
+    p.add_argument("--reason", help="why it exists")
+    p.add_argument("--schema", default="public", help="the source table's schema (default public)")
+    p.set_defaults(func=cmd_adopt)
