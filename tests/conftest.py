@@ -6,6 +6,8 @@ Each test gets a database of its own, created before and dropped (WITH FORCE) af
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
 import uuid
 import warnings
 from collections.abc import Iterator
@@ -19,6 +21,25 @@ from psycopg.conninfo import make_conninfo
 from tests.fixtures import frozen_settings, seed_ui_fixture
 from tui.db import Database, Settings, connect
 from tui.db.schema import install
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """A temporary directory of this run's own, not pytest's numbered /tmp/pytest-of-USER/pytest-N:
+    pytest keeps only the last three of those, so a fourth run started meanwhile (a developer's
+    quick `pytest tests/unit` beside a full run) deleted the embedded server's data directory under
+    it and every later test failed with "server closed the connection"."""
+    if config.option.basetemp is None and not hasattr(config, "workerinput"):
+        config.option.basetemp = tempfile.mkdtemp(prefix="backup-tui-tests-")
+        config.stash[_OWN_BASETEMP] = config.option.basetemp
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    own = config.stash.get(_OWN_BASETEMP, None)
+    if own and not os.environ.get("BACKUP_TUI_KEEP_TEST_FILES"):
+        shutil.rmtree(own, ignore_errors=True)
+
+
+_OWN_BASETEMP = pytest.StashKey[str]()
 
 
 @pytest.fixture(autouse=True)
