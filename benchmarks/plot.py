@@ -20,7 +20,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from benchmarks.run import Budget
+from benchmarks.budget import Budget
 
 
 @dataclass(frozen=True)

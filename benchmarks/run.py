@@ -34,6 +34,7 @@ import psycopg
 from psycopg import sql
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
+from benchmarks.budget import Budget
 from tui.db import Database, Settings
 from tui.db.backups import drop_backup
 from tui.db.schema import install
@@ -322,7 +323,7 @@ def bench_keystrokes(dsn: str, runs: int) -> list[Figure]:
             # Python, so the UI thread shares the interpreter with it; measured until it lands.
             during: list[float] = []
             screen.reload()
-            generation = screen.generation
+            generation = screen.inventory.generation
             while screen.table.loading and len(during) < 400:
                 for column in ("size", "age", "name"):
                     during.append(direct(lambda c=column: screen.action_sort(c)))
@@ -343,7 +344,7 @@ def bench_keystrokes(dsn: str, runs: int) -> list[Figure]:
             for y in range(table.size.height):
                 table.render_line(y)
             dropped = time.perf_counter() - start
-            assert screen.listing.get(victim) is None and screen.generation == generation
+            assert screen.listing.get(victim) is None and screen.inventory.generation == generation
             figures.append(Figure("drop of one backup: row gone, totals updated", dropped, "s", budget="≤ 100 ms"))
             created = []
             for _ in range(runs):
@@ -517,29 +518,6 @@ def bench_archive(dsn: str, rows: int, runs: int) -> list[Figure]:
 
 
 # -- report ---------------------------------------------------------------------------------------
-
-
-# A budget as each figure states it: "≤ 1 s", "< 150 MB", "≤ 50 ms", or a ratio to the baseline
-# ("≤ 1.5×"). verdict() and the plot both read it from there: the figure's text is the one place.
-_BUDGET = re.compile(r"([≤<])\s*([\d.]+)\s*(ms|s|MB|×)")
-
-
-@dataclass(frozen=True)
-class Budget:
-    limit: float  # in the figure's own unit (seconds, MB), or a ratio to the baseline
-    ratio: bool
-    strict: bool  # "<" rather than "≤"
-
-    @classmethod
-    def of(cls, text: str) -> Budget | None:
-        match = _BUDGET.search(text or "")
-        if match is None:
-            return None
-        op, value, unit = match.group(1), float(match.group(2)), match.group(3)
-        return cls(value / 1000 if unit == "ms" else value, unit == "×", op == "<")
-
-    def holds(self, measured: float) -> bool:
-        return measured < self.limit if self.strict else measured <= self.limit
 
 
 def verdict(f: Figure, n: int) -> bool | None:

@@ -3,8 +3,8 @@
 import json
 from pathlib import Path
 
+from benchmarks.budget import Budget
 from benchmarks.plot import load, newest_per_size
-from benchmarks.run import Budget
 
 
 def _store(results: Path, stamp: str, n: int, server: str, value: float, quick: bool = False) -> None:
