@@ -19,6 +19,7 @@ import os
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -64,7 +65,7 @@ def load_config(path: Path | None = None) -> tuple[Config, list[str]]:
         return Config(), [f"{path}: cannot read it ({exc}); using the defaults"]
     problems: list[str] = []
 
-    def section(name: str, known: set[str]) -> dict:
+    def section(name: str, known: set[str]) -> dict[str, Any]:
         """[name] as a table (anything else is one problem, and an empty table)."""
         value = data.get(name, {})
         if not isinstance(value, dict):

@@ -104,7 +104,7 @@ class _Columns(Generic[R]):
 
     rows: list[R]
     hays: list[str]
-    measures: array
+    measures: array[int]
 
 
 def _split(values: list[Any]) -> tuple[Sequence[int], list[int]]:

@@ -18,7 +18,7 @@ class Word(str, enum.Enum):
     """A closed set of the domain's words: each member is its own text (str(), f-strings, JSON)."""
 
     def __str__(self) -> str:
-        return self.value
+        return str(self.value)
 
 
 class Status(Word):
@@ -106,8 +106,8 @@ class Category(Word):
     FOREIGN = "foreign"  # in schema backup: an object we did not create, another role's, or a right outside the model
 
     @property
-    def title(self) -> str:
-        """The heading of this category's findings in a report (the CLI's and the `!` screen's)."""
+    def heading(self) -> str:
+        """The heading of this category's findings in a report (the `!` screen's)."""
         return _CATEGORY_TITLES[self]
 
 
@@ -300,6 +300,30 @@ class SchemaState(enum.Enum):
     def upgraded(self) -> bool:
         """Whether backup-tui's functions and views are there (any version)."""
         return self in (SchemaState.CURRENT, SchemaState.OUTDATED, SchemaState.NEWER)
+
+
+@dataclass(frozen=True, slots=True)
+class TableEstimate:
+    """A table that can be backed up, with the catalog's estimates of its size (as of the last
+    VACUUM or ANALYZE: reading them takes no lock)."""
+
+    schema: str
+    name: str
+    size_bytes: int
+    rows: float  # -1: never analyzed (PostgreSQL does not know yet)
+
+    @property
+    def typed(self) -> str:
+        """How a user types it: bare in public, schema-qualified elsewhere."""
+        return qualified_source(self.schema, self.name)
+
+
+@dataclass(frozen=True, slots=True)
+class KindChoice:
+    """A backup kind of the retention policy and its retention in words ('kept 7 days, then deleted')."""
+
+    kind: Kind
+    words: str
 
 
 def qualified_source(schema: str | None, table: str | None) -> str:

@@ -33,8 +33,9 @@ import shutil
 import stat
 import time
 import uuid
+from collections.abc import Callable
 from pathlib import Path
-from typing import IO, Any, Protocol
+from typing import IO, Any, Protocol, TypeVar
 from urllib.parse import quote, unquote
 
 DEFAULT_TARGET = "~/.local/share/backup-tui/archive"
@@ -42,6 +43,7 @@ TARGET_ENV = "BACKUP_TUI_ARCHIVE_TO"  # overrides DEFAULT_TARGET for the CLI and
 PART_BYTES = 8 << 20  # S3 multipart part size (S3's minimum is 5 MiB)
 
 
+T = TypeVar("T")
 STALE_UNLOCKED = 3600  # seconds: a partial folder with no lock (written before 0.2) is stale after this
 MANIFEST_LIMIT = 16 << 20  # bytes: ours is a few KiB (a 1,600-column table: ~100 KiB)
 
@@ -182,7 +184,7 @@ class DirectoryFiles:
 
         return self._guard(regular_size)
 
-    def _guard(self, fn: Any) -> Any:
+    def _guard(self, fn: Callable[[], T]) -> T:
         try:
             return fn()
         except OSError as exc:
@@ -331,7 +333,8 @@ class S3Files:
             Bucket=self.bucket,
             Key=self._key(filename),
         )
-        return response["Body"]
+        body: IO[bytes] = response["Body"]
+        return body
 
     def size(self, filename: str) -> int:
         response = _s3_call(
@@ -427,7 +430,7 @@ class _MultipartWriter(io.RawIOBase):
     def writable(self) -> bool:
         return True
 
-    def write(self, data: Any) -> int:  # type: ignore[override]
+    def write(self, data: Any) -> int:
         self._buffer += data
         while len(self._buffer) >= PART_BYTES:
             self._upload(bytes(self._buffer[:PART_BYTES]))

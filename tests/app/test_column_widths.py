@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from rich.cells import cell_len
 
+from tui.inventory_state import backup_listing
 from tui.model import Backup
-from tui.widgets.inventory_table import InventoryTable, backup_listing
+from tui.widgets.inventory_table import InventoryTable
 
 
 def _backup(name: str, source: str, reason: str | None, schema: str = "public") -> Backup:

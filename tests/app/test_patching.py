@@ -7,13 +7,13 @@ import psycopg
 
 from tests.app.helpers import main_screen, settle
 from tests.fixtures import TOTAL
+from tui.inventory_state import Totals
 from tui.modals.drop import DropModal
 from tui.screens.inventory import Loaded
-from tui.widgets.bars import Totals
 
 
 def _totals_agree(screen) -> None:
-    assert screen.totals == Totals.of(screen.listing.all)
+    assert screen.inventory.totals == Totals.of(screen.listing.all)
 
 
 async def test_a_drop_takes_its_row_out_without_a_reload(seeded_dsn: str, make_app) -> None:
@@ -22,14 +22,14 @@ async def test_a_drop_takes_its_row_out_without_a_reload(seeded_dsn: str, make_a
     async with app.run_test(size=(100, 30)) as pilot:
         await settle(pilot)
         screen = main_screen(pilot)
-        generation = screen.generation
+        generation = screen.inventory.generation
         await pilot.press("slash", *target, "enter", "d")
         assert isinstance(app.screen, DropModal)
         await pilot.press(*target, "enter")
         await settle(pilot)
         await pilot.press("enter")  # close the summary
         await settle(pilot)
-        assert screen.generation == generation  # no whole load
+        assert screen.inventory.generation == generation  # no whole load
         assert screen.listing.get(target) is None and screen.listing.total == TOTAL - 1
         _totals_agree(screen)
 
@@ -39,14 +39,14 @@ async def test_a_create_adds_its_row_and_a_load_in_flight_keeps_the_patches(seed
     async with app.run_test(size=(100, 30)) as pilot:
         await settle(pilot)
         screen = main_screen(pilot)
-        generation = screen.generation
+        generation = screen.inventory.generation
         stale = list(screen.listing.all)  # what a load step read before the writes below
         await pilot.press("c")
         await settle(pilot)
         await pilot.press(*"customers", "tab", *"patched in", "enter")
         await settle(pilot)
         new = screen.table.current
-        assert new.backup_reason == "patched in" and screen.generation == generation
+        assert new.backup_reason == "patched in" and screen.inventory.generation == generation
         assert screen.listing.total == TOTAL + 1
         _totals_agree(screen)
         dropped = "orders_backup_2026_05_20_120000"

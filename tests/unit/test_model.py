@@ -65,5 +65,5 @@ def test_transfer_progress_prefers_bytes_and_never_passes_one() -> None:
 
 def test_every_check_category_has_a_title() -> None:
     """A category without one crashed the `!` screen (0.2's schedule findings: KeyError)."""
-    titles = {category: category.title for category in Category}
+    titles = {category: category.heading for category in Category}
     assert all(titles.values()) and len(set(titles.values())) == len(titles)

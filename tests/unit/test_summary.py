@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from tui.widgets.bars import Shown, Totals, summary_line
+from tui.inventory_state import Totals
+from tui.widgets.bars import Shown, summary_line
 from tui.widgets.source_table import share_bar
 
 TOTALS = Totals(count=60, size=241_696_768, reclaimable=44_040_192, expired=8, missing=1, unregistered=2)

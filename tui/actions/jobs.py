@@ -16,13 +16,14 @@ TransferProgress = Callable[[Transfer], None]
 def risks(backups: Sequence[Backup]) -> list[str]:
     """What the user is about to lose that they may not mean to, one phrase each."""
     said = []
-    for words, hit in (
+    checks: tuple[tuple[str, Callable[[Backup], bool]], ...] = (
         ("critical", lambda b: b.backup_kind is Kind.CRITICAL),
         ("still inside its retention", lambda b: b.status is Status.KEEP and b.rule is not Rule.NEWEST),
         ("the newest backup of its table", lambda b: b.rule is Rule.NEWEST),
         ("due for review, not for deletion", lambda b: b.status is Status.REVIEW),
         ("only in its archive (forgotten: the files stay)", lambda b: b.status is Status.ARCHIVED),
-    ):
+    )
+    for words, hit in checks:
         count = sum(1 for b in backups if hit(b))
         if count:
             said.append(f"{count} {words}" if len(backups) > 1 else words)

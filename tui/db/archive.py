@@ -29,7 +29,7 @@ import threading
 import time
 from collections.abc import Callable
 from datetime import datetime, timezone
-from typing import IO, Any
+from typing import IO, Any, cast
 
 import psycopg
 import zstandard
@@ -47,6 +47,8 @@ DATA_FILES = {"csv+zstd": "data.csv.zst", "csv+gzip": "data.csv.gz"}
 Progress = Callable[[Transfer], None]
 REPORT_EVERY = 0.1  # seconds between progress reports (and cancellation checks)
 READ_BLOCK = 1 << 20
+Manifest = dict[str, Any]  # an archive's manifest.json, as _manifest_problem accepted it
+Piece = bytes | memoryview  # COPY data as gathered, or as libpq handed over one huge row
 CHUNK = 1 << 20  # COPY rows are gathered into pieces this big before hashing and compressing
 ZSTD_THREADS = min(4, os.cpu_count() or 1)
 ZSTD_JOB = 2 << 20
@@ -55,7 +57,9 @@ ZSTD_JOB = 2 << 20
 class _Reporter:
     """Rate-limits progress callbacks; the callback may raise Cancelled to stop the transfer."""
 
-    def __init__(self, progress: Progress | None, name: str, phase: str, total_rows: int | None, total_bytes=None):
+    def __init__(
+        self, progress: Progress | None, name: str, phase: str, total_rows: int | None, total_bytes: int | None = None
+    ) -> None:
         self.progress, self.name, self.phase = progress, name, phase
         self.total_rows, self.total_bytes = total_rows, total_bytes
         self.rows = self.bytes = 0
@@ -234,7 +238,7 @@ class _Counting(io.RawIOBase):
     def readable(self) -> bool:
         return True
 
-    def write(self, data: Any) -> int:  # type: ignore[override]
+    def write(self, data: Any) -> int:
         self.inner.write(data)
         if self.sha is not None:
             self.sha.update(data)
@@ -242,7 +246,7 @@ class _Counting(io.RawIOBase):
         return len(data)
 
     def read(self, size: int = -1) -> bytes:
-        data = self.inner.read(size)
+        data: bytes = self.inner.read(size)
         self.count += len(data)
         return data
 
@@ -257,7 +261,7 @@ class _Counting(io.RawIOBase):
         super().close()
 
 
-def _copy_out(conn: psycopg.Connection, name: str, take: Callable[[bytes, int], None]) -> int:
+def _copy_out(conn: psycopg.Connection, name: str, take: Callable[[Piece, int], None]) -> int:
     """COPY backup.<name> TO STDOUT (FORMAT csv), handing `take` pieces of about CHUNK bytes (and
     their row count); returns the rows COPY reported.
 
@@ -329,11 +333,11 @@ def _drain(pg: Any) -> None:
         pass
 
 
-def _pipeline(conn: psycopg.Connection, name: str, work: Callable[[bytes], None], report: _Reporter) -> int:
+def _pipeline(conn: psycopg.Connection, name: str, work: Callable[[Piece], None], report: _Reporter) -> int:
     """_copy_out with `work` (hash, compress, write) done on each piece in a second thread: hashlib
     and zstd release the GIL, so reading the next rows overlaps the work on the last ones. The
     queue between them is bounded: memory stays at a few pieces whatever the table's size."""
-    chunks: queue.Queue[bytes | None] = queue.Queue(maxsize=4)
+    chunks: queue.Queue[Piece | None] = queue.Queue(maxsize=4)
     failed: list[BaseException] = []
 
     def consume() -> None:
@@ -345,7 +349,7 @@ def _pipeline(conn: psycopg.Connection, name: str, work: Callable[[bytes], None]
             except BaseException as exc:  # a full disk, an S3 error: reported to the reader
                 failed.append(exc)
 
-    def take(chunk: bytes, rows: int) -> None:
+    def take(chunk: Piece, rows: int) -> None:
         if failed:
             raise failed[0]
         chunks.put(chunk)
@@ -379,9 +383,9 @@ def _write_data(
         3, threads=ZSTD_THREADS, job_size=ZSTD_JOB, write_checksum=True
     )
     compressor = zstandard.ZstdCompressor(compression_params=params)
-    out = compressor.stream_writer(counted, closefd=True)
+    out = compressor.stream_writer(cast(IO[bytes], counted), closefd=True)
 
-    def work(chunk: bytes) -> None:
+    def work(chunk: Piece) -> None:
         sha.update(chunk)
         out.write(chunk)
 
@@ -389,9 +393,9 @@ def _write_data(
         rows = _pipeline(conn, name, work, report)
     except BaseException:
         with contextlib.suppress(Exception):  # the file is removed anyway; a full disk fails again here
-            out.close()
+            out.close()  # type: ignore[no-untyped-call]  # zstandard's stub leaves close() untyped
         raise
-    out.close()  # ends the zstd frame and closes the sink (an S3 upload completes here)
+    out.close()  # type: ignore[no-untyped-call]  # ends the zstd frame and closes the sink (an S3 upload completes here)
     return sha.hexdigest(), rows, report.bytes, counted.count, counted.sha.hexdigest()
 
 
@@ -402,7 +406,7 @@ def _table_digest(conn: psycopg.Connection, name: str, report: _Reporter) -> tup
     return sha.hexdigest(), rows
 
 
-def _open_data(files: ArchiveFiles, manifest: dict) -> tuple[IO[bytes], _Counting, int]:
+def _open_data(files: ArchiveFiles, manifest: Manifest) -> tuple[IO[bytes], _Counting, int]:
     """The archive's uncompressed CSV as a stream, the counter of compressed bytes read, and their total."""
     fmt = manifest.get("format")
     if fmt not in DATA_FILES:
@@ -412,13 +416,13 @@ def _open_data(files: ArchiveFiles, manifest: dict) -> tuple[IO[bytes], _Countin
     raw = _Counting(files.open(data_file))
     if fmt == "csv+gzip":
         return gzip.GzipFile(fileobj=raw, mode="rb"), raw, total  # type: ignore[return-value]
-    return zstandard.ZstdDecompressor().stream_reader(raw, read_across_frames=True), raw, total
+    return zstandard.ZstdDecompressor().stream_reader(cast(IO[bytes], raw), read_across_frames=True), raw, total
 
 
 _DAMAGE = (OSError, EOFError, ValueError, zstandard.ZstdError)
 
 
-def read_manifest(files: ArchiveFiles) -> dict:
+def read_manifest(files: ArchiveFiles) -> Manifest:
     try:
         manifest = json.loads(files.read_manifest())
     except StorageError as exc:
@@ -436,7 +440,7 @@ def read_manifest(files: ArchiveFiles) -> dict:
         raise DatabaseError(
             f"the manifest in {files.location} is not a backup-tui manifest: {problem}", ErrorKind.DAMAGED
         )
-    return manifest
+    return cast(Manifest, manifest)  # _manifest_problem found it an object with our keys
 
 
 def _manifest_problem(manifest: object) -> str | None:
@@ -485,7 +489,7 @@ class CsvRows:
         self.inside ^= (len(parts) - 1) % 2 == 1
 
 
-def _check_written(files: ArchiveFiles, manifest: dict, progress: Progress | None) -> None:
+def _check_written(files: ArchiveFiles, manifest: Manifest, progress: Progress | None) -> None:
     """Right after writing, before anything is dropped: read the stored file back and check that it
     is, byte for byte, what was written (its size and the sha256 of the compressed bytes, hashed
     as they were written). That proves the storage kept it; the compressed bytes are zstd's output
@@ -516,7 +520,7 @@ def _check_written(files: ArchiveFiles, manifest: dict, progress: Progress | Non
     report.report(manifest.get("row_count"))
 
 
-def verify_archive(files: ArchiveFiles, progress: Progress | None = None, recorded: dict | None = None) -> dict:
+def verify_archive(files: ArchiveFiles, progress: Progress | None = None, recorded: Manifest | None = None) -> Manifest:
     """Re-read an archive: its zstd frames, its sha256 and its CSV row count must match its
     manifest, and, when the catalogue recorded the archive (`recorded`: the manifest it stored at
     archive time), what the catalogue says: a consistent rewrite of data and manifest is caught.
@@ -553,7 +557,7 @@ def verify_archive(files: ArchiveFiles, progress: Progress | None = None, record
     return manifest
 
 
-def _against_catalogue(location: str, manifest: dict, recorded: dict | None) -> None:
+def _against_catalogue(location: str, manifest: Manifest, recorded: Manifest | None) -> None:
     """The database recorded the archive's sha256 and rows when it was made: a manifest that says
     otherwise was rewritten since."""
     if not recorded:
@@ -567,7 +571,7 @@ def _against_catalogue(location: str, manifest: dict, recorded: dict | None) -> 
             )
 
 
-def _archive_of(conn: psycopg.Connection, name: str) -> tuple[str | None, dict | None]:
+def _archive_of(conn: psycopg.Connection, name: str) -> tuple[str | None, Manifest | None]:
     row = conn.execute(
         "SELECT archive_location, archive_manifest FROM backup.backup_metadata WHERE backup_table_name = %s", (name,)
     ).fetchone()
@@ -633,7 +637,7 @@ def adopt_archive(conn: psycopg.Connection, settings: Settings, location: str, p
             "SELECT backup.adopt_archive(%s::text, %s::jsonb)", (files.location, json.dumps(manifest))
         ).fetchone()
     assert row is not None
-    return row[0]
+    return str(row[0])
 
 
 def restore_backup(
@@ -674,15 +678,16 @@ def restore_backup(
         raise DatabaseError(f"{schema}.{as_table} already exists: restore never writes over a table", ErrorKind.REFUSED)
     target = sql.Identifier(schema, as_table)
     if in_db:
+        assert name is not None  # in_db was looked up by it
         if in_db[1]:
             raise DatabaseError(
                 f"cannot restore backup.{name}: {in_db[1]}; restore reads it with your rights", ErrorKind.REFUSED
             )
         with write_transaction(conn, settings):
             conn.execute(sql.SQL("CREATE TABLE {} AS TABLE backup.{}").format(target, sql.Identifier(name)))
-            rows = conn.execute(sql.SQL("SELECT count(*) FROM {}").format(target)).fetchone()
+            counted = conn.execute(sql.SQL("SELECT count(*) FROM {}").format(target)).fetchone()
             actions = _finish_restore(conn, target, name, None, in_db[0])
-        return Restored(rows[0] if rows else 0, actions)
+        return Restored(counted[0] if counted else 0, actions)
     if location is None:
         raise DatabaseError(f"no backup or archive named {name}", ErrorKind.NOT_FOUND)
     files = _files(location)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import psycopg
 
-from tui.model import Kind
+from tui.model import Kind, KindChoice
 
 
 def create_backup(
@@ -16,14 +16,14 @@ def create_backup(
         "SELECT backup.create_table_backup(%s::text, %s::text, %s::text, %s::text)", (table, reason, str(kind), schema)
     ).fetchone()
     assert row is not None
-    return row[0]
+    return str(row[0])
 
 
 def drop_backup(conn: psycopg.Connection, name: str) -> int:
     """Drop one backup (table, metadata row, audit row together); the bytes freed."""
     row = conn.execute("SELECT backup.drop_table_backup(%s::text)", (name,)).fetchone()
     assert row is not None
-    return row[0]
+    return int(row[0])
 
 
 def adopt_backup(
@@ -44,7 +44,7 @@ def forget_archive(conn: psycopg.Connection, name: str) -> str:
     returns where they are."""
     row = conn.execute("SELECT backup.forget_archive(%s::text)", (name,)).fetchone()
     assert row is not None
-    return row[0]
+    return str(row[0])
 
 
 def mark_reviewed(conn: psycopg.Connection, name: str, note: str) -> None:
@@ -52,8 +52,8 @@ def mark_reviewed(conn: psycopg.Connection, name: str, note: str) -> None:
     conn.execute("SELECT backup.mark_reviewed(%s::text, %s::text)", (name, note))
 
 
-def backup_kinds(conn: psycopg.Connection) -> list[tuple[Kind, str]]:
-    """(kind, its retention in words) from backup.retention_policy, manual first."""
+def backup_kinds(conn: psycopg.Connection) -> list[KindChoice]:
+    """Each kind with its retention in words, from backup.retention_policy, manual first."""
     rows = conn.execute(
         """
         SELECT backup_kind,
@@ -67,4 +67,4 @@ def backup_kinds(conn: psycopg.Connection) -> list[tuple[Kind, str]]:
          ORDER BY backup_kind <> 'manual', keep_for NULLS LAST, backup_kind
         """
     ).fetchall()
-    return [(Kind(kind), words) for kind, words in rows]
+    return [KindChoice(Kind(kind), words) for kind, words in rows]

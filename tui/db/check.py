@@ -385,7 +385,9 @@ def run_check(
                     f"backup-tui adopt {shlex.quote(name)}",
                 )
             )
-    locked = dict(conn.execute("SELECT relid, pid FROM backup.locked_relations()").fetchall()) if upgraded else {}
+    locked: dict[int, int | None] = (
+        dict(conn.execute("SELECT relid, pid FROM backup.locked_relations()").fetchall()) if upgraded else {}
+    )
     for name, recorded, _ in meta:
         if name not in tables or recorded is None:
             continue
@@ -686,7 +688,7 @@ def _require_roles(conn: psycopg.Connection, roles: Sequence[str]) -> None:
 def _internal_tables(conn: psycopg.Connection) -> list[str]:
     row = conn.execute("SELECT backup.internal_tables()").fetchone()
     assert row is not None
-    return row[0]
+    return list(row[0])
 
 
 def _literal(conn: psycopg.Connection, value: str) -> str:

@@ -7,6 +7,7 @@ import threading
 from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime
 from types import TracebackType
+from typing import Any
 
 from tui.db import activity, archive, backups, check, details, fleet, inventory, plan, sample, schedules, schema
 from tui.db.connection import Settings, server_info
@@ -24,6 +25,7 @@ from tui.model import (
     InstallReport,
     ItemResult,
     Kind,
+    KindChoice,
     ListQuery,
     Outcome,
     PlanRow,
@@ -32,6 +34,7 @@ from tui.model import (
     SchemaState,
     ServerInfo,
     StopReason,
+    TableEstimate,
     Transfer,
     Verified,
     WriteResult,
@@ -139,10 +142,10 @@ class Database:
     def approximate_count(self) -> int:
         return self.session.run(inventory.approximate_count)
 
-    def source_tables(self) -> list[tuple[str, str, int, float]]:
+    def source_tables(self) -> list[TableEstimate]:
         return self.session.run(inventory.source_tables)
 
-    def kinds(self) -> list[tuple[Kind, str]]:
+    def kinds(self) -> list[KindChoice]:
         return self.session.run(backups.backup_kinds)
 
     def details(self, name: str, state: SchemaState) -> BackupDetails:
@@ -151,7 +154,7 @@ class Database:
     def count_rows(self, name: str) -> int:
         return self.session.run(details.count_rows, name)
 
-    def archive_entry(self, name: str) -> tuple[str | None, dict | None]:
+    def archive_entry(self, name: str) -> tuple[str | None, dict[str, Any] | None]:
         return self.session.run(inventory.archive_entry, name)
 
     def plan(self) -> list[PlanRow]:

@@ -51,4 +51,4 @@ def count_rows(conn: psycopg.Connection, name: str) -> int:
     """Exact row count of backup.<name> (a full scan: run it in a worker, cancel with Database.cancel)."""
     row = conn.execute(sql.SQL("SELECT count(*) FROM backup.{}").format(sql.Identifier(name))).fetchone()
     assert row is not None
-    return row[0]
+    return int(row[0])

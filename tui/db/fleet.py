@@ -102,7 +102,17 @@ def summary(target: FleetTarget, connect_timeout: int = 5, statement_timeout: st
                 scheduled = conn.execute(
                     "SELECT max(s.last_attempt_at) FROM backup.backup_schedule s WHERE s.last_result = 'ok'"
                 ).fetchone()[0]  # type: ignore[index]
-        return row.with_totals(*totals, findings=findings, last_scheduled_ok=scheduled)
+        backups, size_bytes, reclaimable, expired, oldest, database_size = totals
+        return row.with_totals(
+            backups,
+            size_bytes,
+            reclaimable,
+            expired,
+            oldest,
+            database_size,
+            findings=findings,
+            last_scheduled_ok=scheduled,
+        )
     except psycopg.Error as exc:
         if WATCH.why(conn):
             return FleetRow(target, error=f"stalled: no answer within {statement_timeout} (and {GRACE:.0f} s)")

@@ -8,7 +8,7 @@ from typing import Any
 import psycopg
 from psycopg import sql
 
-from tui.model import INVENTORY_COLUMNS, Backup, ListOrder, ListQuery, SchemaState
+from tui.model import INVENTORY_COLUMNS, Backup, ListOrder, ListQuery, SchemaState, TableEstimate
 
 
 # A 2025 install has only backup_metadata and a view that errors on the first missing table.
@@ -57,7 +57,7 @@ SELECT e.id, e.original_table_name, e.backup_table_name, e.backup_date, e.row_co
 _COLUMNS = sql.SQL(", ").join(sql.Identifier(c) for c in INVENTORY_COLUMNS)
 
 
-def inventory_query(conn: psycopg.Connection, state: SchemaState) -> sql.Composable:
+def inventory_query(conn: psycopg.Connection, state: SchemaState) -> sql.SQL | sql.Composed:
     """The query whose rows are INVENTORY_COLUMNS, for this schema state. A schema another version
     installed (older, or newer) is read through whichever of our columns its view has: a reviewer
     browses before anyone upgrades."""
@@ -90,7 +90,7 @@ _ORDER = {
 
 def _listed(
     conn: psycopg.Connection, state: SchemaState, query: ListQuery
-) -> tuple[sql.Composable, dict, sql.Composable]:
+) -> tuple[sql.Composed, dict[str, Any], sql.Composed]:
     """The inventory's rows `query` asks for (filters, order, limit), as one SELECT over the
     inventory, and its ORDER BY (over alias i): `list` in every format reads this, so they cannot
     disagree."""
@@ -106,7 +106,7 @@ def _listed(
     select = sql.SQL("SELECT i.* FROM ({}) i WHERE {} ORDER BY {} LIMIT %(limit)s").format(
         inventory_query(conn, state), where, order
     )
-    params = {
+    params: dict[str, Any] = {
         "status": None if query.status is None else str(query.status),
         "kind": query.kind,
         "source": query.source,
@@ -134,7 +134,7 @@ def inventory_json(conn: psycopg.Connection, state: SchemaState, query: ListQuer
         sql.SQL("SELECT coalesce(json_agg(i ORDER BY {}), '[]')::text FROM ({}) i").format(order, select), params
     ).fetchone()
     assert row is not None
-    return row[0]
+    return str(row[0])
 
 
 def load_inventory(
@@ -226,15 +226,15 @@ def approximate_count(conn: psycopg.Connection) -> int:
     return int(row[0]) if row else 0
 
 
-def source_tables(conn: psycopg.Connection) -> list[tuple[str, str, int, float]]:
-    """Tables that can be backed up: (schema, name, estimated bytes, estimated rows), biggest first.
+def source_tables(conn: psycopg.Connection) -> list[TableEstimate]:
+    """Tables that can be backed up, with estimated bytes and rows, biggest first.
 
     Rows are -1 for a table never analyzed (PostgreSQL does not know yet).
 
     Estimates from pg_class (as of the last VACUUM/ANALYZE) on purpose: pg_total_relation_size
     takes a lock, and a table locked by a running migration would hang the create form.
     """
-    return conn.execute(
+    rows = conn.execute(
         """
         SELECT n.nspname::text, c.relname::text,
                (c.relpages + coalesce(t.relpages, 0))::bigint * current_setting('block_size')::bigint,
@@ -247,6 +247,7 @@ def source_tables(conn: psycopg.Connection) -> list[tuple[str, str, int, float]]
          ORDER BY 3 DESC
         """
     ).fetchall()
+    return [TableEstimate(schema, name, size, estimated) for schema, name, size, estimated in rows]
 
 
 def archived_names(conn: psycopg.Connection) -> list[str]:
@@ -257,7 +258,7 @@ def archived_names(conn: psycopg.Connection) -> list[str]:
     return [r[0] for r in rows]
 
 
-def archive_entry(conn: psycopg.Connection, name: str) -> tuple[str | None, dict | None]:
+def archive_entry(conn: psycopg.Connection, name: str) -> tuple[str | None, dict[str, Any] | None]:
     """Where an archived backup lives and its manifest as recorded at archive time."""
     row = conn.execute(
         "SELECT archive_location, archive_manifest FROM backup.backup_metadata WHERE backup_table_name = %s", (name,)

@@ -257,7 +257,7 @@ def foreign_owned(conn: psycopg.Connection, owner: str = "current_user::regrole"
     current role, or the schema's owner) owns."""
     if conn.execute("SELECT to_regnamespace('backup') IS NULL").fetchone()[0]:  # type: ignore[index]
         return []
-    return [(r[0], r[1]) for r in conn.execute(FOREIGN_OWNED.format(owner=owner)).fetchall()]  # type: ignore[arg-type]
+    return [(r[0], r[1]) for r in conn.execute(FOREIGN_OWNED.format(owner=owner)).fetchall()]
 
 
 def alter_owner(what: str, new_owner: str) -> str:
@@ -288,7 +288,7 @@ def _take_ownership(conn: psycopg.Connection, found: list[tuple[str, str]]) -> l
     for what, _ in found:
         statement = alter_owner(what, "CURRENT_USER")
         try:
-            conn.execute(statement)  # type: ignore[arg-type]  # names as PostgreSQL quoted them (reg* text)
+            conn.execute(statement)  # names as PostgreSQL quoted them (reg* text)
         except psycopg.errors.InsufficientPrivilege as exc:
             raise ForeignOwner(
                 f"cannot take over {what}: {exc.diag.message_primary} (only a superuser, or a member of its "
@@ -319,7 +319,7 @@ def install(conn: psycopg.Connection, take_ownership: bool = False) -> InstallRe
         taken = _take_ownership(conn, found)
         todo, _ = pending(conn)
         for migration in todo:
-            conn.execute(migration.sql)  # type: ignore[arg-type]  # a trusted file of several statements
+            conn.execute(migration.sql)  # a trusted file of several statements
             conn.execute(
                 "INSERT INTO backup.schema_version (version, name) VALUES (%s, %s)", (migration.version, migration.name)
             )
@@ -327,7 +327,7 @@ def install(conn: psycopg.Connection, take_ownership: bool = False) -> InstallRe
         due = list(definitions()) if taken else pending(conn)[1]
         saved = _saved_grants(conn) if due else []
         for definition in due:
-            conn.execute(definition.sql)  # type: ignore[arg-type]
+            conn.execute(definition.sql)
             conn.execute(
                 "INSERT INTO backup.schema_definitions (name, sha256, tool) VALUES (%s, %s, %s) "
                 "ON CONFLICT (name) DO UPDATE SET sha256 = excluded.sha256, tool = excluded.tool, "

@@ -18,8 +18,12 @@ import socket
 import threading
 import time
 import weakref
+from typing import Any, TypeVar
 
 import psycopg
+from psycopg.abc import PQGen
+
+RV = TypeVar("RV")
 
 GRACE = 5.0  # seconds past a statement timeout before a silent server counts as gone
 _UNITS = {"us": 1e-6, "ms": 1e-3, "s": 1.0, "min": 60.0, "h": 3600.0, "d": 86400.0}
@@ -104,11 +108,11 @@ class _Watch:
 WATCH = _Watch()
 
 
-class WatchedConnection(psycopg.Connection):  # type: ignore[type-arg]
+class WatchedConnection(psycopg.Connection[Any]):
     """A connection whose every wait on the server (a statement, a fetch, a COPY, a COMMIT) is
     bounded by the statement timeout our transaction set (`limits`, innermost last) plus GRACE."""
 
-    def wait(self, gen, *args, **kwargs):  # type: ignore[no-untyped-def,override]
+    def wait(self, gen: PQGen[RV], *args: Any, **kwargs: Any) -> RV:
         limits: list[float | None] = self.__dict__.get("limits") or []
         limit = limits[-1] if limits else None
         if limit is None:

@@ -13,7 +13,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Select, Static
 
 from tui.actions import Failed, Forms
-from tui.model import Backup
+from tui.model import Backup, KindChoice
 from tui.widgets.text import error_text, literal
 
 
@@ -24,7 +24,7 @@ class AdoptModal(ModalScreen[str | None]):
         Binding("escape", "cancel", "Cancel", id="adopt-cancel", tooltip="cancel: nothing is registered")
     ]
 
-    def __init__(self, forms: Forms, backup: Backup, kinds: list[tuple[str, str]]) -> None:
+    def __init__(self, forms: Forms, backup: Backup, kinds: list[KindChoice]) -> None:
         super().__init__()
         self.forms, self.backup, self.kinds = forms, backup, kinds
 
@@ -37,7 +37,7 @@ class AdoptModal(ModalScreen[str | None]):
             yield Input("adopted by backup-tui", compact=True, id="reason")
             yield Label("Kind")
             yield Select(
-                [(literal(f"{k} — {w}"), k) for k, w in self.kinds],
+                [(literal(f"{c.kind} — {c.words}"), c.kind) for c in self.kinds],
                 value="manual",
                 allow_blank=False,
                 compact=True,

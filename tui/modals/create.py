@@ -18,14 +18,8 @@ from textual.widgets.option_list import Option
 
 from tui import format as fmt
 from tui.actions import Failed, Forms
+from tui.model import KindChoice, TableEstimate, qualified_source
 from tui.widgets.text import error_text, literal
-
-SourceTable = tuple[str, str, int, float]  # schema, name, bytes, estimated rows
-
-
-def qualified(schema: str, name: str) -> str:
-    """How a table is typed here: bare in public, schema-qualified elsewhere."""
-    return name if schema == "public" else f"{schema}.{name}"
 
 
 def _estimate(size: int, rows: float) -> str:
@@ -42,10 +36,10 @@ class CreateBackupModal(ModalScreen[str | None]):
         Binding("escape", "cancel", "Cancel", id="create-cancel", tooltip="cancel; while copying: stop")
     ]
 
-    def __init__(self, forms: Forms, tables: list[SourceTable], kinds: list[tuple[str, str]]) -> None:
+    def __init__(self, forms: Forms, tables: list[TableEstimate], kinds: list[KindChoice]) -> None:
         super().__init__()
         self.forms = forms
-        self.tables = {qualified(s, n): (s, n, b, r) for s, n, b, r in tables}
+        self.tables = {t.typed: t for t in tables}
         self.kinds = kinds
         self.running = False
         self._started = 0.0
@@ -68,9 +62,9 @@ class CreateBackupModal(ModalScreen[str | None]):
             yield Static("", id="reason-error", classes="error-text")
             yield Label("Kind")
             yield Select(
-                [(literal(f"{kind} — {words}"), kind) for kind, words in self.kinds],
+                [(literal(f"{c.kind} — {c.words}"), c.kind) for c in self.kinds],
                 compact=True,
-                value="manual" if any(k == "manual" for k, _ in self.kinds) else Select.BLANK,
+                value="manual" if any(c.kind == "manual" for c in self.kinds) else Select.BLANK,
                 allow_blank=False,
                 id="kind",
             )
@@ -105,8 +99,8 @@ class CreateBackupModal(ModalScreen[str | None]):
         options = self.query_one("#suggestions", OptionList)
         options.clear_options()
         for name in matches:
-            _, _, size, rows = self.tables[name]
-            label = Text.assemble(literal(name, "bold"), "  ", _estimate(size, rows), style="")
+            known = self.tables[name]
+            label = Text.assemble(literal(name, "bold"), "  ", _estimate(known.size_bytes, known.rows), style="")
             options.add_option(Option(label, id=name))
         options.display = bool(matches) and typed not in self.tables
 
@@ -146,8 +140,8 @@ class CreateBackupModal(ModalScreen[str | None]):
         """(schema, table) for what was typed: a known table, else public (or schema.table)."""
         typed = self.query_one("#table", Input).value.strip()
         if typed in self.tables:
-            schema, name, _, _ = self.tables[typed]
-            return schema, name
+            known = self.tables[typed]
+            return known.schema, known.name
         if "." in typed and typed.split(".", 1)[0] and not typed.startswith('"'):
             schema, name = typed.split(".", 1)
             return schema, name
@@ -169,8 +163,8 @@ class CreateBackupModal(ModalScreen[str | None]):
             return
         error.update("")
         kind = self.query_one("#kind", Select).value
-        known = self.tables.get(qualified(schema, table))
-        self._guide = _estimate(known[2], known[3]) if known else ""
+        known = self.tables.get(qualified_source(schema, table))
+        self._guide = _estimate(known.size_bytes, known.rows) if known else ""
         self._set_running(True)
         self._create(table, reason, str(kind), schema)
 

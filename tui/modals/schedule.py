@@ -18,7 +18,7 @@ from textual.timer import Timer
 from textual.widgets import Button, Input, Label, Select, Static
 
 from tui.actions import Failed, Forms
-from tui.model import Schedule
+from tui.model import KindChoice, Schedule
 from tui.widgets.text import error_text, literal
 
 
@@ -50,7 +50,7 @@ class ScheduleModal(ModalScreen[int | None]):
         self,
         forms: Forms,
         tables: list[str],
-        kinds: list[tuple[str, str]],
+        kinds: list[KindChoice],
         editing: Schedule | None = None,
     ) -> None:
         super().__init__()
@@ -72,10 +72,10 @@ class ScheduleModal(ModalScreen[int | None]):
                 disabled=editing is not None,
             )
             yield Label("Kind (its retention applies to the backups)")
-            kinds = [k for k, _ in self.kinds]
+            kinds = [c.kind for c in self.kinds]
             default = editing.backup_kind if editing else ("daily" if "daily" in kinds else kinds[0] if kinds else None)
             yield Select(
-                [(literal(f"{kind} — {words}"), kind) for kind, words in self.kinds],
+                [(literal(f"{c.kind} — {c.words}"), c.kind) for c in self.kinds],
                 compact=True,
                 value=default if default is not None else Select.BLANK,
                 allow_blank=False,

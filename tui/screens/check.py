@@ -25,7 +25,7 @@ def report_text(findings: list[Finding]) -> Text:
         group = [f for f in findings if f.category is category]
         if not group:
             continue
-        text.append(f"{category.title} ({len(group)})\n", "bold underline")
+        text.append(f"{category.heading} ({len(group)})\n", "bold underline")
         for f in group:
             text.append("  ")
             text.append(literal(f.subject, "bold"))

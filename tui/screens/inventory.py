@@ -15,21 +15,33 @@ from textual.worker import get_current_worker
 from tui.actions import ArchiveJob, DropJob, Forms, VerifyJob
 from tui.config import default_archive_target, last_archive_target
 from tui.db import Database, DatabaseError, Settings
+from tui.inventory_state import InventoryState, Totals, total_size
 from tui.listing import Prepared, quote_term
 from tui.loading import Prefetch, bulk, thaw
 from tui.modals.adopt import AdoptModal
 from tui.modals.confirm import ConfirmModal
 from tui.modals.create import CreateBackupModal
 from tui.modals.drop import DropModal
-from tui.model import Backup, Category, FleetTarget, SchemaState, ServerInfo, Status, WriteResult
+from tui.model import (
+    Backup,
+    Category,
+    FleetTarget,
+    KindChoice,
+    SchemaState,
+    ServerInfo,
+    Status,
+    TableEstimate,
+    WriteResult,
+)
 from tui.screens.check import CheckScreen
 from tui.screens.details import DetailsScreen
+from tui.screens.host import host
 from tui.screens.listing_screen import SORT_BINDINGS, ListingScreen
 from tui.screens.prune import PruneScreen
 from tui.screens.schedules import SchedulesScreen
 from tui.screens.sources import SourcesScreen, SourcesState
-from tui.widgets.bars import ConnectionBar, Shown, SummaryBar, Totals, summary_line, total_size
-from tui.widgets.inventory_table import InventoryTable, backup_listing
+from tui.widgets.bars import ConnectionBar, Shown, SummaryBar, summary_line
+from tui.widgets.inventory_table import InventoryTable
 from tui.widgets.text import error_text, literal
 
 EMPTY_TEXT = (
@@ -80,9 +92,9 @@ class Flagged(Message):
 class Patched(Message):
     """Rows a write touched, read again (a create, an archive, an adoption, a verification)."""
 
-    def __init__(self, generation: int, rows: list[Backup], focus: str | None) -> None:
+    def __init__(self, asked: tuple[int, int], rows: list[Backup], focus: str | None) -> None:
         super().__init__()
-        self.generation, self.rows, self.focus = generation, rows, focus
+        self.asked, self.rows, self.focus = asked, rows, focus
 
 
 class OpenFleet(Message):
@@ -91,6 +103,17 @@ class OpenFleet(Message):
     def __init__(self, targets: list[FleetTarget], settings: Settings) -> None:
         super().__init__()
         self.targets, self.settings = targets, settings
+
+
+_STATE_BANNERS: dict[SchemaState, tuple[str, str]] = {
+    SchemaState.LEGACY: (
+        "2025 backup layout, not upgraded: browsing only. Run `backup-tui install` to upgrade "
+        "(every row and id is kept).",
+        "warning",
+    ),
+    SchemaState.OUTDATED: ("The backup schema is older than this backup-tui: run `backup-tui install`.", "warning"),
+    SchemaState.NEWER: ("The backup schema was installed by a newer backup-tui: browsing only.", "warning"),
+}
 
 
 class InventoryScreen(ListingScreen):
@@ -204,19 +227,14 @@ class InventoryScreen(ListingScreen):
         self.database = database
         self.prefetch = prefetch
         self.target = target  # opened from the fleet: this target's name (escape goes back)
-        self.listing = backup_listing()
-        self.totals = Totals()
+        self.inventory = InventoryState()  # rows, totals, and the writes since the load in flight began
+        self.listing = self.inventory.listing
         self.sizes_estimated = False
         self.partial_of: int | None = None  # only the biggest backups are loaded yet, of about this many
         self.info: ServerInfo | None = None
         self.state: SchemaState | None = None
         self.sources_state = SourcesState()
         self.from_groups: str | None = None  # the filter the grouped view's enter set: escape goes back
-        self.generation = 0  # each whole load's number: a late message of an older one is dropped
-        # What writes changed since this generation's load began: its later steps (read before the
-        # write) get the same patch, so a drop during a 100,000-row load stays dropped.
-        self.removed_since: set[str] = set()
-        self.patched_since: dict[str, Backup] = {}
 
     def compose(self) -> ComposeResult:
         yield ConnectionBar(id="connection")
@@ -247,10 +265,9 @@ class InventoryScreen(ListingScreen):
         if self.info is None:  # (again) connecting
             self.query_one(ConnectionBar).show(None, None, self.database.settings.as_of)
             self.query_one("#empty", Static).update(Text("connecting…", "dim"))
-        self.generation += 1
-        self.removed_since, self.patched_since = set(), {}
+        generation = self.inventory.begin_load()
         self.table.loading = True
-        self._load(self.generation, focus)
+        self._load(generation, focus)
 
     @work(thread=True, exit_on_error=False, exclusive=True, group="inventory")
     def _load(self, generation: int, focus: str | None = None) -> None:
@@ -330,63 +347,23 @@ class InventoryScreen(ListingScreen):
         self.notify(message, title="database error", severity="error", timeout=8)
 
     def on_loaded(self, message: Loaded) -> None:
-        if message.generation != self.generation:
+        keep = message.focus or self.current_name()
+        patched = self.inventory.loaded(message.generation, message.prepared, message.totals)
+        if patched is None:
             return  # an older load's rows, overtaken by a newer one
-        self._loaded(
-            message.info,
-            message.state,
-            message.prepared,
-            message.totals,
-            message.focus,
-            message.estimated,
-            message.partial_of,
-            message.widths,
-        )
-
-    def _loaded(
-        self,
-        info: ServerInfo,
-        state: SchemaState,
-        prepared: Prepared[Backup],
-        totals: Totals,
-        focus: str | None = None,
-        estimated: bool = False,
-        partial_of: int | None = None,
-        widths: dict[str, int] | None = None,
-    ) -> None:
-        keep = focus or (self.table.current.backup_table_name if self.table.current else None)
-        self.sizes_estimated = estimated
-        self.partial_of = partial_of
-        self.info, self.state = info, state
-        self.query_one(ConnectionBar).show(info, state, self.database.settings.as_of)
-        self.listing.adopt(prepared)
-        self.totals = totals
-        if self.removed_since:  # writes since this load began: their patches again
-            self.totals = self.totals.minus(self.listing.remove(self.removed_since))
-        patched = list(self.patched_since.values())
-        if patched:
-            self.totals = self.totals.minus(self.listing.upsert(patched)).plus(patched)
-        self.table.loading = estimated and not prepared.base
-        self.table.rows_changed(keep, reloaded=True, ideal=widths)
-        if patched and widths is not None:
+        self.sizes_estimated, self.partial_of = message.estimated, message.partial_of
+        self.info, self.state = message.info, message.state
+        self.query_one(ConnectionBar).show(message.info, message.state, self.database.settings.as_of)
+        self.table.loading = message.estimated and not message.prepared.base
+        self.table.rows_changed(keep, reloaded=True, ideal=message.widths)
+        if patched and message.widths is not None:
             self.table.widen_for(patched)
         self.update_summary()
-        if state is SchemaState.LEGACY:
-            self._banner(
-                "2025 backup layout, not upgraded: browsing only. Run `backup-tui install` to upgrade "
-                "(every row and id is kept).",
-                "warning",
-            )
-        elif state is SchemaState.OUTDATED:
-            self._banner("The backup schema is older than this backup-tui: run `backup-tui install`.", "warning")
-        elif state is SchemaState.NEWER:
-            self._banner("The backup schema was installed by a newer backup-tui: browsing only.", "warning")
-        else:
-            self._banner(None)
+        self._banner(*_STATE_BANNERS.get(message.state, (None, "warning")))
         self._show_empty_state()
-        if not estimated and partial_of is None:
+        if not message.estimated and message.partial_of is None:
             self._flag_findings()  # once per load, on its final rows: not on each progressive step
-        if state is SchemaState.ABSENT:
+        if message.state is SchemaState.ABSENT:
             self._offer_install()
 
     def _show_empty_state(self) -> None:
@@ -463,13 +440,13 @@ class InventoryScreen(ListingScreen):
         marked = self.listing.marked_rows()
         shown = Shown(
             visible=len(visible),
-            visible_size=self.listing.visible_measure if filtered else self.totals.size,
+            visible_size=self.listing.visible_measure if filtered else self.inventory.totals.size,
             filtered=filtered,
             marked=len(marked),
             marked_size=total_size(marked),
             estimated=self.sizes_estimated,
         )
-        totals = self.totals
+        totals = self.inventory.totals
         bar.show(lambda width: summary_line(totals, shown, width))
 
     # -- keys --------------------------------------------------------------------------
@@ -585,38 +562,30 @@ class InventoryScreen(ListingScreen):
             self.reload(focus)
             return
         if removed:
-            self.removed_since |= set(removed)
-            for name in removed:
-                self.patched_since.pop(name, None)
             keep = self.current_name()
-            gone = self.listing.remove(set(removed))
-            self.totals = self.totals.minus(gone)
+            self.inventory.remove(removed)
             self.table.flags -= set(removed)
             self.table.rows_changed(keep)
             self.update_summary()
             self._show_empty_state()
         if changed:
-            self._patch(self.generation, list(changed), focus)
+            self._patch(self.inventory.ask_patch(), list(changed), focus)
 
     @work(thread=True, exit_on_error=False, group="patch")
-    def _patch(self, generation: int, names: list[str], focus: str | None) -> None:
+    def _patch(self, asked: tuple[int, int], names: list[str], focus: str | None) -> None:
         try:
             rows = self.database.inventory(self.state, names=names) if self.state is not None else []
         except DatabaseError as exc:
             self.post_message(LoadFailed(error_text(exc)))
             return
-        self.post_message(Patched(generation, rows, focus))
+        self.post_message(Patched(asked, rows, focus))
 
     def on_patched(self, message: Patched) -> None:
-        if message.generation != self.generation:
-            return  # a whole load replaced everything meanwhile
         keep = message.focus or self.current_name()
-        for row in message.rows:
-            self.patched_since[row.backup_table_name] = row
-            self.removed_since.discard(row.backup_table_name)
-        replaced = self.listing.upsert(message.rows)
-        self.totals = self.totals.minus(replaced).plus(message.rows)
-        self.table.widen_for(message.rows)
+        taken = self.inventory.patch(message.asked, message.rows)
+        if taken is None:
+            return  # a whole load began meanwhile: it reads them itself
+        self.table.widen_for(taken)
         self.table.rows_changed(keep)
         self.update_summary()
         self._show_empty_state()
@@ -639,7 +608,7 @@ class InventoryScreen(ListingScreen):
             if result:
                 self.after_write(changed=[i.name for i in result.items])
 
-        target = last_archive_target() or default_archive_target(self.app.config)
+        target = last_archive_target() or default_archive_target(host(self).config)
         self.app.push_screen(DropModal(ArchiveJob(self.database, [current], target)), archived)
 
     def action_verify(self) -> None:
@@ -662,7 +631,7 @@ class InventoryScreen(ListingScreen):
         if self.target:
             self.dismiss(None)  # this database was opened from the fleet: back to it
             return
-        targets = Database.fleet_targets((), (), self.app.config.fleet)
+        targets = Database.fleet_targets((), (), host(self).config.fleet)
         if len(targets) < 2:
             self.notify(
                 "No fleet: list targets in the config's [fleet] or define services in ~/.pg_service.conf.",
@@ -734,7 +703,7 @@ class InventoryScreen(ListingScreen):
             return
         self.app.call_from_thread(self._push_create, tables, kinds)
 
-    def _push_create(self, tables: list, kinds: list) -> None:
+    def _push_create(self, tables: list[TableEstimate], kinds: list[KindChoice]) -> None:
         def created(name: str | None) -> None:
             if name:
                 self.notify(f"created {name}", title="backup created")

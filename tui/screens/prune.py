@@ -19,6 +19,7 @@ from tui.db import Database, DatabaseError
 from tui.modals.drop import DropModal
 from tui.modals.review import ReviewModal
 from tui.model import Backup, Decision, PlanRow, Rule, Status, WriteResult
+from tui.screens.host import host
 from tui.screens.listing_screen import SORT_BINDINGS, ListingScreen
 from tui.widgets.bars import when
 from tui.widgets.plan_table import PlanTable, plan_listing
@@ -177,7 +178,7 @@ class PruneScreen(ListingScreen):
         if not due and not to_archive:
             self.notify("Nothing is due for deletion or archiving.")
             return
-        target = last_archive_target() or default_archive_target(self.app.config)
+        target = last_archive_target() or default_archive_target(host(self).config)
         backups = [self.inventory(r.backup_table_name) or _as_backup(r) for r in to_archive + due]
         job = PruneJob(self.database, self.listing.all, backups, target if to_archive else None)
 

@@ -18,7 +18,7 @@ from tui.actions import Forms
 from tui.db import Database, DatabaseError
 from tui.modals.confirm import ConfirmModal
 from tui.modals.schedule import ScheduleModal
-from tui.model import CronJob, CronState, Schedule
+from tui.model import CronJob, CronState, KindChoice, Schedule
 from tui.screens.listing_screen import SORT_BINDINGS, ListingScreen
 from tui.widgets.schedule_table import ScheduleTable, schedule_listing
 from tui.widgets.text import error_text, literal
@@ -180,14 +180,14 @@ class SchedulesScreen(ListingScreen):
     @work(thread=True, exit_on_error=False, exclusive=True, group="schedule-form")
     def _open_form(self, editing: Schedule | None) -> None:
         try:
-            tables = [t for s, n, _, _ in self.database.source_tables() for t in [n if s == "public" else f"{s}.{n}"]]
+            tables = [t.typed for t in self.database.source_tables()]
             kinds = self.database.kinds()
         except DatabaseError as exc:
             self.post_message(self.Said(error_text(exc), error=True))
             return
         self.app.call_from_thread(self._push_form, tables, kinds, editing)
 
-    def _push_form(self, tables: list[str], kinds: list, editing: Schedule | None) -> None:
+    def _push_form(self, tables: list[str], kinds: list[KindChoice], editing: Schedule | None) -> None:
         def saved(schedule_id: int | None) -> None:
             if schedule_id is not None:
                 self.notify(f"schedule {schedule_id} saved")

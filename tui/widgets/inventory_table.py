@@ -7,12 +7,10 @@ from collections.abc import Callable, Sequence
 from typing import ClassVar
 
 from tui import format as fmt
-from tui.listing import Listing, SortKey
 from tui.model import Backup, Status
 from tui.widgets.virtual_table import ColumnSpec, VirtualTable
 
 STATUS_WIDTH = max(len(s) for s in Status)  # 'unregistered'
-STATUS_ORDER = {status: i for i, status in enumerate(Status)}
 
 # Display order. Required at every width: the name (its date always visible), age, size and status,
 # in short forms when narrow ('48 s', '936K', 'unreg.'); kind, reason, rows, source (also in the
@@ -28,54 +26,6 @@ COLUMNS: tuple[ColumnSpec, ...] = (
     ColumnSpec("status", "status", 8, 4, width=12, required=True),
     ColumnSpec("reason", "reason", 10, 6, grow=True, max_width=80),
 )
-
-
-def folded(text: str) -> str:
-    """`text` casefolded, the same object when it already is (most names): no second copy of
-    100,000 names in the sort keys."""
-    fold = text.casefold()
-    return text if fold == text else fold
-
-
-SORT_KEYS: dict[str, SortKey[Backup]] = {
-    "name": SortKey(lambda b: folded(b.backup_table_name)),
-    "source": SortKey(lambda b: b.source.casefold() or None),
-    "kind": SortKey(lambda b: b.backup_kind),
-    # Dates sort as POSIX timestamps: comparing floats is several times cheaper than comparing
-    # aware datetimes, which is what a sort of 100,000 rows mostly does.
-    "created": SortKey(lambda b: b.backup_date.timestamp() if b.backup_date else None, descending_first=True),
-    # The key is the age itself (minus the date): oldest first is descending, ▼ like size and rows.
-    "age": SortKey(lambda b: -b.backup_date.timestamp() if b.backup_date else None, descending_first=True),
-    "rows": SortKey(lambda b: b.row_count, descending_first=True),
-    "size": SortKey(lambda b: b.size_bytes, descending_first=True),
-    "status": SortKey(lambda b: STATUS_ORDER[b.status]),
-    "reason": SortKey(lambda b: folded(b.backup_reason or "") or None),
-}
-
-
-def backup_listing() -> Listing[Backup]:
-    """Biggest first: what an on-call engineer freeing space wants to see at once."""
-    return Listing(
-        SORT_KEYS,
-        # join, not an f-string: formatting the two enum members was half the haystack's cost.
-        haystack=lambda b: "\x00".join(
-            (b.backup_table_name, b.source, b.backup_reason or "", b.backup_kind or "", b.status)
-        ),
-        identity=operator.attrgetter("backup_table_name"),  # in C: the filter calls it once a row
-        sort_column="size",
-        prebuilt=("size", "age", "name"),  # the s / a / n keys: their first press is a plain sort
-        fields=FILTER_FIELDS,
-        measure=lambda b: b.size_bytes or 0,  # the summary's size of the filtered rows
-    )
-
-
-# `status:expired kind:daily source:orders` in the filter; a source matches by its table name or
-# its schema-qualified name (the grouped view's `source:=T` is exact).
-FILTER_FIELDS: dict[str, Callable[[Backup], tuple[str, ...]]] = {
-    "status": lambda b: (b.status.value,),
-    "kind": lambda b: (b.backup_kind or "",),
-    "source": lambda b: (b.source, b.original_table_name or "", f"{b.source_schema}.{b.original_table_name}"),
-}
 
 
 _NAME = operator.attrgetter("backup_table_name")
