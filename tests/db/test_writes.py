@@ -8,42 +8,45 @@ sends is one wait for the server), not timed."""
 
 from __future__ import annotations
 
-import tempfile
-from collections.abc import Callable
 from pathlib import Path
 
 import psycopg
 import pytest
-from psycopg import pq
 
 from tests.conftest import make_table, scalar
-from tui.db import Database, Settings
+from tests.roundtrips import round_trips
+from tui.db import Database, DatabaseError, Settings
+from tui.model import SchemaState
 
 
-def round_trips(database: Database, call: Callable[[], object]) -> tuple[int, list[str]]:
-    """How many times `call` waited for the server on the session's connection, and what it sent."""
-    database.server_info()  # connected: the connection itself is not what is counted
-    conn = database.session._conn
-    assert conn is not None
-    with tempfile.NamedTemporaryFile("w+") as trace:
-        conn.pgconn.trace(trace.fileno())
-        conn.pgconn.set_trace_flags(pq.Trace.SUPPRESS_TIMESTAMPS | pq.Trace.REGRESS_MODE)
-        try:
-            call()
-        finally:
-            conn.pgconn.untrace()
-        sent = [line.split("\t") for line in Path(trace.name).read_text().splitlines() if line.startswith("F")]
-    waits = [fields for fields in sent if len(fields) > 2 and fields[2] in ("Sync", "Query")]
-    statements = [fields[-1] for fields in sent if len(fields) > 2 and fields[2] in ("Parse", "Query")]
-    return len(waits), statements
+def test_a_read_is_its_statements_and_two_round_trips(installed: psycopg.Connection, dsn: str) -> None:
+    """schema_state read the catalogue in ten statements (and four round trips of transaction):
+    now two statements, in a transaction that costs one round trip more than its statements."""
+    with Database(Settings(dsn=dsn)) as database:
+        count, statements = round_trips(database, database.schema_state)
+    assert count == 4, statements
+    assert '"COMMIT"' in statements[-1], statements
 
 
-def test_one_drop_is_four_round_trips_with_one_preamble(installed: psycopg.Connection, dsn: str) -> None:
+def test_hostile_settings_reach_the_server_as_literals(installed: psycopg.Connection, dsn: str) -> None:
+    """The settings go out inlined in the opening simple query: quoted, never spliced."""
+    hostile = "5s', true); DROP TABLE backup.backup_metadata; SELECT ('"
+    with Database(Settings(dsn=dsn, lock_timeout=hostile)) as database, pytest.raises(DatabaseError) as failed:
+        database.schema_state()
+    assert "lock_timeout" in str(failed.value) and "\n" not in str(failed.value)
+    assert scalar(installed, "SELECT to_regclass('backup.backup_metadata') IS NOT NULL") is True
+    with Database(Settings(dsn=dsn)) as database:  # and the session is usable after the refusal
+        assert database.schema_state() is SchemaState.CURRENT
+
+
+def test_one_drop_is_three_round_trips_with_one_preamble(installed: psycopg.Connection, dsn: str) -> None:
+    """BEGIN with the settings (one simple query), the call, COMMIT."""
     make_table(installed, "t", rows=3)
     name = scalar(installed, "SELECT backup.create_table_backup('t'::text, 'r'::text, 'manual'::text, 'public'::text)")
     with Database(Settings(dsn=dsn)) as database:
         count, statements = round_trips(database, lambda: database.drop(name))
-    assert count <= 4, statements
+    assert count <= 3, statements
+    assert "BEGIN; SELECT pg_catalog.set_config('search_path'" in statements[0], statements
     assert sum("set_config('search_path'" in s for s in statements) == 1, statements
     assert not any("SAVEPOINT" in s for s in statements), statements
 

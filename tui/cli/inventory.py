@@ -175,17 +175,20 @@ def cmd_list(args: argparse.Namespace) -> int:
     if args.prometheus:
         return _list_prometheus(args)
     query = _list_query(args)
+    absent = "there is no backup schema in this database: run `backup-tui install` to create it"
     with database_of(args) as database:
-        state = database.schema_state()
-        if state is SchemaState.ABSENT:
-            raise UserError("there is no backup schema in this database: run `backup-tui install` to create it")
         if args.json:
             # PostgreSQL builds the JSON (the view's own column names, ISO 8601 dates); the client
             # only passes it on, so a Python process costs little more than psql here.
-            sys.stdout.write(database.inventory_json(state, query))
+            state, text = database.inventory_json(query)
+            if state is SchemaState.ABSENT:
+                raise UserError(absent)
+            sys.stdout.write(text)
             sys.stdout.write("\n")
             return 0
-        backups = database.listed(state, query)
+        state, backups = database.listed(query)
+        if state is SchemaState.ABSENT:
+            raise UserError(absent)
     if args.csv:
         writer = csv.writer(sys.stdout)
         writer.writerow(INVENTORY_COLUMNS)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import configparser
+import contextlib
 import os
 import shutil
 import subprocess
@@ -12,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import psycopg
+from psycopg import sql
 from psycopg.conninfo import conninfo_to_dict
 
 from tui.db.errors import DatabaseError, ErrorKind, friendly_message
@@ -148,13 +150,43 @@ def transaction(conn: psycopg.Connection, settings: Settings, statement_timeout:
     limits = conn.__dict__.setdefault("limits", []) if hasattr(conn, "__dict__") else []
     limits.append(seconds(timeout))
     try:
-        with conn.transaction():
-            conn.execute(_PREAMBLE, (settings.lock_timeout, settings.as_of or "", timeout))
-            if settings.read_only:
-                conn.execute("SELECT pg_catalog.set_config('transaction_read_only', 'on', true)")
-            yield
+        if conn.info.transaction_status != psycopg.pq.TransactionStatus.IDLE:
+            with conn.transaction():  # inside one of ours: a savepoint, its settings set again
+                conn.execute(_opening(settings, timeout, begin=False))
+                yield
+        else:
+            with _outer(conn, _opening(settings, timeout, begin=True)):
+                yield
     finally:
         limits.pop()
+
+
+def _opening(settings: Settings, timeout: str, begin: bool) -> sql.Composed:
+    """The transaction's first message: BEGIN and every setting, one statement after the other in
+    one simple query, so a transaction costs one round trip more than its statements, not two.
+    The values are literals (the simple protocol takes no parameters), quoted by psycopg."""
+    values = [settings.lock_timeout, settings.as_of or "", timeout]
+    text = _PREAMBLE.replace("%s", "{}")
+    if settings.read_only:
+        text += ", pg_catalog.set_config('transaction_read_only', 'on', true)"
+    statement = sql.SQL(text).format(*map(sql.Literal, values))
+    return sql.SQL("BEGIN; {}").format(statement) if begin else statement
+
+
+@contextmanager
+def _outer(conn: psycopg.Connection, opening: sql.Composed) -> Iterator[None]:
+    """BEGIN (with `opening`) ... COMMIT, or ROLLBACK when the block raised. Not psycopg's
+    Transaction: it sends BEGIN on its own, a round trip of its own. A transaction() inside sees
+    the transaction open and takes a savepoint through psycopg as before."""
+    try:
+        conn.execute(opening)
+        yield
+    except BaseException:
+        if not conn.closed and conn.info.transaction_status != psycopg.pq.TransactionStatus.IDLE:
+            with contextlib.suppress(psycopg.Error):  # a connection gone: the server rolled back
+                conn.execute("ROLLBACK")
+        raise
+    conn.execute("COMMIT")
 
 
 @contextmanager

@@ -9,6 +9,8 @@ from datetime import datetime
 from types import TracebackType
 from typing import Any
 
+import psycopg
+
 from tui.db import activity, archive, backups, check, details, fleet, inventory, plan, sample, schedules, schema
 from tui.db.connection import Settings, server_info
 from tui.db.errors import Cancelled, DatabaseError, ErrorKind
@@ -132,12 +134,24 @@ class Database:
         """Rows loaded with size estimates, given their exact sizes (a CURRENT schema)."""
         return self.session.run(inventory.with_exact_sizes, rows)
 
-    def inventory_json(self, state: SchemaState, query: ListQuery | None = None) -> str:
-        return self.session.run(inventory.inventory_json, state, query)
+    def inventory_json(self, query: ListQuery | None = None) -> tuple[SchemaState, str]:
+        """The schema's state and `list --json`'s array, in one transaction."""
 
-    def listed(self, state: SchemaState, query: ListQuery) -> list[Backup]:
-        """`list`'s rows: filtered, ordered and limited by PostgreSQL (the JSON's too)."""
-        return self.session.run(inventory.list_inventory, state, query)
+        def both(conn: psycopg.Connection) -> tuple[SchemaState, str]:
+            state = schema.schema_state(conn)
+            return state, inventory.inventory_json(conn, state, query)
+
+        return self.session.run(both)
+
+    def listed(self, query: ListQuery) -> tuple[SchemaState, list[Backup]]:
+        """The schema's state and `list`'s rows (filtered, ordered and limited by PostgreSQL, as
+        the JSON's), in one transaction: three round trips fewer than asking for each apart."""
+
+        def both(conn: psycopg.Connection) -> tuple[SchemaState, list[Backup]]:
+            state = schema.schema_state(conn)
+            return state, inventory.list_inventory(conn, state, query)
+
+        return self.session.run(both)
 
     def approximate_count(self) -> int:
         return self.session.run(inventory.approximate_count)
@@ -162,6 +176,10 @@ class Database:
 
     def check(self, state: SchemaState, *, fast: bool = True, roles: Sequence[str] = ()) -> list[Finding]:
         return self.session.run(check.run_check, state, fast=fast, roles=roles)
+
+    def flags(self, state: SchemaState) -> list[Finding]:
+        """The findings the inventory flags on its rows (drift from estimates, dependants)."""
+        return self.session.run(check.flags, state)
 
     # -- writes to one backup -------------------------------------------------------------
     def create(self, table: str, reason: str, kind: str = Kind.MANUAL, schema_name: str = "public") -> str:

@@ -108,53 +108,72 @@ def definitions() -> tuple[Definition, ...]:
     return tuple(Definition(name, files[name], requires[name]) for name in order)
 
 
-def _exists(conn: psycopg.Connection, relation: str) -> bool:
-    row = conn.execute("SELECT to_regclass(%s) IS NOT NULL", (relation,)).fetchone()
-    return bool(row and row[0])
+@dataclass(frozen=True)
+class Recorded:
+    """What the database says of its backup schema: which of our tables exist, the migrations
+    run and the definitions applied ({file: (sha256, tool version)}, empty before 0.2)."""
+
+    has_metadata: bool
+    has_versions: bool
+    migrations: frozenset[int]
+    definitions: dict[str, tuple[str, str]]
 
 
-def _applied_migrations(conn: psycopg.Connection) -> set[int]:
-    return {r[0] for r in conn.execute("SELECT version FROM backup.schema_version")}
-
-
-def _applied_definitions(conn: psycopg.Connection) -> dict[str, tuple[str, str]]:
-    """{file: (sha256, tool version)} as recorded; empty before 0.2."""
-    if not _exists(conn, "backup.schema_definitions"):
-        return {}
-    return {r[0]: (r[1], r[2]) for r in conn.execute("SELECT name, sha256, tool FROM backup.schema_definitions")}
+def recorded(conn: psycopg.Connection) -> Recorded:
+    """Read in two round trips whatever the schema's age (it was ten): which tables exist, then
+    what those that do hold."""
+    row = conn.execute(
+        "SELECT to_regclass('backup.backup_metadata') IS NOT NULL, to_regclass('backup.schema_version') IS NOT NULL, "
+        "to_regclass('backup.schema_definitions') IS NOT NULL"
+    ).fetchone()
+    assert row is not None
+    has_metadata, has_versions, has_definitions = row
+    if not has_versions:
+        return Recorded(has_metadata, False, frozenset(), {})
+    applied = "(SELECT array_agg(version ORDER BY version) FROM backup.schema_version)"
+    read = (
+        f"SELECT {applied}, (SELECT array_agg(ARRAY[name, sha256, tool]::text[]) FROM backup.schema_definitions)"
+        if has_definitions
+        else f"SELECT {applied}, NULL::text[]"
+    )
+    versions, files = conn.execute(read).fetchone() or (None, None)
+    return Recorded(
+        has_metadata,
+        True,
+        frozenset(versions or ()),
+        {name: (sha, tool) for name, sha, tool in files or ()},
+    )
 
 
 def _version_tuple(version: str | None) -> tuple[int, ...]:
     return tuple(int(p) for p in re.findall(r"\d+", version or "0"))
 
 
-def pending(conn: psycopg.Connection) -> tuple[list[Migration], list[Definition]]:
+def pending(conn: psycopg.Connection, known: Recorded | None = None) -> tuple[list[Migration], list[Definition]]:
     """The migrations not yet run and the definitions to (re-)apply, in order."""
-    done = _applied_migrations(conn) if _exists(conn, "backup.schema_version") else set()
-    todo = [m for m in migrations() if m.version not in done]
-    applied = _applied_definitions(conn)
+    known = known or recorded(conn)
+    todo = [m for m in migrations() if m.version not in known.migrations]
     changed: set[str] = set()
     for definition in definitions():  # in order: what a file requires is decided before it
-        recorded = applied.get(definition.name)
-        if recorded is None or recorded[0] != definition.sha256 or changed & set(definition.requires):
+        applied = known.definitions.get(definition.name)
+        if applied is None or applied[0] != definition.sha256 or changed & set(definition.requires):
             changed.add(definition.name)
     return todo, [d for d in definitions() if d.name in changed]
 
 
 def schema_state(conn: psycopg.Connection) -> SchemaState:
     """Absent, legacy (2025 layout), outdated, current, or newer than this version."""
-    if not _exists(conn, "backup.backup_metadata"):
+    known = recorded(conn)
+    if not known.has_metadata:
         return SchemaState.ABSENT
-    if not _exists(conn, "backup.schema_version"):
+    if not known.has_versions:
         return SchemaState.LEGACY
-    known = {m.version for m in migrations()}
-    applied = _applied_migrations(conn)
-    recorded_tools = [tool for _, tool in _applied_definitions(conn).values()]
-    if max(applied, default=0) > max(known) or any(
-        _version_tuple(t) > _version_tuple(__version__) for t in recorded_tools
+    newest = max(m.version for m in migrations())
+    if max(known.migrations, default=0) > newest or any(
+        _version_tuple(tool) > _version_tuple(__version__) for _, tool in known.definitions.values()
     ):
         return SchemaState.NEWER
-    todo, definitions_due = pending(conn)
+    todo, definitions_due = pending(conn, known)
     return SchemaState.OUTDATED if todo or definitions_due else SchemaState.CURRENT
 
 

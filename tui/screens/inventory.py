@@ -24,7 +24,6 @@ from tui.modals.create import CreateBackupModal
 from tui.modals.drop import DropModal
 from tui.model import (
     Backup,
-    Category,
     FleetTarget,
     KindChoice,
     SchemaState,
@@ -543,10 +542,10 @@ class InventoryScreen(ListingScreen):
     @work(thread=True, exit_on_error=False, exclusive=True, group="flags")
     def _load_flags(self, state: SchemaState) -> None:
         try:
-            findings = self.database.check(state, fast=True)
+            findings = self.database.flags(state)
         except DatabaseError:
             return  # flags are a hint; the load itself reports database errors
-        self.post_message(Flagged({f.subject for f in findings if f.category in (Category.DRIFT, Category.DEPENDANTS)}))
+        self.post_message(Flagged({f.subject for f in findings}))
 
     def on_flagged(self, message: Flagged) -> None:
         self.table.set_flags(message.names)
