@@ -26,8 +26,8 @@ def test_check_costs_the_same_round_trips_for_3_and_30_backups(installed: psycop
         few, _ = round_trips(database, lambda: database.check(SchemaState.CURRENT, fast=False))
     names = _backups(installed, 27, start=3)
     # A drifted backup and a hostile name are still counted, exactly, in the same statement.
-    installed.execute("CREATE TABLE public.\"o'dd \"\"x\"\"\" (id int)")
-    names.append(create_backup(installed, "o'dd \"x\"", "quotes", "manual"))
+    installed.execute('CREATE TABLE public."o\'dd ""x""" (id int)')
+    names.append(create_backup(installed, 'o\'dd "x"', "quotes", "manual"))
     installed.execute(
         "UPDATE backup.backup_metadata SET row_count = row_count + 1 WHERE backup_table_name = %s", (names[5],)
     )
@@ -38,11 +38,9 @@ def test_check_costs_the_same_round_trips_for_3_and_30_backups(installed: psycop
     assert [(f.subject, f.detail) for f in drift] == [(names[5], "recorded 10 rows, actual 9")]
 
 
-def test_the_inventory_flags_are_the_checks_flags_in_a_few_round_trips(
-    installed: psycopg.Connection, dsn: str
-) -> None:
+def test_the_inventory_flags_are_the_checks_flags_in_a_few_round_trips(installed: psycopg.Connection, dsn: str) -> None:
     names = _backups(installed, 4)
-    installed.execute(f'INSERT INTO backup."{names[0]}" SELECT g, \'x\', NULL FROM generate_series(100, 400) g')
+    installed.execute(f"INSERT INTO backup.\"{names[0]}\" SELECT g, 'x', NULL FROM generate_series(100, 400) g")
     installed.execute(f'ANALYZE backup."{names[0]}"')  # the estimate now says ~302 rows, recorded 1
     installed.execute(f'CREATE VIEW public.leans_on AS SELECT * FROM backup."{names[1]}"')
     with Database(Settings(dsn=dsn)) as database:
