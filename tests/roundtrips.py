@@ -1,5 +1,6 @@
-"""Round trips counted from libpq's own protocol trace: each Sync or simple Query the client sends
-is one wait for the server. Counted, not timed: the figure does not depend on the machine."""
+"""Round trips counted from libpq's own protocol trace: a turn of the conversation, the client's
+messages (a simple Query; Parse/Bind/Execute... ended by a Sync or, in pipeline mode, a Flush) then
+the server's answer. Counted, not timed: the figure does not depend on the machine."""
 
 from __future__ import annotations
 
@@ -24,7 +25,8 @@ def round_trips(database: Database, call: Callable[[], object]) -> tuple[int, li
             call()
         finally:
             conn.pgconn.untrace()
-        sent = [line.split("\t") for line in Path(trace.name).read_text().splitlines() if line.startswith("F")]
-    waits = [fields for fields in sent if len(fields) > 2 and fields[2] in ("Sync", "Query")]
+        lines = [line.split("\t") for line in Path(trace.name).read_text().splitlines()]
+    sent = [fields for fields in lines if fields[0] == "F"]
+    turns = sum(1 for before, after in zip(lines, lines[1:], strict=False) if before[0] == "F" and after[0] == "B")
     statements = [fields[-1] for fields in sent if len(fields) > 2 and fields[2] in ("Parse", "Query")]
-    return len(waits), statements
+    return turns, statements

@@ -203,6 +203,8 @@ class CronState:
     # False when this role may not see where pg_cron lives: cron.database_name is readable only by
     # superusers and pg_read_all_settings, and pg_cron is not in this database.
     visible: bool = True
+    # Whether this role may read pg_cron's job and run tables here (our jobs are read only then).
+    jobs_readable: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -60,7 +60,7 @@ def every_category(conn: psycopg.Connection) -> None:
         conn.execute("SELECT backup.finish_restore('public.restored'::regclass, 'x'::text, NULL::text, false)")
     conn.execute("GRANT SELECT ON public.restored TO PUBLIC")
     conn.execute("CREATE FUNCTION backup.planted() RETURNS int LANGUAGE sql AS 'SELECT 1'")  # foreign
-    found = {f.category for f in run_check(conn, SchemaState.CURRENT, fast=True)}
+    found = {f.category for f in run_check(conn, SchemaState.CURRENT, fast=True)()}
     assert found == set(Category) - {Category.NOT_INSTALLED}, set(Category) - found
 
 

@@ -21,10 +21,10 @@ from tui.model import SchemaState
 
 def test_a_read_is_its_statements_and_two_round_trips(installed: psycopg.Connection, dsn: str) -> None:
     """schema_state read the catalogue in ten statements (and four round trips of transaction):
-    now two statements, in a transaction that costs one round trip more than its statements."""
+    now two statements, the first with BEGIN and the settings, the second with the COMMIT."""
     with Database(Settings(dsn=dsn)) as database:
         count, statements = round_trips(database, database.schema_state)
-    assert count == 4, statements
+    assert count == 2, statements
     assert '"COMMIT"' in statements[-1], statements
 
 
@@ -39,16 +39,44 @@ def test_hostile_settings_reach_the_server_as_literals(installed: psycopg.Connec
         assert database.schema_state() is SchemaState.CURRENT
 
 
-def test_one_drop_is_three_round_trips_with_one_preamble(installed: psycopg.Connection, dsn: str) -> None:
-    """BEGIN with the settings (one simple query), the call, COMMIT."""
+def test_one_write_is_two_round_trips_with_one_preamble(installed: psycopg.Connection, dsn: str) -> None:
+    """BEGIN, the settings and the call in one round trip (pipeline mode), COMMIT in the other:
+    for each write of one backup (the issue's budget: at most 2 on an open session)."""
     make_table(installed, "t", rows=3)
     name = scalar(installed, "SELECT backup.create_table_backup('t'::text, 'r'::text, 'manual'::text, 'public'::text)")
+    writes = {
+        "create": lambda database: database.create("t", "again", "manual"),
+        "mark_reviewed": lambda database: database.mark_reviewed(name, "seen"),
+        "drop": lambda database: database.drop(name),
+    }
+    for what, write in writes.items():
+        with Database(Settings(dsn=dsn)) as database:
+            count, statements = round_trips(database, lambda write=write, database=database: write(database))
+        assert count <= 2, (what, statements)  # mark_reviewed waits for nothing: one
+        assert '"BEGIN"' in statements[0], (what, statements)
+        assert "set_config('search_path'" in statements[1], (what, statements)
+        assert sum("set_config('search_path'" in s for s in statements) == 1, (what, statements)
+        assert not any("SAVEPOINT" in s for s in statements), (what, statements)
+        assert "COMMIT" in statements[-1], (what, statements)
+    assert scalar(installed, "SELECT count(*) FROM backup.backup_metadata WHERE backup_reason = 'r'") == 0
+    assert scalar(installed, "SELECT count(*) FROM backup.backup_metadata WHERE backup_reason = 'again'") == 1
+
+
+def test_a_failing_pipelined_write_changes_nothing_and_leaves_the_session_usable(
+    installed: psycopg.Connection, dsn: str
+) -> None:
+    """In a pipeline the error surfaces when the result is waited for: the transaction is rolled
+    back, the error is the server's, one line, and the next call works."""
+    make_table(installed, "t", rows=3)
     with Database(Settings(dsn=dsn)) as database:
-        count, statements = round_trips(database, lambda: database.drop(name))
-    assert count <= 3, statements
-    assert "BEGIN; SELECT pg_catalog.set_config('search_path'" in statements[0], statements
-    assert sum("set_config('search_path'" in s for s in statements) == 1, statements
-    assert not any("SAVEPOINT" in s for s in statements), statements
+        with pytest.raises(DatabaseError) as failed:
+            database.drop("no_such_backup_20250101")
+        assert "\n" not in str(failed.value) and "no_such_backup_20250101" in str(failed.value)
+        with pytest.raises(DatabaseError):
+            database.mark_reviewed("no_such_backup_20250101", "x")  # no result waited for: fails at COMMIT
+        made = database.create("t", "after the failures", "manual")
+        assert database.drop(made) >= 0
+    assert scalar(installed, "SELECT count(*) FROM backup.backup_metadata") == 0
 
 
 @pytest.fixture

@@ -83,7 +83,14 @@ def test_down_enter_in_the_fleet_opens_the_row_the_cursor_moved_to(
     try:
         first = conninfo_to_dict(seeded_dsn)["dbname"]
         shown = (first[:16], second[:16])  # the labels are cut at 30 columns (a host before them)
-        screen = terminal.wait_for(lambda s: all(n in s for n in shown) and "reachable" in s, "both databases")
+        # Both rows answered: the table is sorted by what they answered, so the row below the
+        # cursor is read only once no answer can still re-sort it.
+        screen = terminal.wait_for(
+            lambda s: (
+                all(n in s for n in shown) and sum(line.rstrip().endswith("reachable") for line in s.splitlines()) == 2
+            ),
+            "both databases answered",
+        )
         rows = [line for line in screen.splitlines() if any(n in line for n in shown)]
         below = second if shown[0] in rows[0] else first  # the row under the cursor after Down
         terminal.keys("Down", "Enter")  # one burst

@@ -89,9 +89,9 @@ def test_list_check_and_plan_work_while_a_backup_is_locked(
     locked = rows[five_due[0]]
     assert locked.locked_by == pid and not locked.size_exact and locked.size_bytes is not None
     assert all(b.size_exact for name, b in rows.items() if name != five_due[0])
-    assert '"locked_by"' in inventory_json(installed, SchemaState.CURRENT)
+    assert '"locked_by"' in inventory_json(installed, SchemaState.CURRENT)()
     assert scalar(installed, "SELECT count(*) FROM backup.plan_prune()") == 6
-    findings = run_check(installed, SchemaState.CURRENT, fast=False)
+    findings = run_check(installed, SchemaState.CURRENT, fast=False)()
     assert [f for f in findings if f.category is Category.DRIFT] == []  # the locked one is estimated, not counted
 
 

@@ -43,9 +43,7 @@ def _schedule_json(s: Schedule) -> dict[str, Any]:
 def cmd_schedule_list(args: argparse.Namespace) -> int:
     with database_of(args) as database:
         require_installed(database)
-        rows = database.schedules()
-        state = database.cron_state()
-        jobs = database.cron_jobs() if state.here else []
+        rows, state, jobs = database.schedule_overview()
     if args.json:
         json.dump(
             {

@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import psycopg
 
+from tui.db.connection import pipelined
 from tui.model import Kind, KindChoice
 
 
+@pipelined
 def create_backup(
     conn: psycopg.Connection, table: str, reason: str, kind: str = Kind.MANUAL, schema: str = "public"
 ) -> str:
@@ -19,6 +21,7 @@ def create_backup(
     return str(row[0])
 
 
+@pipelined
 def drop_backup(conn: psycopg.Connection, name: str) -> int:
     """Drop one backup (table, metadata row, audit row together); the bytes freed."""
     row = conn.execute("SELECT backup.drop_table_backup(%s::text)", (name,)).fetchone()
@@ -26,6 +29,7 @@ def drop_backup(conn: psycopg.Connection, name: str) -> int:
     return int(row[0])
 
 
+@pipelined
 def adopt_backup(
     conn: psycopg.Connection, name: str, source: str | None, kind: str, reason: str | None, schema: str
 ) -> tuple[str, int]:
@@ -39,6 +43,7 @@ def adopt_backup(
     return row[0], row[1]
 
 
+@pipelined
 def forget_archive(conn: psycopg.Connection, name: str) -> str:
     """Stop tracking an archived backup (backup.forget_archive): the row goes, the files stay;
     returns where they are."""
@@ -47,11 +52,13 @@ def forget_archive(conn: psycopg.Connection, name: str) -> str:
     return str(row[0])
 
 
+@pipelined
 def mark_reviewed(conn: psycopg.Connection, name: str, note: str) -> None:
     """Acknowledge a review (backup.mark_reviewed): the next one is due an interval later."""
     conn.execute("SELECT backup.mark_reviewed(%s::text, %s::text)", (name, note))
 
 
+@pipelined
 def backup_kinds(conn: psycopg.Connection) -> list[KindChoice]:
     """Each kind with its retention in words, from backup.retention_policy, manual first."""
     rows = conn.execute(

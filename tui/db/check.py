@@ -10,7 +10,8 @@ the backups and PostgREST exposing schema backup.
 from __future__ import annotations
 
 import shlex
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 import psycopg
 from psycopg import sql
@@ -18,7 +19,7 @@ from psycopg import sql
 from tui import format as fmt
 from tui.db import schedules, schema
 from tui.db.errors import DatabaseError, ErrorKind
-from tui.model import Category, Finding, SchemaState
+from tui.model import Category, Finding, Schedule, SchemaState
 
 # The 2025 layout's only table of its own; an upgraded schema says which are its own itself.
 _LEGACY_INTERNAL = ("backup_metadata",)
@@ -38,7 +39,7 @@ SELECT c.oid, c.relname::text, c.reltuples,
   FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
   JOIN pg_roles r ON r.rolname = current_user
  WHERE n.nspname = 'backup' AND c.relkind IN ('r', 'p') AND NOT c.relispartition
-   AND c.relname <> ALL (%s)
+   AND c.relname <> ALL ({internal})
 """
 
 _DEPENDANTS = """
@@ -325,124 +326,158 @@ ORDER BY 1
 """
 
 
-def _foreign(conn: psycopg.Connection) -> list[Finding]:
+Read = Callable[[], list[Finding]]  # findings from statements already sent: call once they arrived
+
+
+def _foreign(conn: psycopg.Connection) -> Read:
     """What is in schema backup that backup-tui did not put there, or that another role owns."""
-    owner = conn.execute("SELECT backup.owner_role()").fetchone()[0]  # type: ignore[index]
-    findings = [
-        Finding(
-            Category.FOREIGN,
-            what,
-            f"owned by {holder}, not by {owner}, the backup schema's owner: {holder} can change it, and "
-            "backup-tui will not act on it",
-            f"backup-tui install --take-ownership  # or: {schema.alter_owner(what, owner)};",
-        )
-        for what, holder in schema.foreign_owned(conn, "(SELECT nspowner FROM pg_namespace WHERE nspname = 'backup')")
-    ]
-    findings.extend(Finding(Category.FOREIGN, *row) for row in conn.execute(_NOT_OURS))
-    return findings
+    owner = conn.execute("SELECT n.nspowner::regrole::text FROM pg_namespace n WHERE n.nspname = 'backup'")
+    owned = conn.execute(
+        schema.FOREIGN_OWNED.format(owner="(SELECT nspowner FROM pg_namespace WHERE nspname = 'backup')")
+    )
+    not_ours = conn.execute(_NOT_OURS)
 
-
-def run_check(
-    conn: psycopg.Connection, state: SchemaState, *, fast: bool = False, roles: Sequence[str] = ()
-) -> list[Finding]:
-    """Every finding, in the order of Category."""
-    if state is SchemaState.ABSENT:
-        return [
+    def read() -> list[Finding]:
+        holder_of_schema = owner.fetchone()[0]  # type: ignore[index]
+        findings = [
             Finding(
-                Category.NOT_INSTALLED,
-                "backup",
-                "there is no backup schema in this database: nothing to check",
-                "backup-tui install",
+                Category.FOREIGN,
+                what,
+                f"owned by {holder}, not by {holder_of_schema}, the backup schema's owner: {holder} can change "
+                "it, and backup-tui will not act on it",
+                f"backup-tui install --take-ownership  # or: {schema.alter_owner(what, holder_of_schema)};",
             )
+            for what, holder in owned
         ]
-    _require_roles(conn, roles)
-    upgraded = state.upgraded
-    findings = _inventory_findings(conn, upgraded, fast)
-    if upgraded:
-        findings.extend(_archives(conn))
-    findings.extend(_exposure(conn, roles, upgraded))
-    wanted = list(dict.fromkeys([*DEFAULT_ROLES, *roles]))
-    findings.extend(_defaults(conn, wanted))
-    findings.extend(_inherited(conn, wanted))
-    findings.extend(_views_over(conn))
-    if upgraded:
-        findings.extend(_schedules(conn))
-        findings.extend(_foreign(conn))
-    return findings
+        findings.extend(Finding(Category.FOREIGN, *row) for row in not_ours)
+        return findings
+
+    return read
 
 
-def flags(conn: psycopg.Connection, state: SchemaState) -> list[Finding]:
-    """What the inventory flags on its rows (drift, from estimates, and dependants): the five
-    statements those need, not a whole check (thirty-odd round trips, most of them for findings
-    the main screen does not show)."""
+def run_check(conn: psycopg.Connection, state: SchemaState, *, fast: bool = False, roles: Sequence[str] = ()) -> Read:
+    """Every finding, in the order of Category: the statements are sent, then read. In pipeline
+    mode (Session.read) the categories travel together: one round trip for them all, one more for
+    what needs some of their answers first (exact counts, pg_cron's failed runs)."""
     if state is SchemaState.ABSENT:
-        return []
+        absent = Finding(
+            Category.NOT_INSTALLED,
+            "backup",
+            "there is no backup schema in this database: nothing to check",
+            "backup-tui install",
+        )
+        return lambda: [absent]
+    known_roles = _require_roles(conn, roles)
+    upgraded = state.upgraded
+    wanted = list(dict.fromkeys([*DEFAULT_ROLES, *roles]))
+    inventory = _inventory_findings(conn, upgraded)
+    reads = [_archives(conn)] if upgraded else []
+    reads += [_exposure(conn, roles, upgraded), _defaults(conn, wanted), _inherited(conn, wanted), _views_over(conn)]
+    jobs = _schedules(conn, state) if upgraded else None
+    foreign = _foreign(conn) if upgraded else None
+    # The second step: what waits for part of the answers above (the one wait for all of them).
+    ours = inventory(fast)
+    scheduled = jobs() if jobs else None
+
+    def read() -> list[Finding]:
+        known_roles()
+        findings = ours()
+        for more in reads:
+            findings.extend(more())
+        if scheduled:
+            findings.extend(scheduled())
+        if foreign:
+            findings.extend(foreign())
+        return findings
+
+    return read
+
+
+def flags(conn: psycopg.Connection, state: SchemaState) -> Read:
+    """What the inventory flags on its rows (drift, from estimates, and dependants): the statements
+    those need, not a whole check (thirty-odd statements, most of them for findings the main screen
+    does not show)."""
+    if state is SchemaState.ABSENT:
+        return list
     wanted = (Category.DRIFT, Category.DEPENDANTS)
-    return [f for f in _inventory_findings(conn, state.upgraded, fast=True) if f.category in wanted]
+    found = _inventory_findings(conn, state.upgraded)(True)
+    return lambda: [f for f in found() if f.category in wanted]
 
 
-def _inventory_findings(conn: psycopg.Connection, upgraded: bool, fast: bool) -> list[Finding]:
-    """Missing, unregistered, drifted backups and their dependants."""
-    internal = _internal_tables(conn) if upgraded else list(_LEGACY_INTERNAL)
-    tables = {name: (oid, reltuples, why) for oid, name, reltuples, why in conn.execute(_TABLES, (internal,))}
-    meta = conn.execute(
+def _inventory_findings(conn: psycopg.Connection, upgraded: bool) -> Callable[[bool], Read]:
+    """Missing, unregistered, drifted backups and their dependants: sends what they need; then,
+    given `fast`, counts rows exactly (a statement more) unless fast, and reads."""
+    internal = "backup.internal_tables()" if upgraded else "%s::text[]"
+    tables_sent = conn.execute(_TABLES.replace("{internal}", internal), () if upgraded else (list(_LEGACY_INTERNAL),))
+    meta_sent = conn.execute(
         "SELECT backup_table_name::text, row_count::bigint, "
         + ("archive_location IS NOT NULL" if upgraded else "false")
         + " FROM backup.backup_metadata ORDER BY 1"
-    ).fetchall()
-    registered = {name for name, _, _ in meta}
-    findings: list[Finding] = []
+    )
+    locked_sent = conn.execute("SELECT relid, pid FROM backup.locked_relations()") if upgraded else None
+    # The 2025 layout has no backup.dependants (after install, it does).
+    dependants_sent = conn.execute(_DEPENDANTS) if upgraded else None
 
-    for name, _, archived in meta:
-        if name not in tables and not archived:
-            fix = (
-                f"SELECT backup.drop_table_backup({_literal(conn, name)});"
-                if upgraded
-                else f"DELETE FROM backup.backup_metadata WHERE backup_table_name = {_literal(conn, name)};"
-            )
-            findings.append(Finding(Category.MISSING, name, "metadata row whose table is gone", fix))
-    for name in sorted(tables):
-        if name not in registered:
-            findings.append(
-                Finding(
-                    Category.UNREGISTERED,
-                    name,
-                    "table in schema backup without a metadata row",
-                    f"backup-tui adopt {shlex.quote(name)}",
+    def then(fast: bool) -> Read:
+        tables = {name: (oid, reltuples, why) for oid, name, reltuples, why in tables_sent}
+        meta = meta_sent.fetchall()
+        locked: dict[int, int | None] = dict(locked_sent.fetchall()) if locked_sent else {}
+        compared = [(name, recorded) for name, recorded, _ in meta if name in tables and recorded is not None]
+        counting = [n for n, _ in compared if tables[n][0] not in locked and not tables[n][2]]
+        counts = (lambda: {}) if fast else _exact_counts(conn, counting)
+
+        def read() -> list[Finding]:
+            registered = {name for name, _, _ in meta}
+            findings: list[Finding] = []
+            for name, _, archived in meta:
+                if name not in tables and not archived:
+                    fix = (
+                        f"SELECT backup.drop_table_backup({_literal(conn, name)});"
+                        if upgraded
+                        else f"DELETE FROM backup.backup_metadata WHERE backup_table_name = {_literal(conn, name)};"
+                    )
+                    findings.append(Finding(Category.MISSING, name, "metadata row whose table is gone", fix))
+            for name in sorted(tables):
+                if name not in registered:
+                    findings.append(
+                        Finding(
+                            Category.UNREGISTERED,
+                            name,
+                            "table in schema backup without a metadata row",
+                            f"backup-tui adopt {shlex.quote(name)}",
+                        )
+                    )
+            counted = counts()
+            for name, recorded in compared:
+                findings.extend(
+                    _drift(conn, name, recorded, *tables[name], counted.get(name), fast=fast, locked_by=locked)
                 )
-            )
-    locked: dict[int, int | None] = (
-        dict(conn.execute("SELECT relid, pid FROM backup.locked_relations()").fetchall()) if upgraded else {}
-    )
-    compared = [(name, recorded) for name, recorded, _ in meta if name in tables and recorded is not None]
-    counted = (
-        {} if fast else _exact_counts(conn, [n for n, _ in compared if tables[n][0] not in locked and not tables[n][2]])
-    )
-    for name, recorded in compared:
-        findings.extend(_drift(conn, name, recorded, *tables[name], counted.get(name), fast=fast, locked_by=locked))
-    if upgraded:  # the 2025 layout has no backup.dependants (after install, it does)
-        for name, dependant in conn.execute(_DEPENDANTS):
-            findings.append(
-                Finding(Category.DEPENDANTS, name, f"{dependant} depends on it: drop refuses until it goes", "")
-            )
-    return findings
+            for name, dependant in dependants_sent or ():
+                findings.append(
+                    Finding(Category.DEPENDANTS, name, f"{dependant} depends on it: drop refuses until it goes", "")
+                )
+            return findings
+
+        return read
+
+    return then
 
 
 _COUNTS_PER_STATEMENT = 500  # tables counted by one statement (its text stays well under 100 kB)
 
 
-def _exact_counts(conn: psycopg.Connection, names: Sequence[str]) -> dict[str, int]:
-    """Each table's exact row count, many tables to a statement (UNION ALL): a round trip for
-    every 500 backups, not one per backup (at 50 ms, 200 backups took 10 s of waiting)."""
-    counts: dict[str, int] = {}
+def _exact_counts(conn: psycopg.Connection, names: Sequence[str]) -> Callable[[], dict[str, int]]:
+    """Each table's exact row count, many tables to a statement (UNION ALL): sent at once, read
+    later; at 50 ms, 200 backups counted one by one took 10 s of waiting."""
+    sent = []
     for start in range(0, len(names), _COUNTS_PER_STATEMENT):
         chunk = names[start : start + _COUNTS_PER_STATEMENT]
         query = sql.SQL(" UNION ALL ").join(
             sql.SQL("SELECT {}::text, count(*) FROM backup.{}").format(sql.Literal(name), sql.Identifier(name))
             for name in chunk
         )
-        counts.update((name, int(count)) for name, count in conn.execute(query))
-    return counts
+        sent.append(conn.execute(query))
+    return lambda: {name: int(count) for cur in sent for name, count in cur}
 
 
 def _drift(
@@ -489,13 +524,43 @@ def _drift(
     ]
 
 
-def _schedules(conn: psycopg.Connection) -> list[Finding]:
+def _schedules(conn: psycopg.Connection, state: SchemaState) -> Callable[[], Read]:
     """Schedules whose last run failed or that are overdue by more than a period, and our pg_cron
-    jobs whose runs failed in the last day."""
-    if conn.execute("SELECT to_regclass('backup.backup_schedule') IS NULL").fetchone()[0]:  # type: ignore[index]
-        return []  # installed before schedules existed
+    jobs whose runs failed in the last day. Sends the schedules and where pg_cron is; then, when
+    pg_cron is here and readable, its failures (a statement more); then reads."""
+    current = state is SchemaState.CURRENT
+    # A schema of another version may predate schedules: asked (a round trip) only then.
+    has_table = current or not conn.execute("SELECT to_regclass('backup.backup_schedule') IS NULL").fetchone()[0]  # type: ignore[index]
+    listed = schedules.send_schedules(conn) if has_table else None
+    cron = schedules.send_cron_state(conn)
+
+    def then() -> Read:
+        state = cron()
+        readable = state.here and state.jobs_readable
+        failures = conn.execute(_CRON_FAILURES, (list(schedules.job_names(conn.info.dbname)),)) if readable else None
+
+        def read() -> list[Finding]:
+            return [*_schedule_findings(listed() if listed else []), *_cron_findings(failures)]
+
+        return read
+
+    return then
+
+
+# Our pg_cron jobs' failed runs of the last day (none when this role may not read pg_cron's tables:
+# pg_cron shows a role only its own jobs anyway).
+_CRON_FAILURES = """
+SELECT j.jobid, j.jobname, count(*), max(r.start_time),
+       (array_agg(r.return_message ORDER BY r.start_time DESC))[1]
+  FROM cron.job j JOIN cron.job_run_details r ON r.jobid = j.jobid
+ WHERE j.jobname = ANY(%s::text[]) AND r.status = 'failed' AND r.start_time > now() - interval '1 day'
+ GROUP BY 1, 2 ORDER BY 2
+"""
+
+
+def _schedule_findings(rows: Sequence[Schedule]) -> list[Finding]:
     findings = []
-    for s in schedules.list_schedules(conn):
+    for s in rows:
         subject = f"schedule {s.id} ({s.source} {s.backup_kind}, {s.words})"
         if s.enabled and s.next_run is None:
             findings.append(
@@ -526,44 +591,32 @@ def _schedules(conn: psycopg.Connection) -> list[Finding]:
                     "backup-tui schedule list  # shows the pg_cron jobs and their last runs",
                 )
             )
-    state = schedules.cron_state(conn)
-    if state.here:
-        for job in schedules.cron_jobs(conn):
-            failed = conn.execute(
-                "SELECT count(*), max(start_time), (array_agg(return_message ORDER BY start_time DESC))[1] "
-                "FROM cron.job_run_details WHERE jobid = %s AND status = 'failed' "
-                "AND start_time > now() - interval '1 day'",
-                (job.jobid,),
-            ).fetchone()
-            if failed and failed[0]:
-                findings.append(
-                    Finding(
-                        Category.SCHEDULE,
-                        f"pg_cron job {job.jobname!r}",
-                        f"{failed[0]} run(s) failed in the last day, the last at {fmt.date(failed[1])} UTC: "
-                        f"{failed[2]}",
-                        f"SELECT * FROM cron.job_run_details WHERE jobid = {job.jobid} "
-                        "ORDER BY start_time DESC LIMIT 5;",
-                    )
-                )
     return findings
 
 
-def _archives(conn: psycopg.Connection) -> list[Finding]:
-    """Archives that `verify` last found damaged or unreadable (an archive counts as verified when
-    it is written; `backup-tui verify --all` re-reads them all)."""
-    has_columns = conn.execute(
-        "SELECT count(*) = 2 FROM pg_attribute WHERE attrelid = 'backup.backup_metadata'::regclass "
-        "AND attname IN ('verify_result', 'verify_detail') AND NOT attisdropped"
-    ).fetchone()
-    if not has_columns or not has_columns[0]:
-        return []  # a schema installed before 0.2: nothing recorded yet
-    rows = conn.execute(
-        "SELECT backup_table_name, archive_location, verify_result, verify_detail, verified_at "
-        "FROM backup.backup_metadata WHERE archive_location IS NOT NULL AND verify_result IN ('damaged', 'unreadable') "
-        "ORDER BY 1"
-    )
+def _cron_findings(failures: psycopg.Cursor[Any] | None) -> list[Finding]:
     return [
+        Finding(
+            Category.SCHEDULE,
+            f"pg_cron job {jobname!r}",
+            f"{count} run(s) failed in the last day, the last at {fmt.date(last)} UTC: {message}",
+            f"SELECT * FROM cron.job_run_details WHERE jobid = {jobid} ORDER BY start_time DESC LIMIT 5;",
+        )
+        for jobid, jobname, count, last, message in failures or ()
+    ]
+
+
+def _archives(conn: psycopg.Connection) -> Read:
+    """Archives that `verify` last found damaged or unreadable (an archive counts as verified when
+    it is written; `backup-tui verify --all` re-reads them all). Read through to_jsonb: a schema
+    installed before 0.2 has no verify_* columns (nothing recorded yet) and the statement still runs."""
+    rows = conn.execute(
+        "SELECT m.backup_table_name, m.archive_location, j->>'verify_result', j->>'verify_detail', "
+        "(j->>'verified_at')::timestamptz "
+        "FROM backup.backup_metadata m CROSS JOIN LATERAL to_jsonb(m) j "
+        "WHERE m.archive_location IS NOT NULL AND j->>'verify_result' IN ('damaged', 'unreadable') ORDER BY 1"
+    )
+    return lambda: [
         Finding(
             Category.ARCHIVE,
             name,
@@ -574,46 +627,53 @@ def _archives(conn: psycopg.Connection) -> list[Finding]:
     ]
 
 
-def _exposure(conn: psycopg.Connection, roles: Sequence[str], upgraded: bool) -> list[Finding]:
-    findings: list[Finding] = []
+def _exposure(conn: psycopg.Connection, roles: Sequence[str], upgraded: bool) -> Read:
     wanted = list(dict.fromkeys([*DEFAULT_ROLES, *roles]))
-    for role, kind, obj, privilege, fix in conn.execute(_EXPOSURE, (wanted,)):
-        findings.append(Finding(Category.EXPOSURE, obj, f"{role} has {privilege} on {kind} {obj}", fix))
-    for holder, setting in conn.execute(_POSTGREST):
-        schemas = [s.strip() for s in setting.split("=", 1)[1].split(",")]
-        if "backup" in schemas:
+    grants = conn.execute(_EXPOSURE, (wanted,))
+    postgrest = conn.execute(_POSTGREST)
+    mutable = conn.execute(_SEARCH_PATH)
+    definers = conn.execute(_DEFINER_EXPOSED)
+    views = conn.execute(_DEFINER_VIEWS)
+    restored = conn.execute(_RESTORED) if upgraded else None
+
+    def read() -> list[Finding]:
+        findings: list[Finding] = []
+        for role, kind, obj, privilege, fix in grants:
+            findings.append(Finding(Category.EXPOSURE, obj, f"{role} has {privilege} on {kind} {obj}", fix))
+        for holder, setting in postgrest:
+            schemas = [s.strip() for s in setting.split("=", 1)[1].split(",")]
+            if "backup" in schemas:
+                findings.append(
+                    Finding(
+                        Category.EXPOSURE,
+                        "PostgREST",
+                        f"schema backup is exposed by PostgREST ({holder}: {setting})",
+                        "remove backup from the exposed schemas (Supabase: API settings)",
+                    )
+                )
+        for function, fix in mutable:
+            findings.append(
+                Finding(Category.SEARCH_PATH, function, "function_search_path_mutable: no fixed search_path", fix)
+            )
+        for role, function in definers:
             findings.append(
                 Finding(
-                    Category.EXPOSURE,
-                    "PostgREST",
-                    f"schema backup is exposed by PostgREST ({holder}: {setting})",
-                    "remove backup from the exposed schemas (Supabase: API settings)",
+                    Category.DEFINER,
+                    function,
+                    f"{role}_security_definer_function_executable: {role} may run it with its owner's rights",
+                    f"REVOKE EXECUTE ON FUNCTION {function} FROM {role};",
                 )
             )
-    for function, fix in conn.execute(_SEARCH_PATH):
-        findings.append(
-            Finding(Category.SEARCH_PATH, function, "function_search_path_mutable: no fixed search_path", fix)
-        )
-    for role, function in conn.execute(_DEFINER_EXPOSED):
-        findings.append(
-            Finding(
-                Category.DEFINER,
-                function,
-                f"{role}_security_definer_function_executable: {role} may run it with its owner's rights",
-                f"REVOKE EXECUTE ON FUNCTION {function} FROM {role};",
+        for view in views.fetchall():
+            findings.append(
+                Finding(
+                    Category.DEFINER,
+                    view[0],
+                    "security_definer_view: anon/authenticated read it with its owner's rights",
+                    f"ALTER VIEW {view[0]} SET (security_invoker = true);",
+                )
             )
-        )
-    for view in conn.execute(_DEFINER_VIEWS).fetchall():
-        findings.append(
-            Finding(
-                Category.DEFINER,
-                view[0],
-                "security_definer_view: anon/authenticated read it with its owner's rights",
-                f"ALTER VIEW {view[0]} SET (security_invoker = true);",
-            )
-        )
-    if upgraded:
-        for table, readers, no_rls in conn.execute(_RESTORED):
+        for table, readers, no_rls in restored or ():
             if readers:
                 findings.append(
                     Finding(
@@ -632,70 +692,86 @@ def _exposure(conn: psycopg.Connection, roles: Sequence[str], upgraded: bool) ->
                         f"ALTER TABLE {table} ENABLE ROW LEVEL SECURITY;  -- then write its policies",
                     )
                 )
-    return findings
+        return findings
+
+    return read
 
 
-def _defaults(conn: psycopg.Connection, wanted: Sequence[str]) -> list[Finding]:
-    findings = []
-    for role, owner, in_backup, objects, privileges in conn.execute(_DEFAULTS, (list(wanted),)):
-        where = "in schema backup" if in_backup else "anywhere (a global default, backups included)"
-        findings.append(
-            Finding(
-                Category.EXPOSURE,
-                f"default privileges of {owner}",
-                f"{role} is granted {privileges} on every new {objects[:-1]} {owner} creates {where}",
-                f"ALTER DEFAULT PRIVILEGES FOR ROLE {owner}{' IN SCHEMA backup' if in_backup else ''} "
-                f"REVOKE ALL ON {objects.upper()} FROM {role};",
+def _defaults(conn: psycopg.Connection, wanted: Sequence[str]) -> Read:
+    rows = conn.execute(_DEFAULTS, (list(wanted),))
+
+    def read() -> list[Finding]:
+        findings = []
+        for role, owner, in_backup, objects, privileges in rows:
+            where = "in schema backup" if in_backup else "anywhere (a global default, backups included)"
+            findings.append(
+                Finding(
+                    Category.EXPOSURE,
+                    f"default privileges of {owner}",
+                    f"{role} is granted {privileges} on every new {objects[:-1]} {owner} creates {where}",
+                    f"ALTER DEFAULT PRIVILEGES FOR ROLE {owner}{' IN SCHEMA backup' if in_backup else ''} "
+                    f"REVOKE ALL ON {objects.upper()} FROM {role};",
+                )
             )
-        )
-    return findings
+        return findings
+
+    return read
 
 
-def _inherited(conn: psycopg.Connection, wanted: Sequence[str]) -> list[Finding]:
+def _inherited(conn: psycopg.Connection, wanted: Sequence[str]) -> Read:
     """Exposure through role membership: reported with the REVOKE of the membership that passes
     it on (not revoked by --fix exposure: the membership may be what the application needs)."""
-    findings = []
-    for role, holder, what, count, fix in conn.execute(_INHERITED, ([r for r in wanted if r != "PUBLIC"],)):
-        more = f" and {count - 1} more privilege(s)" if count > 1 else ""
-        findings.append(
-            Finding(
-                Category.EXPOSURE,
-                f"role {holder}",
-                f"{role} inherits the rights of {holder}, which has {what}{more}",
-                fix or f"-- {role} reaches {holder} through several memberships: revoke the one that is not needed",
+    rows = conn.execute(_INHERITED, ([r for r in wanted if r != "PUBLIC"],))
+
+    def read() -> list[Finding]:
+        findings = []
+        for role, holder, what, count, fix in rows:
+            more = f" and {count - 1} more privilege(s)" if count > 1 else ""
+            findings.append(
+                Finding(
+                    Category.EXPOSURE,
+                    f"role {holder}",
+                    f"{role} inherits the rights of {holder}, which has {what}{more}",
+                    fix or f"-- {role} reaches {holder} through several memberships: revoke the one that is not needed",
+                )
             )
-        )
-    return findings
+        return findings
+
+    return read
 
 
-def _views_over(conn: psycopg.Connection) -> list[Finding]:
-    invoker = conn.execute("SELECT current_setting('server_version_num')::int >= 150000").fetchone()[0]  # type: ignore[index]
-    findings = []
-    for view, relkind, readers, tables in conn.execute(_VIEWS_OVER):
-        if not readers:
-            continue
-        fix = (
-            f"ALTER VIEW {view} SET (security_invoker = true);"
-            if relkind == "v" and invoker
-            else f"REVOKE ALL ON {view} FROM {', '.join(readers)};"
-        )
-        findings.append(
-            Finding(
-                Category.DEFINER,
-                view,
-                f"security_definer_view: {', '.join(readers)} read {tables} through it with its owner's rights",
-                fix,
+def _views_over(conn: psycopg.Connection) -> Read:
+    invoker = conn.info.server_version >= 150000  # security_invoker views
+    rows = conn.execute(_VIEWS_OVER)
+
+    def read() -> list[Finding]:
+        findings = []
+        for view, relkind, readers, tables in rows:
+            if not readers:
+                continue
+            fix = (
+                f"ALTER VIEW {view} SET (security_invoker = true);"
+                if relkind == "v" and invoker
+                else f"REVOKE ALL ON {view} FROM {', '.join(readers)};"
             )
-        )
-    return findings
+            findings.append(
+                Finding(
+                    Category.DEFINER,
+                    view,
+                    f"security_definer_view: {', '.join(readers)} read {tables} through it with its owner's rights",
+                    fix,
+                )
+            )
+        return findings
+
+    return read
 
 
 def exposure(conn: psycopg.Connection) -> list[Finding]:
     """What reaches the backups from anon, authenticated or PUBLIC and backup.revoke_exposure takes
     back (after install: `install` says it; `check --fix exposure` revokes it)."""
-    return [f for f in _exposure(conn, (), upgraded=True) if f.category is Category.EXPOSURE] + _defaults(
-        conn, DEFAULT_ROLES
-    )
+    granted, defaults = _exposure(conn, (), upgraded=True), _defaults(conn, DEFAULT_ROLES)
+    return [f for f in granted() if f.category is Category.EXPOSURE] + defaults()
 
 
 def role_grants(conn: psycopg.Connection, role: str, level: str) -> list[str]:
@@ -713,17 +789,17 @@ def revoke_exposure(conn: psycopg.Connection) -> list[str]:
     return [r[0] for r in conn.execute("SELECT backup.revoke_exposure(%s::text[])", (list(DEFAULT_ROLES),))]
 
 
-def _require_roles(conn: psycopg.Connection, roles: Sequence[str]) -> None:
-    known = {r[0] for r in conn.execute("SELECT rolname::text FROM pg_roles WHERE rolname = ANY(%s)", (list(roles),))}
-    unknown = [r for r in roles if r not in known and r != "PUBLIC"]
-    if unknown:
-        raise DatabaseError(f"no role named {', '.join(unknown)} in this cluster", ErrorKind.INVALID)
+def _require_roles(conn: psycopg.Connection, roles: Sequence[str]) -> Callable[[], None]:
+    """Sends the question; the returned call raises for a role that does not exist."""
+    known = conn.execute("SELECT rolname::text FROM pg_roles WHERE rolname = ANY(%s::text[])", (list(roles),))
 
+    def read() -> None:
+        found = {r[0] for r in known}
+        unknown = [r for r in roles if r != "PUBLIC" and r not in found]
+        if unknown:
+            raise DatabaseError(f"no role named {', '.join(unknown)} in this cluster", ErrorKind.INVALID)
 
-def _internal_tables(conn: psycopg.Connection) -> list[str]:
-    row = conn.execute("SELECT backup.internal_tables()").fetchone()
-    assert row is not None
-    return list(row[0])
+    return read
 
 
 def _literal(conn: psycopg.Connection, value: str) -> str:

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import configparser
 import contextlib
+import logging
 import os
 import shutil
 import subprocess
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 import psycopg
 from psycopg import sql
@@ -19,6 +21,14 @@ from psycopg.conninfo import conninfo_to_dict
 from tui.db.errors import DatabaseError, ErrorKind, friendly_message
 from tui.db.watchdog import WatchedConnection, seconds
 from tui.model import ServerInfo
+
+F = TypeVar("F", bound=Callable[..., object])
+
+# psycopg logs what it ignores while winding down a pipeline whose connection is gone ("error
+# ignored terminating ..."); the error itself reaches the user in one line (Session). Without a
+# handler, Python's last resort would print that log record raw on the terminal as a second line.
+logging.getLogger("psycopg").addHandler(logging.NullHandler())
+logging.getLogger("psycopg").propagate = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,19 +150,42 @@ def connect(settings: Settings) -> psycopg.Connection:
     return conn
 
 
+def pipelined(fn: F) -> F:
+    """Mark a database operation whose statements may travel in pipeline mode (Session.run and
+    Session.write then send them so): its transaction's BEGIN and settings go with its first
+    statement, its independent statements together, a round trip for each result it waits for plus
+    the COMMIT. Only for operations without COPY, server-side cursors, several statements in one
+    text, or an error caught around a single statement (in a pipeline, an error surfaces when a
+    result is first waited for)."""
+    fn.pipelined = True  # type: ignore[attr-defined]
+    return fn
+
+
+def is_pipelined(fn: Callable[..., object]) -> bool:
+    return bool(getattr(fn, "pipelined", False))
+
+
 @contextmanager
-def transaction(conn: psycopg.Connection, settings: Settings, statement_timeout: str | None = None) -> Iterator[None]:
+def transaction(
+    conn: psycopg.Connection, settings: Settings, statement_timeout: str | None = None, *, pipeline: bool = False
+) -> Iterator[None]:
     """A transaction (a savepoint inside one) whose settings are fixed by its first statement, all
     transaction-local (SET LOCAL): nothing of ours outlives it on a pooled server connection. Each
     statement is bounded by `statement_timeout` (default: the read timeout), on the server and, for
-    a server that stopped answering, on this side too (tui.db.watchdog)."""
+    a server that stopped answering, on this side too (tui.db.watchdog). With `pipeline` (an
+    outer transaction only), in pipeline mode: see `pipelined`."""
     timeout = statement_timeout or settings.read_timeout
     limits = conn.__dict__.setdefault("limits", []) if hasattr(conn, "__dict__") else []
+    # Ours already open (in pipeline mode the server has not said so yet), or the caller's.
+    nested = bool(limits) or conn.info.transaction_status != psycopg.pq.TransactionStatus.IDLE
     limits.append(seconds(timeout))
     try:
-        if conn.info.transaction_status != psycopg.pq.TransactionStatus.IDLE:
+        if nested:
             with conn.transaction():  # inside one of ours: a savepoint, its settings set again
                 conn.execute(_opening(settings, timeout, begin=False))
+                yield
+        elif pipeline:
+            with _pipelined(conn, _opening(settings, timeout, begin=False)):
                 yield
         else:
             with _outer(conn, _opening(settings, timeout, begin=True)):
@@ -190,26 +223,58 @@ def _outer(conn: psycopg.Connection, opening: sql.Composed) -> Iterator[None]:
 
 
 @contextmanager
-def write_transaction(conn: psycopg.Connection, settings: Settings) -> Iterator[None]:
+def _pipelined(conn: psycopg.Connection, settings: sql.Composed) -> Iterator[None]:
+    """BEGIN, the settings, the block's statements and COMMIT in pipeline mode: nothing waits until
+    the block first needs a result, so a read of one statement is two round trips (its own, with
+    BEGIN and the settings; the COMMIT's), and a block that sends its statements before reading
+    any pays one round trip for all of them."""
+    try:
+        with conn.pipeline():
+            conn.execute("BEGIN")
+            conn.execute(settings)
+            yield
+            conn.execute("COMMIT")
+    except BaseException:
+        # A failed statement made the server skip the rest until the Sync, COMMIT included: the
+        # transaction is still open (aborted), or never began if the block raised first.
+        if not conn.closed and not conn.broken and conn.info.transaction_status != psycopg.pq.TransactionStatus.IDLE:
+            with contextlib.suppress(psycopg.Error):  # a connection gone: the server rolled back
+                conn.execute("ROLLBACK")
+        raise
+
+
+@contextmanager
+def write_transaction(conn: psycopg.Connection, settings: Settings, *, pipeline: bool = False) -> Iterator[None]:
     """One write in its own transaction (or savepoint), bounded by statement_timeout."""
-    with transaction(conn, settings, settings.statement_timeout):
+    with transaction(conn, settings, settings.statement_timeout, pipeline=pipeline):
         yield
+
+
+def send_server_info(conn: psycopg.Connection) -> Callable[[], ServerInfo]:
+    """Sends the question who and where we are; how to read the answer (user, host, port,
+    database, server version, read-only)."""
+    info = conn.info
+    cur = conn.execute(
+        "SELECT session_user, current_database(), current_setting('server_version'), "
+        "current_setting('transaction_read_only') = 'on'"
+    )
+
+    def read() -> ServerInfo:
+        row = cur.fetchone()
+        assert row is not None
+        user, dbname, version, read_only = row
+        return ServerInfo(
+            user=user,
+            host=info.host or "local",
+            port=str(info.port),
+            dbname=dbname,
+            version=version.split(" ")[0],
+            read_only=read_only,
+        )
+
+    return read
 
 
 def server_info(conn: psycopg.Connection) -> ServerInfo:
     """User, host, port, database and server version of a connection."""
-    info = conn.info
-    row = conn.execute(
-        "SELECT session_user, current_database(), current_setting('server_version'), "
-        "current_setting('transaction_read_only') = 'on'"
-    ).fetchone()
-    assert row is not None
-    user, dbname, version, read_only = row
-    return ServerInfo(
-        user=user,
-        host=info.host or "local",
-        port=str(info.port),
-        dbname=dbname,
-        version=version.split(" ")[0],
-        read_only=read_only,
-    )
+    return send_server_info(conn)()

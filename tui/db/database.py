@@ -89,7 +89,8 @@ class Database:
         return self.session.run(server_info)
 
     def schema_state(self) -> SchemaState:
-        return self.session.run(schema.schema_state)
+        """Two round trips: which of our tables exist, then what they hold with the COMMIT."""
+        return self.session.read(schema.send_state)
 
     def install(self, take_ownership: bool = False) -> InstallReport:
         """Install or upgrade the backup schema (idempotent); refuses objects another role owns
@@ -135,23 +136,26 @@ class Database:
         return self.session.run(inventory.with_exact_sizes, rows)
 
     def inventory_json(self, query: ListQuery | None = None) -> tuple[SchemaState, str]:
-        """The schema's state and `list --json`'s array, in one transaction."""
+        """The schema's state and `list --json`'s array, in one transaction of three round trips."""
 
-        def both(conn: psycopg.Connection) -> tuple[SchemaState, str]:
+        def both(conn: psycopg.Connection) -> Callable[[], tuple[SchemaState, str]]:
             state = schema.schema_state(conn)
-            return state, inventory.inventory_json(conn, state, query)
+            text = inventory.inventory_json(conn, state, query)
+            return lambda: (state, text())
 
-        return self.session.run(both)
+        return self.session.read(both)
 
     def listed(self, query: ListQuery) -> tuple[SchemaState, list[Backup]]:
         """The schema's state and `list`'s rows (filtered, ordered and limited by PostgreSQL, as
-        the JSON's), in one transaction: three round trips fewer than asking for each apart."""
+        the JSON's), in one transaction of three round trips: the state's two, then the rows with
+        the COMMIT."""
 
-        def both(conn: psycopg.Connection) -> tuple[SchemaState, list[Backup]]:
+        def both(conn: psycopg.Connection) -> Callable[[], tuple[SchemaState, list[Backup]]]:
             state = schema.schema_state(conn)
-            return state, inventory.list_inventory(conn, state, query)
+            rows = inventory.list_inventory(conn, state, query)
+            return lambda: (state, rows())
 
-        return self.session.run(both)
+        return self.session.read(both)
 
     def approximate_count(self) -> int:
         return self.session.run(inventory.approximate_count)
@@ -175,11 +179,11 @@ class Database:
         return self.session.run(plan.load_plan)
 
     def check(self, state: SchemaState, *, fast: bool = True, roles: Sequence[str] = ()) -> list[Finding]:
-        return self.session.run(check.run_check, state, fast=fast, roles=roles)
+        return self.session.read(check.run_check, state, fast=fast, roles=roles)
 
     def flags(self, state: SchemaState) -> list[Finding]:
         """The findings the inventory flags on its rows (drift from estimates, dependants)."""
-        return self.session.run(check.flags, state)
+        return self.session.read(check.flags, state)
 
     # -- writes to one backup -------------------------------------------------------------
     def create(self, table: str, reason: str, kind: str = Kind.MANUAL, schema_name: str = "public") -> str:
@@ -284,7 +288,19 @@ class Database:
         return self.session.run(schedules.preview, cron, count)
 
     def cron_state(self) -> CronState:
-        return self.session.run(schedules.cron_state)
+        return self.session.read(schedules.send_cron_state)
+
+    def schedule_overview(self, at: datetime | None = None) -> tuple[list[Schedule], CronState, list[CronJob]]:
+        """The schedules, where pg_cron is and our jobs there, in one transaction: the schedules
+        and pg_cron's whereabouts travel together, the jobs (when pg_cron is here) with the COMMIT."""
+
+        def overview(conn: psycopg.Connection) -> Callable[[], tuple[list[Schedule], CronState, list[CronJob]]]:
+            rows = schedules.send_schedules(conn, at)
+            state = schedules.send_cron_state(conn)()
+            jobs = schedules.send_cron_jobs(conn) if state.here and state.jobs_readable else list
+            return lambda: (rows(), state, jobs())
+
+        return self.session.read(overview)
 
     def cron_jobs(self) -> list[CronJob]:
         return self.session.run(schedules.cron_jobs)

@@ -11,7 +11,7 @@ from concurrent.futures import ThreadPoolExecutor, as_completed
 import psycopg
 
 from tui.db.check import run_check
-from tui.db.connection import Settings, connect, server_info, service_files, transaction
+from tui.db.connection import Settings, connect, send_server_info, service_files, transaction
 from tui.db.errors import DatabaseError, friendly_message
 from tui.db.inventory import valid_date
 from tui.db.schema import schema_state
@@ -68,12 +68,14 @@ def summary(target: FleetTarget, connect_timeout: int = 5, statement_timeout: st
     except DatabaseError as exc:
         return FleetRow(target, error=phrase(str(exc)))
     try:
-        with transaction(conn, settings, statement_timeout):
-            info = server_info(conn)
+        # One transaction in pipeline mode: who we are and the schema's state (its two round
+        # trips), then the totals, the fast check and the last scheduled run together (two more:
+        # the check's second step waits for part of its first), the COMMIT with the last of them.
+        with transaction(conn, settings, statement_timeout, pipeline=True):
+            info = send_server_info(conn)
             state = schema_state(conn)
-        row = FleetRow(target, host=info.host, port=info.port, dbname=info.dbname, version=info.version, state=state)
-        if state in (SchemaState.CURRENT, SchemaState.OUTDATED, SchemaState.NEWER):
-            with transaction(conn, settings, statement_timeout):
+            findings = run_check(conn, state, fast=True)
+            if state in (SchemaState.CURRENT, SchemaState.OUTDATED, SchemaState.NEWER):
                 conn.execute("SELECT pg_catalog.set_config('backup.size_estimates', 'on', true)")
                 totals = conn.execute(
                     "SELECT count(*), coalesce(sum(size_bytes), 0)::bigint, "
@@ -81,28 +83,33 @@ def summary(target: FleetTarget, connect_timeout: int = 5, statement_timeout: st
                     "count(*) FILTER (WHERE status = 'expired'), min(backup_date), "
                     "pg_catalog.pg_database_size(pg_catalog.current_database()) "
                     "FROM backup.inventory_rows(NULL::text[])"
-                ).fetchone()
-        elif state is SchemaState.LEGACY:
-            with transaction(conn, settings, statement_timeout):
+                )
+            elif state is SchemaState.LEGACY:
                 totals = conn.execute(
                     "SELECT count(*), coalesce(sum(pg_catalog.pg_total_relation_size(c.oid)), 0)::bigint, 0, 0, "
                     f"min({valid_date('m.backup_date')}), pg_catalog.pg_database_size(pg_catalog.current_database()) "
                     "FROM backup.backup_metadata m LEFT JOIN pg_catalog.pg_class c "
                     "ON c.relname = m.backup_table_name::name AND c.relnamespace = 'backup'::regnamespace"
-                ).fetchone()
-        else:  # no backup schema: that is its one finding
-            with transaction(conn, settings, statement_timeout):
-                size = conn.execute("SELECT pg_catalog.pg_database_size(pg_catalog.current_database())").fetchone()
-            return row.with_totals(0, 0, 0, 0, None, size[0] if size else None, findings=run_check(conn, state))
-        assert totals is not None
-        with transaction(conn, settings, statement_timeout):
-            findings = run_check(conn, state, fast=True)
+                )
+            else:  # no backup schema: that is its one finding
+                totals = conn.execute(
+                    "SELECT 0, 0, 0, 0, NULL::timestamptz, pg_catalog.pg_database_size(pg_catalog.current_database())"
+                )
             scheduled = None
-            if conn.execute("SELECT to_regclass('backup.backup_schedule') IS NOT NULL").fetchone()[0]:  # type: ignore[index]
+            # Another version's schema may predate schedules: asked (a round trip) only then.
+            if state is SchemaState.CURRENT or (
+                state.upgraded
+                and conn.execute("SELECT to_regclass('backup.backup_schedule') IS NOT NULL").fetchone()[0]  # type: ignore[index]
+            ):
                 scheduled = conn.execute(
                     "SELECT max(s.last_attempt_at) FROM backup.backup_schedule s WHERE s.last_result = 'ok'"
-                ).fetchone()[0]  # type: ignore[index]
-        backups, size_bytes, reclaimable, expired, oldest, database_size = totals
+                )
+        who = info()
+        row = FleetRow(target, host=who.host, port=who.port, dbname=who.dbname, version=who.version, state=state)
+        counted = totals.fetchone()
+        assert counted is not None
+        backups, size_bytes, reclaimable, expired, oldest, database_size = counted
+        last = scheduled.fetchone() if scheduled else None
         return row.with_totals(
             backups,
             size_bytes,
@@ -110,8 +117,8 @@ def summary(target: FleetTarget, connect_timeout: int = 5, statement_timeout: st
             expired,
             oldest,
             database_size,
-            findings=findings,
-            last_scheduled_ok=scheduled,
+            findings=findings(),
+            last_scheduled_ok=last[0] if last else None,
         )
     except psycopg.Error as exc:
         if WATCH.why(conn):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 import psycopg
@@ -115,26 +115,31 @@ def _listed(
     return select, params, order
 
 
-def list_inventory(conn: psycopg.Connection, state: SchemaState, query: ListQuery) -> list[Backup]:
+def list_inventory(conn: psycopg.Connection, state: SchemaState, query: ListQuery) -> Callable[[], list[Backup]]:
+    """Send `list`'s query; how to read its rows once they have arrived (Session.read)."""
     if state is SchemaState.ABSENT:
-        return []
+        return list
     select, params, _ = _listed(conn, state, query)
-    with conn.cursor() as cur:
-        cur.execute(select, params)
-        return [Backup(*row) for row in cur]
+    cur = conn.execute(select, params)
+    return lambda: [Backup(*row) for row in cur]
 
 
-def inventory_json(conn: psycopg.Connection, state: SchemaState, query: ListQuery | None = None) -> str:
+def inventory_json(conn: psycopg.Connection, state: SchemaState, query: ListQuery | None = None) -> Callable[[], str]:
     """The inventory as a JSON array built by PostgreSQL (keys = the view's columns, ISO 8601
-    dates), in `query`'s order: the client only passes the text on."""
+    dates), in `query`'s order: the client only passes the text on. Sent; read it when it arrived."""
     if state is SchemaState.ABSENT:
-        return "[]"
+        return lambda: "[]"
     select, params, order = _listed(conn, state, query or ListQuery())
-    row = conn.execute(
+    cur = conn.execute(
         sql.SQL("SELECT coalesce(json_agg(i ORDER BY {}), '[]')::text FROM ({}) i").format(order, select), params
-    ).fetchone()
-    assert row is not None
-    return str(row[0])
+    )
+
+    def text() -> str:
+        row = cur.fetchone()
+        assert row is not None
+        return str(row[0])
+
+    return text
 
 
 def load_inventory(

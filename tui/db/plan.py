@@ -7,9 +7,11 @@ from collections.abc import Sequence
 import psycopg
 from psycopg import sql
 
+from tui.db.connection import pipelined
 from tui.model import PLAN_COLUMNS, ItemResult, Outcome, PlanRow
 
 
+@pipelined
 def load_plan(conn: psycopg.Connection) -> list[PlanRow]:
     """What the policy will do to every backup, and why."""
     query = sql.SQL("SELECT {} FROM backup.plan_prune(backup.as_of(), NULL::text[])").format(
@@ -20,6 +22,7 @@ def load_plan(conn: psycopg.Connection) -> list[PlanRow]:
         return [PlanRow(*row) for row in cur]
 
 
+@pipelined
 def prune_batch(conn: psycopg.Connection, names: Sequence[str]) -> list[ItemResult]:
     """Drop those of `names` still due for deletion, in one transaction (one autocommit statement)."""
     rows = conn.execute(

@@ -4,10 +4,10 @@ that call it. pg_cron is optional: the same runner is `backup-tui run-due` for t
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import datetime
 
 import psycopg
-from psycopg import sql
 
 from tui.model import CronJob, CronState, DueRun, Schedule
 
@@ -20,11 +20,14 @@ def job_names(dbname: str) -> tuple[str, str]:
     return f"backup-tui: run due backups in {dbname}", f"backup-tui: nightly prune in {dbname}"
 
 
+def send_schedules(conn: psycopg.Connection, at: datetime | None = None) -> Callable[[], list[Schedule]]:
+    """Sends the schedules' query; how to read them once they arrived."""
+    cur = conn.execute("SELECT * FROM backup.schedule_rows(coalesce(%s::timestamptz, backup.as_of()))", (at,))
+    return lambda: [Schedule(*row) for row in cur]
+
+
 def list_schedules(conn: psycopg.Connection, at: datetime | None = None) -> list[Schedule]:
-    rows = conn.execute(
-        "SELECT * FROM backup.schedule_rows(coalesce(%s::timestamptz, backup.as_of()))", (at,)
-    ).fetchall()
-    return [Schedule(*row) for row in rows]
+    return send_schedules(conn, at)()
 
 
 def add_schedule(conn: psycopg.Connection, table: str, kind: str, cron: str, reason: str | None, schema: str) -> int:
@@ -106,23 +109,48 @@ def schedules_of(conn: psycopg.Connection, key: str) -> list[int]:
 # -- pg_cron ------------------------------------------------------------------------------------
 
 
-def cron_state(conn: psycopg.Connection) -> CronState:
-    """Where pg_cron is: here, in another database of this server (cron.database_name), or nowhere."""
-    here = conn.execute("SELECT extversion FROM pg_extension WHERE extname = 'pg_cron'").fetchone()
+# Where pg_cron is, in one statement. cron.database_name is a superuser-only setting
+# (pg_read_all_settings may read it too): read only when the role may (CASE evaluates lazily), so
+# operators and reviewers see "not visible", never an error.
+_CRON_STATE = """
+SELECT e.extversion, r.readable,
+       CASE WHEN r.readable THEN current_setting('cron.database_name', true) END,
+       CASE WHEN e.extversion IS NOT NULL
+            THEN has_schema_privilege('cron', 'USAGE') AND has_table_privilege('cron.job', 'SELECT')
+                 AND has_table_privilege('cron.job_run_details', 'SELECT') END
+  FROM (SELECT pg_has_role('pg_read_all_settings', 'USAGE')
+               OR (SELECT rolsuper FROM pg_roles WHERE rolname = current_user) AS readable) r
+  LEFT JOIN pg_extension e ON e.extname = 'pg_cron'
+"""
+
+
+def send_cron_state(conn: psycopg.Connection) -> Callable[[], CronState]:
+    """Sends the question where pg_cron is: here, in another database of this server
+    (cron.database_name), or nowhere; how to read the answer."""
+    cur = conn.execute(_CRON_STATE)
     dbname = conn.info.dbname
-    if here:
-        return CronState(installed=True, here=True, cron_database=dbname, database=dbname, version=here[0])
-    # cron.database_name is a superuser-only setting (pg_read_all_settings may read it too): asked
-    # only when the role may, so operators and reviewers see "not visible", never an error.
-    readable = conn.execute(
-        "SELECT pg_has_role('pg_read_all_settings', 'USAGE') "
-        "OR (SELECT rolsuper FROM pg_roles WHERE rolname = current_user)"
-    ).fetchone()
-    if not (readable and readable[0]):
-        return CronState(installed=False, here=False, cron_database=None, database=dbname, visible=False)
-    database = conn.execute("SELECT current_setting('cron.database_name', true)").fetchone()
-    cron_db = database[0] if database and database[0] else None
-    return CronState(installed=cron_db is not None, here=False, cron_database=cron_db, database=dbname)
+
+    def read() -> CronState:
+        version, readable, database, jobs = cur.fetchone() or (None, False, None, False)
+        if version:
+            return CronState(
+                installed=True,
+                here=True,
+                cron_database=dbname,
+                database=dbname,
+                version=version,
+                jobs_readable=bool(jobs),
+            )
+        if not readable:
+            return CronState(installed=False, here=False, cron_database=None, database=dbname, visible=False)
+        cron_db = database or None
+        return CronState(installed=cron_db is not None, here=False, cron_database=cron_db, database=dbname)
+
+    return read
+
+
+def cron_state(conn: psycopg.Connection) -> CronState:
+    return send_cron_state(conn)()
 
 
 def cron_commands(state: CronState, prune_at: str = "03:00") -> list[str]:
@@ -162,29 +190,27 @@ def remove_cron(conn: psycopg.Connection) -> list[str]:
     return removed
 
 
-def cron_jobs(conn: psycopg.Connection) -> list[CronJob]:
+def send_cron_jobs(conn: psycopg.Connection) -> Callable[[], list[CronJob]]:
     """Our jobs (for this database) with their last run, from cron.job_run_details; none when this
-    role may not read pg_cron's tables (pg_cron shows a role only its own jobs anyway)."""
-    readable = conn.execute(
-        "SELECT has_schema_privilege('cron', 'USAGE') AND has_table_privilege('cron.job', 'SELECT') "
-        "AND has_table_privilege('cron.job_run_details', 'SELECT')"
-    ).fetchone()
-    if not (readable and readable[0]):
-        return []
+    role may not read pg_cron's tables (pg_cron shows a role only its own jobs anyway). Sent; the
+    returned call reads them. Only where pg_cron is here and readable (its tables are named)."""
     run_name, prune_name = job_names(conn.info.dbname)
-    rows = conn.execute(
-        sql.SQL(
-            "SELECT j.jobid, j.jobname, j.schedule, j.command, j.active, d.status, d.start_time, d.end_time, "
-            "       d.return_message "
-            "  FROM cron.job j "
-            "  LEFT JOIN LATERAL (SELECT r.status, r.start_time, r.end_time, r.return_message "
-            "                       FROM cron.job_run_details r WHERE r.jobid = j.jobid "
-            "                      ORDER BY r.start_time DESC NULLS LAST LIMIT 1) d ON true "
-            " WHERE j.jobname IN (%s, %s) ORDER BY j.jobname"
-        ),
+    cur = conn.execute(
+        "SELECT j.jobid, j.jobname, j.schedule, j.command, j.active, d.status, d.start_time, d.end_time, "
+        "       d.return_message "
+        "  FROM cron.job j "
+        "  LEFT JOIN LATERAL (SELECT r.status, r.start_time, r.end_time, r.return_message "
+        "                       FROM cron.job_run_details r WHERE r.jobid = j.jobid "
+        "                      ORDER BY r.start_time DESC NULLS LAST LIMIT 1) d ON true "
+        " WHERE j.jobname IN (%s::text, %s::text) ORDER BY j.jobname",
         (run_name, prune_name),
-    ).fetchall()
-    return [CronJob(*row) for row in rows]
+    )
+    return lambda: [CronJob(*row) for row in cur]
+
+
+def cron_jobs(conn: psycopg.Connection) -> list[CronJob]:
+    state = cron_state(conn)
+    return send_cron_jobs(conn)() if state.here and state.jobs_readable else []
 
 
 def _time(text: str) -> tuple[int, int]:

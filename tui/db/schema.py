@@ -23,6 +23,7 @@ import functools
 import graphlib
 import hashlib
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -119,9 +120,10 @@ class Recorded:
     definitions: dict[str, tuple[str, str]]
 
 
-def recorded(conn: psycopg.Connection) -> Recorded:
-    """Read in two round trips whatever the schema's age (it was ten): which tables exist, then
-    what those that do hold."""
+def send_recorded(conn: psycopg.Connection) -> Callable[[], Recorded]:
+    """Which of our tables exist (waited for), then what those that do hold (sent; the returned
+    call reads it): two statements whatever the schema's age (it was ten), and in pipeline mode
+    the second travels with whatever the caller sends next."""
     row = conn.execute(
         "SELECT to_regclass('backup.backup_metadata') IS NOT NULL, to_regclass('backup.schema_version') IS NOT NULL, "
         "to_regclass('backup.schema_definitions') IS NOT NULL"
@@ -129,20 +131,31 @@ def recorded(conn: psycopg.Connection) -> Recorded:
     assert row is not None
     has_metadata, has_versions, has_definitions = row
     if not has_versions:
-        return Recorded(has_metadata, False, frozenset(), {})
+        return lambda: Recorded(has_metadata, False, frozenset(), {})
     applied = "(SELECT array_agg(version ORDER BY version) FROM backup.schema_version)"
     read = (
         f"SELECT {applied}, (SELECT array_agg(ARRAY[name, sha256, tool]::text[]) FROM backup.schema_definitions)"
         if has_definitions
         else f"SELECT {applied}, NULL::text[]"
     )
-    versions, files = conn.execute(read).fetchone() or (None, None)
-    return Recorded(
-        has_metadata,
-        True,
-        frozenset(versions or ()),
-        {name: (sha, tool) for name, sha, tool in files or ()},
-    )
+    cur = conn.execute(read)
+
+    def known() -> Recorded:
+        versions, files = cur.fetchone() or (None, None)
+        return Recorded(
+            has_metadata,
+            True,
+            frozenset(versions or ()),
+            {name: (sha, tool) for name, sha, tool in files or ()},
+        )
+
+    return known
+
+
+def recorded(conn: psycopg.Connection) -> Recorded:
+    """Read in two round trips whatever the schema's age (it was ten): which tables exist, then
+    what those that do hold."""
+    return send_recorded(conn)()
 
 
 def _version_tuple(version: str | None) -> tuple[int, ...]:
@@ -151,7 +164,10 @@ def _version_tuple(version: str | None) -> tuple[int, ...]:
 
 def pending(conn: psycopg.Connection, known: Recorded | None = None) -> tuple[list[Migration], list[Definition]]:
     """The migrations not yet run and the definitions to (re-)apply, in order."""
-    known = known or recorded(conn)
+    return _pending(known or recorded(conn))
+
+
+def _pending(known: Recorded) -> tuple[list[Migration], list[Definition]]:
     todo = [m for m in migrations() if m.version not in known.migrations]
     changed: set[str] = set()
     for definition in definitions():  # in order: what a file requires is decided before it
@@ -161,9 +177,19 @@ def pending(conn: psycopg.Connection, known: Recorded | None = None) -> tuple[li
     return todo, [d for d in definitions() if d.name in changed]
 
 
+def send_state(conn: psycopg.Connection) -> Callable[[], SchemaState]:
+    """The schema's state, its second statement sent and not waited for (Session.read)."""
+    known = send_recorded(conn)
+    return lambda: state_of(known())
+
+
 def schema_state(conn: psycopg.Connection) -> SchemaState:
     """Absent, legacy (2025 layout), outdated, current, or newer than this version."""
-    known = recorded(conn)
+    return send_state(conn)()
+
+
+def state_of(known: Recorded) -> SchemaState:
+    """What the recorded tables say: absent, legacy, outdated, current or newer."""
     if not known.has_metadata:
         return SchemaState.ABSENT
     if not known.has_versions:
@@ -173,7 +199,7 @@ def schema_state(conn: psycopg.Connection) -> SchemaState:
         _version_tuple(tool) > _version_tuple(__version__) for _, tool in known.definitions.values()
     ):
         return SchemaState.NEWER
-    todo, definitions_due = pending(conn, known)
+    todo, definitions_due = _pending(known)
     return SchemaState.OUTDATED if todo or definitions_due else SchemaState.CURRENT
 
 

@@ -14,7 +14,7 @@ from typing import Concatenate, ParamSpec, TypeVar
 
 import psycopg
 
-from tui.db.connection import Settings, connect, transaction, write_transaction
+from tui.db.connection import Settings, connect, is_pipelined, transaction, write_transaction
 from tui.db.errors import ConnectionLost, friendly_message, translate
 from tui.db.watchdog import WATCH
 
@@ -40,18 +40,33 @@ class Session:
         its settings fixed first), connecting if needed."""
 
         def in_transaction(conn: psycopg.Connection) -> T:
-            with transaction(conn, self.settings):
+            with transaction(conn, self.settings, pipeline=is_pipelined(fn)):
                 return fn(conn, *args, **kwargs)
 
         return self._on_connection(in_transaction)
 
+    def read(
+        self, fn: Callable[Concatenate[psycopg.Connection, P], Callable[[], T]], *args: P.args, **kwargs: P.kwargs
+    ) -> T:
+        """fn(connection, ...) in one transaction in pipeline mode (see connection.pipelined), where
+        fn sends its last statements and returns how to read their results: that is called after
+        the COMMIT, which travelled with those statements, so the last step costs one round trip,
+        not two (a read whose steps each wait for the one before is one round trip per step)."""
+
+        def in_transaction(conn: psycopg.Connection) -> Callable[[], T]:
+            with transaction(conn, self.settings, pipeline=True):
+                return fn(conn, *args, **kwargs)
+
+        return self._on_connection(lambda conn: in_transaction(conn)())
+
     def write(self, fn: Callable[Concatenate[psycopg.Connection, P], T], *args: P.args, **kwargs: P.kwargs) -> T:
         """fn(connection, ...) as one write: one transaction whose first statement sets everything
         (search_path, lock_timeout, the write statement_timeout, what-if), transaction-locally.
-        BEGIN, that preamble, fn's statement(s), COMMIT: four round trips for one backup."""
+        A `pipelined` fn sends BEGIN and that preamble with its first statement: two round trips
+        for one backup (that statement's, the COMMIT's)."""
 
         def in_write(conn: psycopg.Connection) -> T:
-            with write_transaction(conn, self.settings):
+            with write_transaction(conn, self.settings, pipeline=is_pipelined(fn)):
                 return fn(conn, *args, **kwargs)
 
         return self._on_connection(in_write)

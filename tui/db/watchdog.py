@@ -115,7 +115,9 @@ class WatchedConnection(psycopg.Connection[Any]):
     def wait(self, gen: PQGen[RV], *args: Any, **kwargs: Any) -> RV:
         limits: list[float | None] = self.__dict__.get("limits") or []
         limit = limits[-1] if limits else None
-        if limit is None:
+        # A connection already gone (the watchdog shut it; psycopg then still winds down a
+        # pipeline) is not armed again: arming would forget why it went.
+        if limit is None or self.pgconn.status == psycopg.pq.ConnStatus.BAD:
             return super().wait(gen, *args, **kwargs)
         WATCH.arm(self, limit)
         try:
