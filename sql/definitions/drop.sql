@@ -30,3 +30,38 @@ BEGIN
     RETURN v_bytes;
 END
 $fn$;
+
+-- Drops several backups in one call (a round trip for a batch, not two for each), each as
+-- drop_table_backup would alone, in order: one row per name with the bytes freed or why not
+-- (SQLSTATE, message, hint), the others going on. A missing privilege or a cancel (statement
+-- timeout, the user's stop) ends the call and undoes the batch: the next backup would be refused
+-- the same way, and a stopped batch changed nothing. With the caller's rights: each drop checks
+-- them as drop_table_backup does.
+CREATE OR REPLACE FUNCTION backup.drop_table_backups(names text[])
+RETURNS TABLE (backup_table_name text, freed_bytes bigint, error_code text, error text, hint text)
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+#variable_conflict use_variable
+DECLARE
+    name text;
+BEGIN
+    FOREACH name IN ARRAY coalesce(names, '{}'::text[]) LOOP
+        backup_table_name := name;
+        freed_bytes := 0;
+        error_code := NULL;
+        error := NULL;
+        hint := NULL;
+        BEGIN
+            freed_bytes := backup.drop_table_backup(name::text);
+        EXCEPTION
+            WHEN insufficient_privilege THEN
+                RAISE;
+            WHEN OTHERS THEN
+                GET STACKED DIAGNOSTICS error_code = RETURNED_SQLSTATE, error = MESSAGE_TEXT, hint = PG_EXCEPTION_HINT;
+                hint := nullif(hint, '');
+        END;
+        RETURN NEXT;
+    END LOOP;
+END
+$fn$;

@@ -55,6 +55,7 @@ AS $$
         ('backup.create_table_backup(text,text,text,text)', 'operator'),
         ('backup.create_table_backup(text,text)', 'operator'),
         ('backup.drop_table_backup(text)', 'operator'),
+        ('backup.drop_table_backups(text[])', 'operator'),
         ('backup.prune_lock_wait()', 'operator'),
         ('backup.prune_batch(text[])', 'operator'),
         ('backup.prune_start(integer,boolean)', 'operator'),

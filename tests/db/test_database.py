@@ -57,6 +57,63 @@ def test_drop_many_reports_each_and_goes_on_past_a_failure(database: Database) -
     assert seen == result.items and result.stopped is None and result.freed_bytes > 0
 
 
+def test_drop_many_is_two_round_trips_a_batch_whatever_the_batch(database: Database, dsn: str) -> None:
+    """#25: a drop of n was two round trips (three before, eight in 0.2) for each backup; now one
+    call per batch, with each backup's result, in order, and progress per backup."""
+    from tests.roundtrips import round_trips
+
+    names = _backups(database, 12)
+    seen: list = []
+    trips, statements = round_trips(database, lambda: database.drop_many(names, progress=seen.append, batch_size=5))
+    assert trips <= 2 * 3, statements  # three batches
+    assert sum("drop_table_backups" in s for s in statements) == 3, statements
+    assert [(i.name, i.outcome) for i in seen] == [(n, Outcome.DONE) for n in names]
+    assert all(i.freed_bytes > 0 for i in seen)
+    with psycopg.connect(dsn) as conn:
+        assert conn.execute("SELECT count(*) FROM backup.backup_metadata").fetchone() == (0,)
+
+
+def test_a_batch_words_each_failure_as_a_lone_drop_would_and_commits_the_rest(database: Database, dsn: str) -> None:
+    names = _backups(database, 4)
+    database.session.run(lambda conn: conn.execute(f'CREATE VIEW public.leans_on AS SELECT * FROM backup."{names[2]}"'))
+    alone = {}
+    for name in ("no_such_backup", "backup_metadata", names[2]):
+        with pytest.raises(DatabaseError) as refused:
+            database.drop(name)
+        alone[name] = str(refused.value)
+    with psycopg.connect(dsn) as holder:
+        holder.execute(f'LOCK TABLE backup."{names[1]}" IN ACCESS SHARE MODE')
+        with Database(Settings(dsn=dsn, lock_timeout="200ms")) as impatient:
+            batch = [
+                names[0],
+                "no_such_backup",
+                names[1],
+                "backup_metadata",
+                names[2],
+                'x"; DROP TABLE t; --',
+                names[3],
+            ]
+            result = impatient.drop_many(batch)
+    assert [(i.name, i.outcome) for i in result.items] == [
+        (names[0], Outcome.DONE),
+        ("no_such_backup", Outcome.FAILED),
+        (names[1], Outcome.FAILED),
+        ("backup_metadata", Outcome.FAILED),
+        (names[2], Outcome.FAILED),
+        ('x"; DROP TABLE t; --', Outcome.FAILED),
+        (names[3], Outcome.DONE),
+    ]
+    errors = {i.name: i.error for i in result.items}
+    for name, words in alone.items():
+        assert errors[name] == words  # the same words as when it is dropped alone
+    assert (errors[names[1]] or "").startswith("lock timeout: the table is in use by another session")
+    assert result.stopped is None and all("\n" not in (i.error or "") for i in result.items)
+    with psycopg.connect(dsn) as conn:
+        left = {r[0] for r in conn.execute("SELECT backup_table_name FROM backup.backup_metadata")}
+        assert left == {names[1], names[2]}
+        assert conn.execute("SELECT to_regclass('public.t') IS NOT NULL").fetchone() == (True,)
+
+
 def test_a_cancel_stops_before_the_next_and_reports_the_rest_not_attempted(database: Database) -> None:
     names = _backups(database, 3)
     stop = threading.Event()
@@ -64,7 +121,7 @@ def test_a_cancel_stops_before_the_next_and_reports_the_rest_not_attempted(datab
     def stop_after_first(item) -> None:
         stop.set()
 
-    result = database.drop_many(names, progress=stop_after_first, cancel=stop)
+    result = database.drop_many(names, progress=stop_after_first, cancel=stop, batch_size=1)
     assert [i.outcome for i in result.items] == [Outcome.DONE, Outcome.NOT_ATTEMPTED, Outcome.NOT_ATTEMPTED]
     assert result.stopped is StopReason.CANCELLED
 

@@ -71,6 +71,7 @@ CALLS: dict[str, str] = {
     "backup.create_table_backup(text,text)": "SELECT backup.create_table_backup('t', 'Pre-migration backup')",
     "backup.claim_backup(text,text)": "SELECT backup.claim_backup('no_such_backup', 'drop')",
     "backup.drop_table_backup(text)": "SELECT backup.drop_table_backup('{weekly}')",
+    "backup.drop_table_backups(text[])": "SELECT * FROM backup.drop_table_backups(ARRAY['{daily2}', 'no_such'])",
     "backup.prune_batch(text[])": "SELECT * FROM backup.prune_batch(ARRAY['{daily0}'])",
     "backup.apply_prune(integer,boolean)": "CALL backup.apply_prune()",
     "backup.mark_reviewed(text,text)": "SELECT backup.mark_reviewed('{daily2}', 'checked')",

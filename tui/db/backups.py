@@ -6,7 +6,8 @@ from __future__ import annotations
 import psycopg
 
 from tui.db.connection import pipelined
-from tui.model import Kind, KindChoice
+from tui.db.errors import phrase
+from tui.model import ItemResult, Kind, KindChoice, Outcome
 
 
 @pipelined
@@ -27,6 +28,22 @@ def drop_backup(conn: psycopg.Connection, name: str) -> int:
     row = conn.execute("SELECT backup.drop_table_backup(%s::text)", (name,)).fetchone()
     assert row is not None
     return int(row[0])
+
+
+@pipelined
+def drop_backups(conn: psycopg.Connection, names: list[str]) -> list[ItemResult]:
+    """Drop several backups in one call (backup.drop_table_backups), each as drop_backup would:
+    one result per name, in order, the error phrased as if it had been raised."""
+    rows = conn.execute(
+        "SELECT backup_table_name, freed_bytes, error_code, error, hint FROM backup.drop_table_backups(%s::text[])",
+        (names,),
+    ).fetchall()
+    return [
+        ItemResult(name, Outcome.DONE, int(freed or 0))
+        if code is None
+        else ItemResult(name, Outcome.FAILED, error=phrase(code, message or code, hint))
+        for name, freed, code, message, hint in rows
+    ]
 
 
 @pipelined

@@ -129,6 +129,8 @@ class Database:
         biggest: int | None = None,
         names: list[str] | None = None,
     ) -> list[Backup]:
+        if names is not None and not estimate_sizes:
+            return self.session.run(inventory.named_inventory, state, names)  # two round trips
         return self.session.run(inventory.load_inventory, state, estimate_sizes, biggest, names)
 
     def with_exact_sizes(self, rows: list[Backup]) -> list[Backup]:
@@ -333,14 +335,20 @@ class Database:
 
     # -- writes to many backups -------------------------------------------------------------
     def drop_many(
-        self, names: Sequence[str], progress: Progress | None = None, cancel: threading.Event | None = None
+        self,
+        names: Sequence[str],
+        progress: Progress | None = None,
+        cancel: threading.Event | None = None,
+        batch_size: int = 50,
     ) -> WriteResult:
-        """Drop each backup in its own transaction; a failure is reported and the rest go on."""
+        """Drop backups in committed batches, one call each (backup.drop_table_backups: two round
+        trips a batch, not two a backup); a failure is reported per backup and the rest go on; a
+        missing privilege or a stop undoes its batch and ends the run."""
 
-        def drop_one(batch: list[str]) -> list[ItemResult]:
-            return [ItemResult(batch[0], Outcome.DONE, self.drop(batch[0]))]
+        def drop_batch(batch: list[str]) -> list[ItemResult]:
+            return self.session.write(backups.drop_backups, batch)
 
-        return self._each(names, drop_one, 1, progress, cancel)
+        return self._each(names, drop_batch, batch_size, progress, cancel)
 
     def archive_many(
         self,

@@ -5,7 +5,6 @@ from __future__ import annotations
 import enum
 
 import psycopg
-from psycopg import errors as pgerr
 
 
 class ErrorKind(enum.Enum):
@@ -68,7 +67,11 @@ _KINDS: dict[str, ErrorKind] = {
 
 
 def kind_of(exc: psycopg.Error) -> ErrorKind:
-    sqlstate = exc.diag.sqlstate
+    return kind_of_state(exc.diag.sqlstate)
+
+
+def kind_of_state(sqlstate: str | None) -> ErrorKind:
+    """What an SQLSTATE means to a user (also for errors a batch call reports per backup)."""
     if sqlstate in _KINDS:
         return _KINDS[sqlstate]
     if sqlstate and sqlstate.startswith("08"):
@@ -87,22 +90,25 @@ def friendly_message(exc: BaseException) -> str:
     diag = exc.diag
     text = str(exc).strip()
     primary = diag.message_primary or (text.splitlines()[0] if text else type(exc).__name__)
-    if isinstance(exc, pgerr.LockNotAvailable):
-        return f"lock timeout: the table is in use by another session; nothing was changed, retry later ({primary})"
-    if isinstance(exc, pgerr.QueryCanceled):
-        return f"cancelled: {primary}; nothing was changed"
-    if isinstance(exc, pgerr.InsufficientPrivilege):
-        return f"permission denied: {primary}"
-    if isinstance(exc, pgerr.ReadOnlySqlTransaction):
-        return "the session is read-only: nothing was changed"
-    if isinstance(exc, pgerr.DiskFull):
-        return f"the database server is out of disk space; nothing was created ({primary})"
     if isinstance(exc, psycopg.OperationalError) and diag.sqlstate is None:
         return " ".join(text.split()) or "the connection to the database was lost"
-    message = primary
-    if diag.message_hint:
-        message += f" (hint: {diag.message_hint})"
-    return message
+    return phrase(diag.sqlstate, primary, diag.message_hint)
+
+
+def phrase(sqlstate: str | None, primary: str, hint: str | None = None) -> str:
+    """The words for a server error from its SQLSTATE, message and hint: one rule for errors
+    raised to us and errors a batch call reports per backup."""
+    if sqlstate == "55P03":
+        return f"lock timeout: the table is in use by another session; nothing was changed, retry later ({primary})"
+    if sqlstate == "57014":
+        return f"cancelled: {primary}; nothing was changed"
+    if sqlstate == "42501":
+        return f"permission denied: {primary}"
+    if sqlstate == "25006":
+        return "the session is read-only: nothing was changed"
+    if sqlstate == "53100":
+        return f"the database server is out of disk space; nothing was created ({primary})"
+    return f"{primary} (hint: {hint})" if hint else primary
 
 
 def translate(exc: psycopg.Error) -> DatabaseError:

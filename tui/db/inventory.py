@@ -8,6 +8,7 @@ from typing import Any
 import psycopg
 from psycopg import sql
 
+from tui.db.connection import pipelined
 from tui.model import INVENTORY_COLUMNS, Backup, ListOrder, ListQuery, SchemaState, TableEstimate
 
 
@@ -159,6 +160,8 @@ def load_inventory(
     """
     if state is SchemaState.ABSENT:
         return []
+    if names is not None and not estimate_sizes:  # no setting to scope: no savepoint
+        return named_inventory(conn, state, names)
     with conn.transaction():
         if estimate_sizes and state is not SchemaState.LEGACY:
             conn.execute("SELECT set_config('backup.size_estimates', 'on', true)")
@@ -167,14 +170,8 @@ def load_inventory(
                 _COLUMNS
             )
             return _backups(conn.execute(query, (biggest,)))
-        if names is not None and state is SchemaState.CURRENT:
-            query = sql.SQL("SELECT {} FROM backup.inventory_rows(%s::text[])").format(_COLUMNS)
-            return _backups(conn.execute(query, (names,)))
         if names is not None:
-            query = sql.SQL("SELECT * FROM ({}) i WHERE i.backup_table_name = ANY(%s)").format(
-                inventory_query(conn, state)
-            )
-            return _backups(conn.execute(query, (names,)))
+            return named_inventory(conn, state, names)
         # Binary on our own schema (its column types are fixed by backup.inventory_rows): parsing
         # timestamps and uuids from text was ~80 ms of 100,000 rows.
         with conn.cursor(name="backup_tui_inventory", binary=state is SchemaState.CURRENT) as cur:
@@ -184,6 +181,21 @@ def load_inventory(
             cur.itersize = _CHUNK
             cur.execute(inventory_query(conn, state))
             return _backups(cur)
+
+
+@pipelined
+def named_inventory(conn: psycopg.Connection, state: SchemaState, names: list[str]) -> list[Backup]:
+    """Only these backups, with exact sizes: one statement (the backups a command names, those a
+    write touched)."""
+    if state is SchemaState.ABSENT:
+        return []
+    if state is SchemaState.CURRENT:
+        query = sql.SQL("SELECT {} FROM backup.inventory_rows(%s::text[])").format(_COLUMNS)
+        return _backups(conn.execute(query, (names,)))
+    query = sql.SQL("SELECT * FROM ({}) i WHERE i.backup_table_name = ANY(%s::text[])").format(
+        inventory_query(conn, state)
+    )
+    return _backups(conn.execute(query, (names,)))
 
 
 _CHUNK = 5_000  # rows per FETCH: ~2 MB of result at a time; 20 round trips at 100,000 backups
