@@ -74,3 +74,43 @@ def test_list_and_its_json_are_three_round_trips_whatever_the_inventory(
         assert state is SchemaState.CURRENT and len(listed) == len(counts) * 2 + more
         counts.append(rows)
     assert counts[0] == counts[1]
+
+
+def test_every_read_command_is_at_most_three_round_trips_with_its_state(
+    installed: psycopg.Connection, dsn: str
+) -> None:
+    """prune's plan, schedule list and check read the schema's state in their own transaction,
+    betting it is current; the bet is checked, and lost only at a price when it was wrong."""
+    _backups(installed, 5)
+    with Database(Settings(dsn=dsn)) as database:
+        reads = {
+            "prune": database.plan_if_current,
+            "schedule list": database.schedule_overview,
+            "check --fast": lambda: database.check_if_current(fast=True),
+            "check": lambda: database.check_if_current(fast=False),
+        }
+        for what, read in reads.items():
+            trips, statements = round_trips(database, read)
+            assert trips <= 3, (what, statements)
+            state, answer = read()
+            assert state is SchemaState.CURRENT and answer is not None, what
+        state, plan = database.plan_if_current()
+        assert plan is not None and len(plan) == 5
+        assert database.check_if_current(fast=False)[1] == database.check(SchemaState.CURRENT, fast=False)
+
+
+def test_a_lost_bet_on_the_schema_answers_with_its_state_and_nothing_else(
+    installed: psycopg.Connection, dsn: str, admin_dsn: str
+) -> None:
+    _backups(installed, 2)
+    installed.execute("UPDATE backup.schema_definitions SET sha256 = 'changed' WHERE name = 'plan'")
+    with Database(Settings(dsn=dsn)) as database:
+        assert database.plan_if_current() == (SchemaState.OUTDATED, None)
+        assert database.schedule_overview() == (SchemaState.OUTDATED, None)
+        assert database.check_if_current() == (SchemaState.OUTDATED, None)
+    installed.execute("DROP SCHEMA backup CASCADE")  # absent: the bet's statements fail, the state answers
+    with Database(Settings(dsn=dsn)) as database:
+        assert database.plan_if_current() == (SchemaState.ABSENT, None)
+        assert database.schedule_overview() == (SchemaState.ABSENT, None)
+        assert database.check_if_current() == (SchemaState.ABSENT, None)
+        assert database.schema_state() is SchemaState.ABSENT  # and the session is usable

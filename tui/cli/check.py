@@ -26,10 +26,14 @@ from tui.model import (
 def cmd_check(args: argparse.Namespace) -> int:
     try:
         with database_of(args) as database:
-            state = database.schema_state()
+            roles = args.role or ()
             if args.fix:
+                state = database.schema_state()
                 _fix_exposure(database, state, args.yes)
-            findings = database.check(state, fast=args.fast, roles=args.role or ())
+                findings = database.check(state, fast=args.fast, roles=roles)
+            else:  # the usual case in one transaction; another version's schema is checked after
+                state, current = database.check_if_current(fast=args.fast, roles=roles)
+                findings = current if current is not None else database.check(state, fast=args.fast, roles=roles)
     except (DatabaseError, UserError) as exc:
         raise CheckFailed(str(exc)) from exc
     if args.json:

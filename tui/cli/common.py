@@ -44,7 +44,11 @@ def database_of(args: argparse.Namespace) -> Database:
 
 
 def require_installed(database: Database) -> None:
-    state = database.schema_state()
+    require_current(database.schema_state())
+
+
+def require_current(state: SchemaState) -> None:
+    """One clear line unless the schema is this version's."""
     if state is SchemaState.ABSENT:
         raise UserError("there is no backup schema in this database; run `backup-tui install` first")
     if state is SchemaState.LEGACY:

@@ -16,7 +16,7 @@ from tui.cli.common import (
     confirm_job,
     database_of,
     json_value,
-    require_installed,
+    require_current,
     stopped,
 )
 from tui.model import (
@@ -55,8 +55,9 @@ def plan_totals(plan: list[PlanRow]) -> str:
 
 def cmd_prune(args: argparse.Namespace) -> int:
     with database_of(args) as database:
-        require_installed(database)
-        plan = database.plan()
+        state, current_plan = database.plan_if_current()
+        require_current(state)
+        plan = current_plan or []
         if args.json:
             json.dump(
                 [{c: json_value(getattr(r, c)) for c in PLAN_COLUMNS} for r in plan], sys.stdout, ensure_ascii=False

@@ -16,6 +16,7 @@ from tui.cli.common import (
     database_of,
     json_value,
     on_terminal,
+    require_current,
     require_installed,
     time_of_day,
 )
@@ -42,8 +43,10 @@ def _schedule_json(s: Schedule) -> dict[str, Any]:
 
 def cmd_schedule_list(args: argparse.Namespace) -> int:
     with database_of(args) as database:
-        require_installed(database)
-        rows, state, jobs = database.schedule_overview()
+        current, overview = database.schedule_overview()
+        require_current(current)
+        assert overview is not None
+        rows, state, jobs = overview
     if args.json:
         json.dump(
             {

@@ -7,7 +7,7 @@ import threading
 from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime
 from types import TracebackType
-from typing import Any
+from typing import Any, TypeVar
 
 import psycopg
 
@@ -44,6 +44,7 @@ from tui.model import (
 from tui.storage import StorageError, open_target
 
 Progress = Callable[[ItemResult], None]
+T = TypeVar("T")
 TransferProgress = Callable[[Transfer], None]
 
 
@@ -180,8 +181,42 @@ class Database:
     def plan(self) -> list[PlanRow]:
         return self.session.run(plan.load_plan)
 
+    def plan_if_current(self) -> tuple[SchemaState, list[PlanRow] | None]:
+        """The schema's state and, when it is CURRENT, the plan: two round trips (was four)."""
+        return self._if_current(plan.send_plan)
+
+    def _if_current(self, send: Callable[[psycopg.Connection], Callable[[], T]]) -> tuple[SchemaState, T | None]:
+        """The schema's state and what `send` asks of a CURRENT schema, in one transaction: its
+        statements travel with the state's second one, on the bet that the schema is ours and
+        current (the usual case); its answer is kept only if it was. A schema of another version
+        may make them fail: then the state alone is asked (two round trips more, only then)."""
+
+        def both(conn: psycopg.Connection) -> Callable[[], tuple[SchemaState, T | None]]:
+            state = schema.send_state(conn)
+            answer = send(conn)
+
+            def read() -> tuple[SchemaState, T | None]:
+                known = state()
+                return known, answer() if known is SchemaState.CURRENT else None
+
+            return read
+
+        try:
+            return self.session.read(both)
+        except DatabaseError:
+            state = self.schema_state()
+            if state is SchemaState.CURRENT:
+                raise
+            return state, None
+
     def check(self, state: SchemaState, *, fast: bool = True, roles: Sequence[str] = ()) -> list[Finding]:
         return self.session.read(check.run_check, state, fast=fast, roles=roles)
+
+    def check_if_current(
+        self, *, fast: bool = True, roles: Sequence[str] = ()
+    ) -> tuple[SchemaState, list[Finding] | None]:
+        """The schema's state and, when it is CURRENT, the check: three round trips in all."""
+        return self._if_current(lambda conn: check.run_check(conn, SchemaState.CURRENT, fast=fast, roles=roles))
 
     def flags(self, state: SchemaState) -> list[Finding]:
         """The findings the inventory flags on its rows (drift from estimates, dependants)."""
@@ -292,9 +327,13 @@ class Database:
     def cron_state(self) -> CronState:
         return self.session.read(schedules.send_cron_state)
 
-    def schedule_overview(self, at: datetime | None = None) -> tuple[list[Schedule], CronState, list[CronJob]]:
-        """The schedules, where pg_cron is and our jobs there, in one transaction: the schedules
-        and pg_cron's whereabouts travel together, the jobs (when pg_cron is here) with the COMMIT."""
+    def schedule_overview(
+        self, at: datetime | None = None
+    ) -> tuple[SchemaState, tuple[list[Schedule], CronState, list[CronJob]] | None]:
+        """The schema's state and, when it is CURRENT, the schedules, where pg_cron is and our jobs
+        there, in one transaction of three round trips (was thirteen): the state's first
+        statement; its second with the schedules and pg_cron's whereabouts; the jobs (when
+        pg_cron is here) with the COMMIT."""
 
         def overview(conn: psycopg.Connection) -> Callable[[], tuple[list[Schedule], CronState, list[CronJob]]]:
             rows = schedules.send_schedules(conn, at)
@@ -302,7 +341,7 @@ class Database:
             jobs = schedules.send_cron_jobs(conn) if state.here and state.jobs_readable else list
             return lambda: (rows(), state, jobs())
 
-        return self.session.read(overview)
+        return self._if_current(overview)
 
     def cron_jobs(self) -> list[CronJob]:
         return self.session.run(schedules.cron_jobs)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import psycopg
 from psycopg import sql
@@ -14,12 +14,16 @@ from tui.model import PLAN_COLUMNS, ItemResult, Outcome, PlanRow
 @pipelined
 def load_plan(conn: psycopg.Connection) -> list[PlanRow]:
     """What the policy will do to every backup, and why."""
+    return send_plan(conn)()
+
+
+def send_plan(conn: psycopg.Connection) -> Callable[[], list[PlanRow]]:
+    """Sends the plan's query; how to read its rows once they arrived."""
     query = sql.SQL("SELECT {} FROM backup.plan_prune(backup.as_of(), NULL::text[])").format(
         sql.SQL(", ").join(sql.Identifier(c) for c in PLAN_COLUMNS)
     )
-    with conn.cursor() as cur:
-        cur.execute(query)
-        return [PlanRow(*row) for row in cur]
+    cur = conn.execute(query)
+    return lambda: [PlanRow(*row) for row in cur]
 
 
 @pipelined
