@@ -17,6 +17,7 @@ import argparse
 import asyncio
 import contextlib
 import os
+import shlex
 import shutil
 import statistics
 import subprocess
@@ -298,9 +299,58 @@ def bench(dsn: str, rtt_ms: float, runs: int) -> list[Measure]:
 
         row("drop 10", lambda: backup_tui(far, "drop", *victims, "--yes"),
             "the 10 DROP + DELETE in one -c", lambda: psql(far, script()), setup=ten)  # fmt: skip
+        if shutil.which("tmux"):
+            out.extend(tui_start(far, proxy, rtt_ms, runs))
     finally:
         proxy.close()
     return out
+
+
+def tui_start(far: str, proxy: DelayProxy, rtt_ms: float, runs: int) -> list[Measure]:
+    """The TUI in a real terminal (tmux, 120x40) through the proxy: process start to the first rows
+    on screen, and to the finished first screen (no size still estimated, nothing loading, and the
+    proxy quiet for a while: flags and exact sizes have arrived). Turns counted at each moment."""
+    quiet = max(0.5, 6 * rtt_ms / 1000)
+    first, whole, first_tally, whole_tally = [], [], Tally(), Tally()
+    for _ in range(runs):
+        session = f"latency-{uuid.uuid4().hex[:6]}"
+        command = "env -u COLUMNS -u LINES " + shlex.join([*CLI, "--dsn", far])
+        proxy.tally()
+        start = time.perf_counter()
+        subprocess.run(["tmux", "new-session", "-d", "-s", session, "-x", "120", "-y", "40", command], check=True)
+        try:
+
+            def pane(session: str = session) -> str:
+                done = subprocess.run(["tmux", "capture-pane", "-p", "-t", session], capture_output=True, text=True)
+                return done.stdout
+
+            while not ("_backup_" in pane() and "backups" in pane()):
+                if time.perf_counter() - start > 60:
+                    raise RuntimeError(f"no rows after 60 s:\n{pane()}")
+                time.sleep(0.005)
+            first.append(time.perf_counter() - start)
+            first_tally = Tally.of(list(proxy.conversations))
+            last_turns, last_change = first_tally.turns, time.perf_counter()
+            while True:
+                now = time.perf_counter()
+                turns = Tally.of(list(proxy.conversations)).turns
+                if turns != last_turns:
+                    last_turns, last_change = turns, now
+                screen = pane()
+                if now - last_change >= quiet and "estimated" not in screen and "loading" not in screen:
+                    break
+                if now - start > 120:
+                    raise RuntimeError(f"the first screen did not settle in 120 s:\n{screen}")
+                time.sleep(0.01)
+            whole.append(last_change - start)
+            whole_tally = Tally.of(list(proxy.conversations))
+        finally:
+            subprocess.run(["tmux", "kill-session", "-t", session], check=False)
+            proxy.tally()
+    return [
+        Measure("TUI: start to first rows", rtt_ms, statistics.median(first), first_tally),
+        Measure("TUI: the finished first screen", rtt_ms, statistics.median(whole), whole_tally),
+    ]
 
 
 def print_table(measures: list[Measure]) -> None:

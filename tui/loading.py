@@ -1,8 +1,10 @@
 """How the TUI loads a large inventory: a first screen quickly, then everything. No Textual here.
 
-From LARGE_INVENTORY backups on (catalog estimate), the first load is only the biggest FIRST_SCREEN
-of them (the default sort), so the first rows paint in O(screen), not O(inventory); the screen then
-loads every row with catalog size estimates, then exact sizes. The first load can start in a
+Below EXACT_AT_ONCE backups (catalog estimate), every row comes with exact sizes in the same
+transaction as the server's name and the schema's state: two round trips to the first rows. From
+LARGE_INVENTORY backups on, the first load is only the biggest FIRST_SCREEN of them (the default
+sort), so the first rows paint in O(screen), not O(inventory); the screen then loads every row with
+catalog size estimates, then exact sizes (as it does in between). The first load can start in a
 thread before Textual is even imported (Prefetch): the two overlap.
 """
 
@@ -20,6 +22,9 @@ from tui.model import Backup, SchemaState, ServerInfo
 
 LARGE_INVENTORY = 2_000
 FIRST_SCREEN = 200
+# Below this, every row is read with exact sizes at once (one statement, two round trips): opening
+# 500 tables for their sizes costs less than the round trips of an estimated step and an exact one.
+EXACT_AT_ONCE = 500
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,17 +39,29 @@ class FirstLoad:
 def first_load(database: Database, on_large: Callable[[SchemaState], object] | None = None) -> FirstLoad:
     """Server, schema state and rows — with catalog size estimates when the schema has them,
     and only the biggest FIRST_SCREEN backups of a large inventory (`on_large` is told first)."""
-    info = database.server_info()
-    state = database.schema_state()
+    info, state, count, rows = database.first_look(rows_below=min(EXACT_AT_ONCE, LARGE_INVENTORY))
+    if rows is not None:
+        return FirstLoad(info, state, rows, False)
+    if state is SchemaState.CURRENT and count is not None and count >= LARGE_INVENTORY:
+        if on_large is not None:
+            on_large(state)
+        rows = database.inventory(state, estimate_sizes=True, biggest=FIRST_SCREEN)
+        return FirstLoad(info, state, rows, True, partial_of=count)
+    if count is not None and count < min(EXACT_AT_ONCE, LARGE_INVENTORY):
+        return FirstLoad(info, state, database.small_inventory(state), False)
     estimated = state.upgraded
-    if state is SchemaState.CURRENT:
-        count = database.approximate_count()
-        if count >= LARGE_INVENTORY:
-            if on_large is not None:
-                on_large(state)
-            rows = database.inventory(state, estimate_sizes=True, biggest=FIRST_SCREEN)
-            return FirstLoad(info, state, rows, True, partial_of=count)
     return FirstLoad(info, state, database.inventory(state, estimate_sizes=estimated), estimated)
+
+
+def reload_rows(database: Database) -> tuple[ServerInfo, SchemaState, list[Backup]]:
+    """Everything again (after a reconnect, or `r`): exact sizes, with the first look when small."""
+    info, state, count, rows = database.first_look(rows_below=EXACT_AT_ONCE)
+    if rows is not None:
+        return info, state, rows
+    if count is not None and count < EXACT_AT_ONCE:
+        return info, state, database.small_inventory(state)
+    with bulk():
+        return info, state, database.inventory(state)
 
 
 class Prefetch:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import psycopg
 
-from tests.conftest import make_table
+from tests.conftest import make_table, scalar
 from tests.roundtrips import round_trips
 from tui.db import Database, Settings
 from tui.db.backups import create_backup
@@ -114,3 +114,35 @@ def test_a_lost_bet_on_the_schema_answers_with_its_state_and_nothing_else(
         assert database.schedule_overview() == (SchemaState.ABSENT, None)
         assert database.check_if_current() == (SchemaState.ABSENT, None)
         assert database.schema_state() is SchemaState.ABSENT  # and the session is usable
+
+
+def test_the_tuis_first_look_brings_a_small_inventorys_rows_in_two_round_trips(
+    installed: psycopg.Connection, dsn: str
+) -> None:
+    """The server, the schema's state, the count and (few enough, current) every row with exact
+    sizes: the issue's budget for the TUI's first rows is connect + 2."""
+    _backups(installed, 4)
+    installed.execute("ANALYZE backup.backup_metadata")
+    with Database(Settings(dsn=dsn)) as database:
+        trips, statements = round_trips(database, lambda: database.first_look(rows_below=500))
+        info, state, count, rows = database.first_look(rows_below=500)
+        assert trips <= 2, statements
+        assert state is SchemaState.CURRENT and count == 4 and info.dbname == installed.info.dbname
+        by_name = {r.backup_table_name: r for r in database.inventory(state)}
+        assert rows is not None and {r.backup_table_name: r for r in rows} == by_name
+        assert all(r.size_exact for r in rows)
+        assert database.first_look(rows_below=4)[3] is None  # not fewer: the rows are not read
+    installed.execute("UPDATE backup.schema_definitions SET sha256 = 'changed' WHERE name = 'plan'")
+    with Database(Settings(dsn=dsn)) as database:  # another version's schema: the bet is not kept
+        assert database.first_look(rows_below=500)[1:] == (SchemaState.OUTDATED, 4, None)
+
+
+def test_a_never_analyzed_inventory_counts_as_unknown_not_as_small(installed: psycopg.Connection, dsn: str) -> None:
+    """reltuples is -1 before the first VACUUM or ANALYZE: read as 0 backups, a large inventory
+    would be loaded whole with exact sizes (the slow path the progressive load avoids)."""
+    installed.execute("DROP TABLE backup.backup_metadata CASCADE")  # a new table: never analyzed
+    installed.execute("CREATE TABLE backup.backup_metadata (backup_table_name text)")
+    assert scalar(installed, "SELECT reltuples FROM pg_class WHERE oid = 'backup.backup_metadata'::regclass") == -1
+    with Database(Settings(dsn=dsn)) as database:
+        _, _, known, rows = database.first_look(rows_below=500)
+    assert known is None and rows is None

@@ -12,7 +12,7 @@ from typing import Any, TypeVar
 import psycopg
 
 from tui.db import activity, archive, backups, check, details, fleet, inventory, plan, sample, schedules, schema
-from tui.db.connection import Settings, server_info
+from tui.db.connection import Settings, send_server_info, server_info
 from tui.db.errors import Cancelled, DatabaseError, ErrorKind
 from tui.db.session import Session
 from tui.model import (
@@ -45,6 +45,8 @@ from tui.storage import StorageError, open_target
 
 Progress = Callable[[ItemResult], None]
 T = TypeVar("T")
+# The server, the schema's state, about how many backups, and (when few and current) every one.
+FirstLook = tuple[ServerInfo, SchemaState, int | None, list[Backup] | None]
 TransferProgress = Callable[[Transfer], None]
 
 
@@ -162,6 +164,34 @@ class Database:
 
     def approximate_count(self) -> int:
         return self.session.run(inventory.approximate_count)
+
+    def first_look(self, rows_below: int = 0) -> FirstLook:
+        """Who and where we are, the schema's state, about how many backups (None: unknown, never
+        analyzed) and, when fewer than `rows_below` and the schema is current, every backup with
+        exact sizes: one transaction of two round trips (it was four transactions, seventeen). The
+        rows are sent with the state's second statement, on the bet that the schema is current;
+        they are kept only if it was."""
+
+        def look(
+            conn: psycopg.Connection,
+        ) -> Callable[[], tuple[ServerInfo, SchemaState, int | None, list[Backup] | None]]:
+            info = send_server_info(conn)
+            count = inventory.send_approximate_count(conn)
+            state = schema.send_state(conn)  # waits for its first statement: the count came with it
+            n = count()
+            rows = inventory.send_small_inventory(conn) if n is not None and n < rows_below else None
+
+            def read() -> FirstLook:
+                known = state()
+                return info(), known, n, rows() if rows is not None and known is SchemaState.CURRENT else None
+
+            return read
+
+        return self.session.read(look)
+
+    def small_inventory(self, state: SchemaState) -> list[Backup]:
+        """Every backup with exact sizes in one statement (two round trips): a small inventory's."""
+        return self.session.run(inventory.small_inventory, state)
 
     def source_tables(self) -> list[TableEstimate]:
         return self.session.run(inventory.source_tables)

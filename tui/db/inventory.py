@@ -235,12 +235,40 @@ def _backups(rows: Iterable[Sequence[Any]]) -> list[Backup]:
     return out
 
 
+def send_approximate_count(conn: psycopg.Connection) -> Callable[[], int | None]:
+    """How many backups, from the catalog's row estimate of backup_metadata (O(1)); None if
+    unknown (no such table, or never analyzed). Sent; the returned call reads it."""
+    cur = conn.execute(
+        "SELECT nullif(greatest(c.reltuples, -1), -1)::bigint FROM pg_class c "
+        "WHERE c.oid = to_regclass('backup.backup_metadata')"
+    )
+
+    def read() -> int | None:
+        row = cur.fetchone()
+        return int(row[0]) if row and row[0] is not None else None
+
+    return read
+
+
 def approximate_count(conn: psycopg.Connection) -> int:
-    """How many backups, from the catalog's row estimate of backup_metadata (O(1)); 0 if unknown."""
-    row = conn.execute(
-        "SELECT greatest(c.reltuples, 0)::bigint FROM pg_class c WHERE c.oid = to_regclass('backup.backup_metadata')"
-    ).fetchone()
-    return int(row[0]) if row else 0
+    return send_approximate_count(conn)() or 0
+
+
+@pipelined
+def small_inventory(conn: psycopg.Connection, state: SchemaState) -> list[Backup]:
+    """Every backup with exact sizes in one plain statement: for an inventory small enough that
+    its sizes cost less than the round trips of a server-side cursor and of a second, exact step."""
+    if state is SchemaState.ABSENT:
+        return []
+    if state is SchemaState.CURRENT:
+        return send_small_inventory(conn)()
+    return _backups(conn.execute(inventory_query(conn, state)))
+
+
+def send_small_inventory(conn: psycopg.Connection) -> Callable[[], list[Backup]]:
+    """A CURRENT schema's every backup with exact sizes, sent; the returned call reads them."""
+    cur = conn.execute(inventory_query(conn, SchemaState.CURRENT), binary=True)
+    return lambda: _backups(cur)
 
 
 def source_tables(conn: psycopg.Connection) -> list[TableEstimate]:

@@ -17,7 +17,7 @@ from tui.config import default_archive_target, last_archive_target
 from tui.db import Database, DatabaseError, Settings
 from tui.inventory_state import InventoryState, Totals, total_size
 from tui.listing import Prepared, quote_term
-from tui.loading import Prefetch, bulk, thaw
+from tui.loading import Prefetch, bulk, reload_rows, thaw
 from tui.modals.adopt import AdoptModal
 from tui.modals.confirm import ConfirmModal
 from tui.modals.create import CreateBackupModal
@@ -298,10 +298,7 @@ class InventoryScreen(ListingScreen):
                     rows = self.database.inventory(state)
             else:
                 thaw()
-                info = self.database.server_info()
-                state = self.database.schema_state()
-                with bulk():
-                    rows = self.database.inventory(state)
+                info, state, rows = reload_rows(self.database)
         except DatabaseError as exc:
             self.post_message(LoadFailed(error_text(exc)))
             return
