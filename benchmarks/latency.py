@@ -16,16 +16,19 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import functools
 import os
 import shlex
 import shutil
+import socket
 import statistics
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -101,8 +104,15 @@ class Tally:
     conversations: list[Conversation] = field(default_factory=list)
 
     @classmethod
-    def of(cls, conversations: list[Conversation]) -> Tally:
-        connect = sum(c.startup_turns if c.startup_turns is not None else c.turns for c in conversations)
+    def of(cls, conversations: list[Conversation], tls_connect: int | None = None) -> Tally:
+        """Under TLS the proxy cannot see ReadyForQuery: a connection's own turns are then those a
+        bare connection made (`tls_connect`, measured once)."""
+        connect = sum(
+            c.startup_turns
+            if c.startup_turns is not None
+            else (tls_connect if c._opaque and tls_connect is not None else c.turns)
+            for c in conversations
+        )
         total = sum(c.turns for c in conversations)
         return cls(len(conversations), connect, total - connect, conversations)
 
@@ -115,6 +125,7 @@ class DelayProxy:
         self.upstream = (upstream_host, upstream_port)
         self.delay = delay
         self.conversations: list[Conversation] = []
+        self.tls_connect: int | None = None  # a bare TLS connection's turns (calibrate())
         self._loop = asyncio.new_event_loop()
         self._ready = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
@@ -171,10 +182,20 @@ class DelayProxy:
         queue.put_nowait((0.0, b""))
         await delivering
 
+    def calibrate(self, dsn: str) -> None:
+        """Under TLS: how many turns a connection makes before its first query (one that runs a
+        query and closes makes two more: the query's, the Terminate's)."""
+        self.tally()
+        with psycopg.connect(dsn, autocommit=True) as conn:
+            conn.execute("SELECT 1")
+        done = self.tally().conversations
+        if done and done[0]._opaque:
+            self.tls_connect = done[0].turns - 2
+
     def tally(self) -> Tally:
         """The conversations since the last tally (only those that ended are complete)."""
         done, self.conversations = self.conversations, []
-        return Tally.of(done)
+        return Tally.of(done, self.tls_connect)
 
     def close(self) -> None:
         async def stop() -> None:
@@ -252,10 +273,11 @@ def seed(dsn: str, backups: int, tables: int) -> None:
         conn.execute("ANALYZE")
 
 
-def bench(dsn: str, rtt_ms: float, runs: int) -> list[Measure]:
+def bench(dsn: str, rtt_ms: float, runs: int, prune: int = 0, tables: int = 20) -> list[Measure]:
     params = conninfo_to_dict(dsn)
     proxy = DelayProxy(params.get("host") or "127.0.0.1", int(params.get("port") or 5432), rtt_ms / 2000)
     far = make_conninfo(dsn, host="127.0.0.1", port=str(proxy.port))
+    proxy.calibrate(far)
     out: list[Measure] = []
 
     Call = Callable[[], object]
@@ -299,6 +321,36 @@ def bench(dsn: str, rtt_ms: float, runs: int) -> list[Measure]:
 
         row("drop 10", lambda: backup_tui(far, "drop", *victims, "--yes"),
             "the 10 DROP + DELETE in one -c", lambda: psql(far, script()), setup=ten)  # fmt: skip
+        if prune:
+            doomed: list[str] = []
+
+            def expired() -> None:
+                with psycopg.connect(dsn, autocommit=True) as conn:
+                    conn.execute(
+                        "SELECT backup.create_table_backup('t' || (g %% %s::integer)::text, 'to prune'::text, "
+                        "'daily'::text, 'public'::text) FROM generate_series(1, %s::integer) g",
+                        (tables, prune),
+                    )
+                    conn.execute(
+                        "UPDATE backup.backup_metadata SET backup_date = now() - interval '30 days' "
+                        "WHERE backup_reason = 'to prune'"
+                    )
+                    doomed[:] = [
+                        r[0]
+                        for r in conn.execute(
+                            "SELECT backup_table_name FROM backup.plan_prune() WHERE decision = 'delete'"
+                        )
+                    ]
+
+            def prune_script() -> str:
+                return "".join(
+                    f"BEGIN; DROP TABLE backup.{n}; "
+                    f"DELETE FROM backup.backup_metadata WHERE backup_table_name = '{n}'; COMMIT;\n"
+                    for n in doomed
+                )
+
+            row(f"prune --apply ({prune} expired)", lambda: backup_tui(far, "prune", "--apply", "--yes"),
+                "the same DROP + DELETE in one -c", lambda: psql(far, prune_script()), setup=expired)  # fmt: skip
         if shutil.which("tmux"):
             out.extend(tui_start(far, proxy, rtt_ms, runs))
     finally:
@@ -329,11 +381,11 @@ def tui_start(far: str, proxy: DelayProxy, rtt_ms: float, runs: int) -> list[Mea
                     raise RuntimeError(f"no rows after 60 s:\n{pane()}")
                 time.sleep(0.005)
             first.append(time.perf_counter() - start)
-            first_tally = Tally.of(list(proxy.conversations))
+            first_tally = Tally.of(list(proxy.conversations), proxy.tls_connect)
             last_turns, last_change = first_tally.turns, time.perf_counter()
             while True:
                 now = time.perf_counter()
-                turns = Tally.of(list(proxy.conversations)).turns
+                turns = Tally.of(list(proxy.conversations), proxy.tls_connect).turns
                 if turns != last_turns:
                     last_turns, last_change = turns, now
                 screen = pane()
@@ -343,7 +395,7 @@ def tui_start(far: str, proxy: DelayProxy, rtt_ms: float, runs: int) -> list[Mea
                     raise RuntimeError(f"the first screen did not settle in 120 s:\n{screen}")
                 time.sleep(0.01)
             whole.append(last_change - start)
-            whole_tally = Tally.of(list(proxy.conversations))
+            whole_tally = Tally.of(list(proxy.conversations), proxy.tls_connect)
         finally:
             subprocess.run(["tmux", "kill-session", "-t", session], check=False)
             proxy.tally()
@@ -383,6 +435,39 @@ def explain(dsn: str, command: list[str]) -> int:
     return 0
 
 
+PG15 = Path(os.environ.get("BACKUP_TUI_PG15_BIN", "/usr/lib/postgresql/15/bin"))
+
+
+@contextlib.contextmanager
+def tls_cluster() -> Iterator[str]:
+    """A throwaway PostgreSQL 15 cluster that speaks TLS (a self-signed certificate, made here by
+    openssl) on a free port: a DSN with sslmode=require, as hosted databases are reached. initdb
+    refuses root: as root it runs as the `postgres` OS user."""
+    as_postgres = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
+    root = Path(tempfile.mkdtemp(prefix="backup-tui-tls-"))
+    data = root / "data"
+    if os.geteuid() == 0:
+        shutil.chown(root, "postgres", "postgres")
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    run = functools.partial(subprocess.run, check=True, capture_output=True)
+    run([*as_postgres, str(PG15 / "initdb"), "-D", str(data), "-A", "trust", "-U", "postgres"])
+    run([*as_postgres, "openssl", "req", "-new", "-x509", "-days", "2", "-nodes", "-subj", "/CN=127.0.0.1",
+         "-keyout", str(data / "server.key"), "-out", str(data / "server.crt")])  # fmt: skip
+    (data / "server.key").chmod(0o600)
+    with (data / "postgresql.conf").open("a") as conf:
+        conf.write(f"port = {port}\nlisten_addresses = '127.0.0.1'\nunix_socket_directories = '{root}'\nssl = on\n")
+    (data / "pg_hba.conf").write_text("local all all trust\nhostssl all all 127.0.0.1/32 trust\n")
+    run([*as_postgres, str(PG15 / "pg_ctl"), "-D", str(data), "-l", str(root / "log"), "-w", "start"])
+    try:
+        yield f"host=127.0.0.1 port={port} user=postgres dbname=postgres sslmode=require"
+    finally:
+        subprocess.run([*as_postgres, str(PG15 / "pg_ctl"), "-D", str(data), "-m", "immediate", "stop"],
+                       capture_output=True, check=False)  # fmt: skip
+        shutil.rmtree(root, ignore_errors=True)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--dsn", default=os.environ.get("BACKUP_TUI_BENCH_DSN", DEFAULT_DSN))
@@ -391,9 +476,17 @@ def main() -> int:
     parser.add_argument("--backups", type=int, default=200)
     parser.add_argument("--tables", type=int, default=20)
     parser.add_argument(
+        "--prune", type=int, default=1000, help="expired backups for `prune --apply` (made before each run; 0: skip)"
+    )
+    parser.add_argument(
         "--explain",
         metavar="ARGS",
         help="run `backup-tui ARGS` once on --dsn's database (installed already) and print each round trip's SQL",
+    )
+    parser.add_argument(
+        "--tls",
+        action="store_true",
+        help="against a throwaway PostgreSQL 15 cluster of its own that speaks TLS (sslmode=require), not --dsn",
     )
     args = parser.parse_args()
     if args.explain:
@@ -401,6 +494,17 @@ def main() -> int:
     if shutil.which("psql") is None:
         print("needs psql (Debian: postgresql-client)", file=sys.stderr)
         return 2
+    if args.tls:
+        if not (PG15 / "initdb").exists() or shutil.which("openssl") is None:
+            print(f"--tls needs PostgreSQL 15's binaries in {PG15} and openssl", file=sys.stderr)
+            return 2
+        with tls_cluster() as dsn:
+            args.dsn = dsn
+            return measure(args)
+    return measure(args)
+
+
+def measure(args: argparse.Namespace) -> int:
     name = f"backup_tui_latency_{uuid.uuid4().hex[:8]}"
     with psycopg.connect(args.dsn, autocommit=True) as admin:
         admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
@@ -409,7 +513,7 @@ def main() -> int:
         seed(dsn, args.backups, args.tables)
         measures = []
         for rtt in args.rtt or [0, 25, 50]:
-            measures += bench(dsn, rtt, args.runs)
+            measures += bench(dsn, rtt, args.runs, args.prune, args.tables)
         print_table(measures)
     finally:
         with psycopg.connect(args.dsn, autocommit=True) as admin:
