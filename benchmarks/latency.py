@@ -238,6 +238,17 @@ def psql(dsn: str, command: str) -> None:
     subprocess.run(["psql", "-X", "-q", "-d", dsn, "-c", command], check=True, stdout=subprocess.DEVNULL)
 
 
+def psql_script(dsn: str, script: str) -> None:
+    """A script too long for one argument (the kernel caps one at 128 kB), read from stdin."""
+    subprocess.run(
+        ["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", dsn, "-f", "-"],
+        input=script,
+        text=True,
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
+
+
 def measured(proxy: DelayProxy, runs: int, call: Callable[[], object], setup: Callable[[], object] | None = None):
     samples, tally = [], Tally()
     for _ in range(runs):
@@ -343,14 +354,17 @@ def bench(dsn: str, rtt_ms: float, runs: int, prune: int = 0, tables: int = 20) 
                     ]
 
             def prune_script() -> str:
-                return "".join(
-                    f"BEGIN; DROP TABLE backup.{n}; "
-                    f"DELETE FROM backup.backup_metadata WHERE backup_table_name = '{n}'; COMMIT;\n"
+                # One statement (a DO block), so psql sends it in one message as -c would: read
+                # from a file, psql sends each statement of a script apart, a round trip each.
+                body = "".join(
+                    f"DROP TABLE backup.{n}; DELETE FROM backup.backup_metadata WHERE backup_table_name = '{n}';\n"
                     for n in doomed
                 )
+                return f"DO $script$ BEGIN\n{body}END $script$;\n"
 
             row(f"prune --apply ({prune} expired)", lambda: backup_tui(far, "prune", "--apply", "--yes"),
-                "the same DROP + DELETE in one -c", lambda: psql(far, prune_script()), setup=expired)  # fmt: skip
+                "the same DROP + DELETE as one statement", lambda: psql_script(far, prune_script()),
+                setup=expired)  # fmt: skip
         if shutil.which("tmux"):
             out.extend(tui_start(far, proxy, rtt_ms, runs))
     finally:

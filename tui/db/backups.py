@@ -3,6 +3,9 @@ says in which transaction (Session.write: one, with its settings and the write s
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 import psycopg
 
 from tui.db.connection import pipelined
@@ -10,40 +13,52 @@ from tui.db.errors import phrase
 from tui.model import ItemResult, Kind, KindChoice, Outcome
 
 
-@pipelined
+def send_create(
+    conn: psycopg.Connection, table: str, reason: str, kind: str = Kind.MANUAL, schema: str = "public"
+) -> Callable[[], str]:
+    """Copy schema.table into the backup schema (backup.create_table_backup): sent; the returned
+    call reads the new backup's name (Session.send_write: after the COMMIT that went with it)."""
+    cur = conn.execute(
+        "SELECT backup.create_table_backup(%s::text, %s::text, %s::text, %s::text)", (table, reason, str(kind), schema)
+    )
+    return lambda: str(_one(cur))
+
+
 def create_backup(
     conn: psycopg.Connection, table: str, reason: str, kind: str = Kind.MANUAL, schema: str = "public"
 ) -> str:
-    """Copy schema.table into the backup schema (backup.create_table_backup); the new backup's name."""
-    row = conn.execute(
-        "SELECT backup.create_table_backup(%s::text, %s::text, %s::text, %s::text)", (table, reason, str(kind), schema)
-    ).fetchone()
-    assert row is not None
-    return str(row[0])
+    return send_create(conn, table, reason, kind, schema)()
 
 
-@pipelined
+def send_drop(conn: psycopg.Connection, name: str) -> Callable[[], int]:
+    """Drop one backup (table, metadata row, audit row together): sent; reads the bytes freed."""
+    cur = conn.execute("SELECT backup.drop_table_backup(%s::text)", (name,))
+    return lambda: int(_one(cur))
+
+
 def drop_backup(conn: psycopg.Connection, name: str) -> int:
-    """Drop one backup (table, metadata row, audit row together); the bytes freed."""
-    row = conn.execute("SELECT backup.drop_table_backup(%s::text)", (name,)).fetchone()
-    assert row is not None
-    return int(row[0])
+    return send_drop(conn, name)()
 
 
-@pipelined
-def drop_backups(conn: psycopg.Connection, names: list[str]) -> list[ItemResult]:
-    """Drop several backups in one call (backup.drop_table_backups), each as drop_backup would:
-    one result per name, in order, the error phrased as if it had been raised."""
-    rows = conn.execute(
+def send_drops(conn: psycopg.Connection, names: list[str]) -> Callable[[], list[ItemResult]]:
+    """Drop several backups in one call (backup.drop_table_backups), each as a lone drop would:
+    sent; reads one result per name, in order, the error phrased as if it had been raised."""
+    cur = conn.execute(
         "SELECT backup_table_name, freed_bytes, error_code, error, hint FROM backup.drop_table_backups(%s::text[])",
         (names,),
-    ).fetchall()
-    return [
+    )
+    return lambda: [
         ItemResult(name, Outcome.DONE, int(freed or 0))
         if code is None
         else ItemResult(name, Outcome.FAILED, error=phrase(code, message or code, hint))
-        for name, freed, code, message, hint in rows
+        for name, freed, code, message, hint in cur
     ]
+
+
+def _one(cur: psycopg.Cursor[Any]) -> Any:
+    row = cur.fetchone()
+    assert row is not None
+    return row[0]
 
 
 @pipelined

@@ -254,10 +254,10 @@ class Database:
 
     # -- writes to one backup -------------------------------------------------------------
     def create(self, table: str, reason: str, kind: str = Kind.MANUAL, schema_name: str = "public") -> str:
-        return self.session.write(backups.create_backup, table, reason, kind, schema_name)
+        return self.session.send_write(backups.send_create, table, reason, kind, schema_name)
 
     def drop(self, name: str) -> int:
-        return self.session.write(backups.drop_backup, name)
+        return self.session.send_write(backups.send_drop, name)
 
     def adopt(
         self, name: str, source: str | None, kind: str, reason: str | None, schema_name: str = "public"
@@ -410,12 +410,12 @@ class Database:
         cancel: threading.Event | None = None,
         batch_size: int = 50,
     ) -> WriteResult:
-        """Drop backups in committed batches, one call each (backup.drop_table_backups: two round
-        trips a batch, not two a backup); a failure is reported per backup and the rest go on; a
+        """Drop backups in committed batches, one call each (backup.drop_table_backups: a round
+        trip a batch, with its COMMIT; it was two a backup); a failure is reported per backup and the rest go on; a
         missing privilege or a stop undoes its batch and ends the run."""
 
         def drop_batch(batch: list[str]) -> list[ItemResult]:
-            return self.session.write(backups.drop_backups, batch)
+            return self.session.send_write(backups.send_drops, batch)
 
         return self._each(names, drop_batch, batch_size, progress, cancel)
 
@@ -464,7 +464,7 @@ class Database:
         fresh plan); `cancel` stops before the next batch."""
 
         def one_batch(batch: list[str]) -> list[ItemResult]:
-            return self.session.write(plan.prune_batch, batch)
+            return self.session.send_write(plan.send_prune_batch, batch)
 
         return self._each(names, one_batch, batch_size, progress, cancel)
 

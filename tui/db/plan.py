@@ -26,13 +26,17 @@ def send_plan(conn: psycopg.Connection) -> Callable[[], list[PlanRow]]:
     return lambda: [PlanRow(*row) for row in cur]
 
 
-@pipelined
-def prune_batch(conn: psycopg.Connection, names: Sequence[str]) -> list[ItemResult]:
-    """Drop those of `names` still due for deletion, in one transaction (one autocommit statement)."""
-    rows = conn.execute(
+def send_prune_batch(conn: psycopg.Connection, names: Sequence[str]) -> Callable[[], list[ItemResult]]:
+    """Drop those of `names` still due for deletion, in one transaction (one statement): sent; the
+    returned call reads each one's result (Session.send_write: after the COMMIT that went with it)."""
+    cur = conn.execute(
         "SELECT backup_table_name, freed_bytes, error FROM backup.prune_batch(%s::text[])", (list(names),)
-    ).fetchall()
-    return [
+    )
+    return lambda: [
         ItemResult(name, Outcome.DONE if error is None else Outcome.FAILED, freed or 0, error)
-        for name, freed, error in rows
+        for name, freed, error in cur
     ]
+
+
+def prune_batch(conn: psycopg.Connection, names: Sequence[str]) -> list[ItemResult]:
+    return send_prune_batch(conn, names)()

@@ -71,6 +71,20 @@ class Session:
 
         return self._on_connection(in_write)
 
+    def send_write(
+        self, fn: Callable[Concatenate[psycopg.Connection, P], Callable[[], T]], *args: P.args, **kwargs: P.kwargs
+    ) -> T:
+        """A write whose COMMIT travels with its statement (one round trip): fn sends the write and
+        returns how to read its result, called once the COMMIT is done. If the statement fails the
+        server skips the COMMIT and the transaction is rolled back: only a write that succeeded is
+        committed. For writes whose result is reported, never inspected before committing."""
+
+        def in_write(conn: psycopg.Connection) -> Callable[[], T]:
+            with write_transaction(conn, self.settings, pipeline=True):
+                return fn(conn, *args, **kwargs)
+
+        return self._on_connection(lambda conn: in_write(conn)())
+
     def run_own(self, fn: Callable[Concatenate[psycopg.Connection, P], T], *args: P.args, **kwargs: P.kwargs) -> T:
         """fn(connection, ...) that opens and commits its transactions itself (with
         connection.transaction), for a step that must know whether its COMMIT happened (archives)."""
