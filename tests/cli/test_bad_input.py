@@ -75,7 +75,7 @@ def test_a_connection_lost_in_the_middle_of_prune_apply_exits_1_with_one_summary
             (name,),
         )
     scalar(installed, "SELECT backup.create_table_backup('t', 'newest', 'daily')")
-    real = plan.prune_batch
+    real = plan.send_prune_batch
     calls = []
 
     def lose_the_connection_after_one_batch(conn: psycopg.Connection, names):
@@ -85,7 +85,7 @@ def test_a_connection_lost_in_the_middle_of_prune_apply_exits_1_with_one_summary
                 admin.execute("SELECT pg_terminate_backend(%s)", (conn.info.backend_pid,))
         return real(conn, names)
 
-    monkeypatch.setattr(plan, "prune_batch", lose_the_connection_after_one_batch)
+    monkeypatch.setattr(plan, "send_prune_batch", lose_the_connection_after_one_batch)
     code, out, err = run(capsys, "prune", "--apply", "--yes", "--batch-size", "1", "--dsn", dsn)
     assert code == 1
     summary = [line for line in out.splitlines() if line.startswith("dropped")]

@@ -11,6 +11,7 @@ import pytest
 
 from tests.app.helpers import settle
 from tui.db import Database
+from tui.db.database import FirstLook
 from tui.model import ServerInfo
 
 SIZES = [(80, 24), (120, 40)]
@@ -18,13 +19,20 @@ SIZES = [(80, 24), (120, 40)]
 
 @pytest.fixture(autouse=True)
 def fixed_server_label(monkeypatch: pytest.MonkeyPatch) -> None:
-    original = Database.server_info
+    original, first_look = Database.server_info, Database.first_look
 
-    def pinned(self: Database) -> ServerInfo:
-        real = original(self)
+    def pin(real: ServerInfo) -> ServerInfo:
         return ServerInfo("postgres", "db.example", "5432", "app", "18.0", real.read_only)
 
+    def pinned(self: Database) -> ServerInfo:
+        return pin(original(self))
+
+    def pinned_look(self: Database, rows_below: int = 0) -> FirstLook:
+        info, state, count, rows = first_look(self, rows_below)
+        return pin(info), state, count, rows
+
     monkeypatch.setattr(Database, "server_info", pinned)
+    monkeypatch.setattr(Database, "first_look", pinned_look)
 
 
 @pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
