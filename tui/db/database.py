@@ -141,26 +141,20 @@ class Database:
         return self.session.run(inventory.with_exact_sizes, rows)
 
     def inventory_json(self, query: ListQuery | None = None) -> tuple[SchemaState, str]:
-        """The schema's state and `list --json`'s array, in one transaction of three round trips."""
-
-        def both(conn: psycopg.Connection) -> Callable[[], tuple[SchemaState, str]]:
-            state = schema.schema_state(conn)
-            text = inventory.inventory_json(conn, state, query)
-            return lambda: (state, text())
-
-        return self.session.read(both)
+        """The schema's state and `list --json`'s array: one round trip on a current schema."""
+        state, text = self._if_current(lambda conn: inventory.inventory_json(conn, SchemaState.CURRENT, query))
+        if text is not None:
+            return state, text
+        return state, self.session.read(inventory.inventory_json, state, query)
 
     def listed(self, query: ListQuery) -> tuple[SchemaState, list[Backup]]:
         """The schema's state and `list`'s rows (filtered, ordered and limited by PostgreSQL, as
-        the JSON's), in one transaction of three round trips: the state's two, then the rows with
-        the COMMIT."""
-
-        def both(conn: psycopg.Connection) -> Callable[[], tuple[SchemaState, list[Backup]]]:
-            state = schema.schema_state(conn)
-            rows = inventory.list_inventory(conn, state, query)
-            return lambda: (state, rows())
-
-        return self.session.read(both)
+        the JSON's): one round trip on a current schema (the state's two statements and the rows
+        with BEGIN and COMMIT); another version's schema is read as it is, after."""
+        state, rows = self._if_current(lambda conn: inventory.list_inventory(conn, SchemaState.CURRENT, query))
+        if rows is not None:
+            return state, rows
+        return state, self.session.read(inventory.list_inventory, state, query)
 
     def approximate_count(self) -> int:
         return self.session.run(inventory.approximate_count)
@@ -216,13 +210,14 @@ class Database:
         return self._if_current(plan.send_plan)
 
     def _if_current(self, send: Callable[[psycopg.Connection], Callable[[], T]]) -> tuple[SchemaState, T | None]:
-        """The schema's state and what `send` asks of a CURRENT schema, in one transaction: its
-        statements travel with the state's second one, on the bet that the schema is ours and
-        current (the usual case); its answer is kept only if it was. A schema of another version
-        may make them fail: then the state alone is asked (two round trips more, only then)."""
+        """The schema's state and what `send` asks of a CURRENT schema, in one transaction: the
+        state's statements and `send`'s travel together with BEGIN and COMMIT, on the bet that the
+        schema is ours and current (the usual case): one round trip, plus one for each answer
+        `send` waits for. The answer is kept only if the bet held. A schema of another version, or
+        none, may make them fail: then the state alone is asked (two round trips more, only then)."""
 
         def both(conn: psycopg.Connection) -> Callable[[], tuple[SchemaState, T | None]]:
-            state = schema.send_state(conn)
+            state = schema.bet_state(conn)
             answer = send(conn)
 
             def read() -> tuple[SchemaState, T | None]:
@@ -233,7 +228,9 @@ class Database:
 
         try:
             return self.session.read(both)
-        except DatabaseError:
+        except DatabaseError as exc:
+            if exc.kind in _NOT_A_LOST_BET:
+                raise
             state = self.schema_state()
             if state is SchemaState.CURRENT:
                 raise
@@ -509,6 +506,10 @@ class Database:
                 [ItemResult(n, Outcome.NOT_ATTEMPTED, error=f"not attempted: {result.stopped.value}") for n in pending]
             )
         return result
+
+
+# Failures that say nothing of the schema: the bet of _if_current is not what went wrong.
+_NOT_A_LOST_BET = (ErrorKind.CONNECTION_LOST, ErrorKind.CANNOT_CONNECT, ErrorKind.CANCELLED, ErrorKind.LOCK_TIMEOUT)
 
 
 def _stop_reason(exc: DatabaseError, cancel: threading.Event | None) -> StopReason | None:

@@ -120,25 +120,24 @@ class Recorded:
     definitions: dict[str, tuple[str, str]]
 
 
+_TABLES_THERE = (
+    "SELECT to_regclass('backup.backup_metadata') IS NOT NULL, to_regclass('backup.schema_version') IS NOT NULL, "
+    "to_regclass('backup.schema_definitions') IS NOT NULL"
+)
+_APPLIED = "(SELECT array_agg(version ORDER BY version) FROM backup.schema_version)"
+_FILES = "(SELECT array_agg(ARRAY[name, sha256, tool]::text[]) FROM backup.schema_definitions)"
+
+
 def send_recorded(conn: psycopg.Connection) -> Callable[[], Recorded]:
     """Which of our tables exist (waited for), then what those that do hold (sent; the returned
     call reads it): two statements whatever the schema's age (it was ten), and in pipeline mode
     the second travels with whatever the caller sends next."""
-    row = conn.execute(
-        "SELECT to_regclass('backup.backup_metadata') IS NOT NULL, to_regclass('backup.schema_version') IS NOT NULL, "
-        "to_regclass('backup.schema_definitions') IS NOT NULL"
-    ).fetchone()
+    row = conn.execute(_TABLES_THERE).fetchone()
     assert row is not None
     has_metadata, has_versions, has_definitions = row
     if not has_versions:
         return lambda: Recorded(has_metadata, False, frozenset(), {})
-    applied = "(SELECT array_agg(version ORDER BY version) FROM backup.schema_version)"
-    read = (
-        f"SELECT {applied}, (SELECT array_agg(ARRAY[name, sha256, tool]::text[]) FROM backup.schema_definitions)"
-        if has_definitions
-        else f"SELECT {applied}, NULL::text[]"
-    )
-    cur = conn.execute(read)
+    cur = conn.execute(f"SELECT {_APPLIED}, {_FILES if has_definitions else 'NULL::text[]'}")
 
     def known() -> Recorded:
         versions, files = cur.fetchone() or (None, None)
@@ -175,6 +174,25 @@ def _pending(known: Recorded) -> tuple[list[Migration], list[Definition]]:
         if applied is None or applied[0] != definition.sha256 or changed & set(definition.requires):
             changed.add(definition.name)
     return todo, [d for d in definitions() if d.name in changed]
+
+
+def bet_state(conn: psycopg.Connection) -> Callable[[], SchemaState]:
+    """The schema's state, both statements sent at once on the bet that our tables are all there
+    (the usual case): nothing waited for. Where they are not, the second statement fails and the
+    transaction with it; the caller then asks schema_state (Database._if_current)."""
+    tables = conn.execute(_TABLES_THERE)
+    held = conn.execute(f"SELECT {_APPLIED}, {_FILES}")
+
+    def read() -> SchemaState:
+        has_metadata, has_versions, has_definitions = tables.fetchone() or (False, False, False)
+        versions, files = held.fetchone() or (None, None)
+        if not (has_versions and has_definitions):  # cannot be: the statement above would have failed
+            raise RuntimeError("schema_version or schema_definitions vanished in the same transaction")
+        return state_of(
+            Recorded(has_metadata, True, frozenset(versions or ()), {n: (sha, tool) for n, sha, tool in files or ()})
+        )
+
+    return read
 
 
 def send_state(conn: psycopg.Connection) -> Callable[[], SchemaState]:
