@@ -250,6 +250,7 @@ def send_approximate_count(conn: psycopg.Connection) -> Callable[[], int | None]
     return read
 
 
+@pipelined
 def approximate_count(conn: psycopg.Connection) -> int:
     return send_approximate_count(conn)() or 0
 
@@ -271,6 +272,7 @@ def send_small_inventory(conn: psycopg.Connection) -> Callable[[], list[Backup]]
     return lambda: _backups(cur)
 
 
+@pipelined
 def source_tables(conn: psycopg.Connection) -> list[TableEstimate]:
     """Tables that can be backed up, with estimated bytes and rows, biggest first.
 
@@ -295,6 +297,7 @@ def source_tables(conn: psycopg.Connection) -> list[TableEstimate]:
     return [TableEstimate(schema, name, size, estimated) for schema, name, size, estimated in rows]
 
 
+@pipelined
 def archived_names(conn: psycopg.Connection) -> list[str]:
     """Every archived backup of the catalogue (verify --all)."""
     rows = conn.execute(
