@@ -12,16 +12,22 @@ from tui.db import Database, Settings
 from tui.model import Outcome, StopReason
 
 
-def test_a_reviewers_batch_drops_nothing_and_stops_the_run(team: Team, installed: psycopg.Connection) -> None:
+def _three_backups(installed: psycopg.Connection) -> list[str]:
     make_table(installed, "kept", rows=2)
-    names = [
-        scalar(
-            installed,
-            "SELECT backup.create_table_backup('kept'::text, %s::text, 'manual'::text, 'public'::text)",
-            (f"r{i}",),
+    return [
+        str(
+            scalar(
+                installed,
+                "SELECT backup.create_table_backup('kept'::text, %s::text, 'manual'::text, 'public'::text)",
+                (f"r{i}",),
+            )
         )
         for i in range(3)
     ]
+
+
+def test_a_reviewers_batch_drops_nothing_and_stops_the_run(team: Team, installed: psycopg.Connection) -> None:
+    names = _three_backups(installed)
     with Database(Settings(dsn=team.reviewer)) as database:
         result = database.drop_many(names, batch_size=2)
     assert result.stopped is StopReason.PERMISSION
@@ -34,15 +40,7 @@ def test_a_reviewers_batch_drops_nothing_and_stops_the_run(team: Team, installed
 
 
 def test_an_operators_batch_drops_like_its_lone_drops(team: Team, installed: psycopg.Connection) -> None:
-    make_table(installed, "kept", rows=2)
-    names = [
-        scalar(
-            installed,
-            "SELECT backup.create_table_backup('kept'::text, %s::text, 'manual'::text, 'public'::text)",
-            (f"r{i}",),
-        )
-        for i in range(3)
-    ]
+    names = _three_backups(installed)
     with Database(Settings(dsn=team.operator)) as database:
         result = database.drop_many([*names, "backup_audit"], batch_size=10)
     assert [i.outcome for i in result.items] == [Outcome.DONE] * 3 + [Outcome.FAILED]

@@ -14,11 +14,11 @@ import psycopg
 from tui.db import activity, archive, backups, check, details, fleet, inventory, plan, sample, schedules, schema
 from tui.db.connection import Settings, send_server_info, server_info
 from tui.db.errors import Cancelled, DatabaseError, ErrorKind
+from tui.db.schedules import Overview
 from tui.db.session import Session
 from tui.model import (
     Backup,
     BackupDetails,
-    CronJob,
     CronState,
     DueRun,
     Finding,
@@ -142,22 +142,21 @@ class Database:
 
     def inventory_json(self, query: ListQuery | None = None) -> tuple[SchemaState, str]:
         """The schema's state and `list --json`'s array: one round trip on a current schema."""
-        state, text = self._if_current(lambda conn: inventory.inventory_json(conn, SchemaState.CURRENT, query))
-        if text is not None:
-            return state, text
-        return state, self.session.read(inventory.inventory_json, state, query)
+        return self._by_state(lambda conn, state: inventory.inventory_json(conn, state, query))
 
     def listed(self, query: ListQuery) -> tuple[SchemaState, list[Backup]]:
         """The schema's state and `list`'s rows (filtered, ordered and limited by PostgreSQL, as
         the JSON's): one round trip on a current schema (the state's two statements and the rows
-        with BEGIN and COMMIT); another version's schema is read as it is, after."""
-        state, rows = self._if_current(lambda conn: inventory.list_inventory(conn, SchemaState.CURRENT, query))
-        if rows is not None:
-            return state, rows
-        return state, self.session.read(inventory.list_inventory, state, query)
+        with BEGIN and COMMIT)."""
+        return self._by_state(lambda conn, state: inventory.list_inventory(conn, state, query))
 
-    def approximate_count(self) -> int:
-        return self.session.run(inventory.approximate_count)
+    def _by_state(self, send: Callable[[psycopg.Connection, SchemaState], Callable[[], T]]) -> tuple[SchemaState, T]:
+        """What `send` reads for the schema's state: on the bet that it is current (_if_current);
+        another version's schema, or none, is read as it is, after."""
+        state, answer = self._if_current(lambda conn: send(conn, SchemaState.CURRENT))
+        if answer is not None:
+            return state, answer
+        return state, self.session.read(send, state)
 
     def first_look(self, rows_below: int = 0) -> FirstLook:
         """Who and where we are, the schema's state, about how many backups (None: unknown, never
@@ -354,24 +353,15 @@ class Database:
     def cron_state(self) -> CronState:
         return self.session.read(schedules.send_cron_state)
 
-    def schedule_overview(
-        self, at: datetime | None = None
-    ) -> tuple[SchemaState, tuple[list[Schedule], CronState, list[CronJob]] | None]:
+    def schedule_overview(self, at: datetime | None = None) -> tuple[SchemaState, Overview | None]:
         """The schema's state and, when it is CURRENT, the schedules, where pg_cron is and our jobs
-        there, in one transaction of three round trips (was thirteen): the state's first
-        statement; its second with the schedules and pg_cron's whereabouts; the jobs (when
-        pg_cron is here) with the COMMIT."""
+        there, in one transaction of two round trips (was thirteen)."""
+        return self._if_current(lambda conn: schedules.send_overview(conn, at))
 
-        def overview(conn: psycopg.Connection) -> Callable[[], tuple[list[Schedule], CronState, list[CronJob]]]:
-            rows = schedules.send_schedules(conn, at)
-            state = schedules.send_cron_state(conn)()
-            jobs = schedules.send_cron_jobs(conn) if state.here and state.jobs_readable else list
-            return lambda: (rows(), state, jobs())
-
-        return self._if_current(overview)
-
-    def cron_jobs(self) -> list[CronJob]:
-        return self.session.run(schedules.cron_jobs)
+    def schedules_and_cron(self) -> Overview:
+        """The schedules, where pg_cron is and our jobs there, in one transaction (the Schedules
+        screen: it opens on a schema known to have them)."""
+        return self.session.read(schedules.send_overview)
 
     @staticmethod
     def cron_commands(state: CronState, prune_at: str = "03:00") -> list[str]:

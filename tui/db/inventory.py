@@ -251,11 +251,6 @@ def send_approximate_count(conn: psycopg.Connection) -> Callable[[], int | None]
 
 
 @pipelined
-def approximate_count(conn: psycopg.Connection) -> int:
-    return send_approximate_count(conn)() or 0
-
-
-@pipelined
 def small_inventory(conn: psycopg.Connection, state: SchemaState) -> list[Backup]:
     """Every backup with exact sizes in one plain statement: for an inventory small enough that
     its sizes cost less than the round trips of a server-side cursor and of a second, exact step."""

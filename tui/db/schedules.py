@@ -208,9 +208,16 @@ def send_cron_jobs(conn: psycopg.Connection) -> Callable[[], list[CronJob]]:
     return lambda: [CronJob(*row) for row in cur]
 
 
-def cron_jobs(conn: psycopg.Connection) -> list[CronJob]:
-    state = cron_state(conn)
-    return send_cron_jobs(conn)() if state.here and state.jobs_readable else []
+Overview = tuple[list[Schedule], CronState, list[CronJob]]
+
+
+def send_overview(conn: psycopg.Connection, at: datetime | None = None) -> Callable[[], Overview]:
+    """The schedules, where pg_cron is and our jobs there: the schedules and pg_cron's whereabouts
+    travel together, the jobs (when pg_cron is here and readable) after; how to read them all."""
+    rows = send_schedules(conn, at)
+    state = send_cron_state(conn)()
+    jobs = send_cron_jobs(conn) if state.here and state.jobs_readable else list
+    return lambda: (rows(), state, jobs())
 
 
 def _time(text: str) -> tuple[int, int]:

@@ -27,6 +27,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 import psycopg
 from psycopg import sql
@@ -139,16 +140,13 @@ def send_recorded(conn: psycopg.Connection) -> Callable[[], Recorded]:
         return lambda: Recorded(has_metadata, False, frozenset(), {})
     cur = conn.execute(f"SELECT {_APPLIED}, {_FILES if has_definitions else 'NULL::text[]'}")
 
-    def known() -> Recorded:
-        versions, files = cur.fetchone() or (None, None)
-        return Recorded(
-            has_metadata,
-            True,
-            frozenset(versions or ()),
-            {name: (sha, tool) for name, sha, tool in files or ()},
-        )
+    return lambda: _held(has_metadata, cur)
 
-    return known
+
+def _held(has_metadata: bool, cur: psycopg.Cursor[Any]) -> Recorded:
+    """What schema_version and schema_definitions hold, as read by the statement on `cur`."""
+    versions, files = cur.fetchone() or (None, None)
+    return Recorded(has_metadata, True, frozenset(versions or ()), {n: (sha, tool) for n, sha, tool in files or ()})
 
 
 def recorded(conn: psycopg.Connection) -> Recorded:
@@ -185,12 +183,9 @@ def bet_state(conn: psycopg.Connection) -> Callable[[], SchemaState]:
 
     def read() -> SchemaState:
         has_metadata, has_versions, has_definitions = tables.fetchone() or (False, False, False)
-        versions, files = held.fetchone() or (None, None)
         if not (has_versions and has_definitions):  # cannot be: the statement above would have failed
             raise RuntimeError("schema_version or schema_definitions vanished in the same transaction")
-        return state_of(
-            Recorded(has_metadata, True, frozenset(versions or ()), {n: (sha, tool) for n, sha, tool in files or ()})
-        )
+        return state_of(_held(has_metadata, held))
 
     return read
 

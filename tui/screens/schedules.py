@@ -79,9 +79,7 @@ class SchedulesScreen(ListingScreen):
     @work(thread=True, exit_on_error=False, exclusive=True, group="schedules")
     def _load(self) -> None:
         try:
-            rows = self.database.schedules()
-            cron = self.database.cron_state()
-            jobs = self.database.cron_jobs() if cron.here else []
+            rows, cron, jobs = self.database.schedules_and_cron()
         except DatabaseError as exc:
             self.post_message(self.Said(error_text(exc), error=True))
             return
