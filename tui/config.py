@@ -15,6 +15,7 @@ A bad file gives one clear line naming the key and the file, and the app starts 
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 from dataclasses import dataclass, field
@@ -26,7 +27,7 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover - Python 3.10
     import tomli as tomllib
 
-from tui.storage import DEFAULT_TARGET, TARGET_ENV
+from tui.storage import TARGET_ENV, default_folder
 
 
 def config_file() -> Path:
@@ -99,22 +100,35 @@ def load_config(path: Path | None = None) -> tuple[Config, list[str]]:
 
 
 def default_archive_target(config: Config | None = None) -> str:
-    """$BACKUP_TUI_ARCHIVE_TO, else the config's [archive] target, else ~/.local/share/backup-tui/archive."""
-    return os.environ.get(TARGET_ENV) or (config.archive_target if config else None) or DEFAULT_TARGET
+    """$BACKUP_TUI_ARCHIVE_TO, else the config's [archive] target, else $XDG_DATA_HOME/backup-tui/archive
+    (~/.local/share/backup-tui/archive): the same for the CLI and the TUI."""
+    return os.environ.get(TARGET_ENV) or (config.archive_target if config else None) or default_folder()
 
 
-def last_archive_target() -> str | None:
-    """The target the TUI archived to last (the archive dialog offers it again)."""
-    try:
-        text = (state_dir() / "archive-target").read_text(encoding="utf-8").strip()
-    except OSError:
-        return None
-    return text or None
+def last_archive_target(place: str) -> str | None:
+    """The target the TUI archived this database's backups to last (the archive dialog offers it
+    again). Per database (`place`: host:port/dbname): another database's folder is not this one's."""
+    return _archive_targets().get(place) or None
 
 
-def remember_archive_target(target: str) -> None:
+def remember_archive_target(target: str, place: str) -> None:
+    targets = _archive_targets()
+    targets[place] = target
     try:
         state_dir().mkdir(parents=True, exist_ok=True)
-        (state_dir() / "archive-target").write_text(target + "\n", encoding="utf-8")
+        path = state_dir() / "archive-targets.json"
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text(json.dumps(targets, indent=1, sort_keys=True) + "\n", encoding="utf-8")
+        tmp.replace(path)
     except OSError:
         pass  # remembering is a convenience; archiving went on
+
+
+def _archive_targets() -> dict[str, str]:
+    try:
+        data = json.loads((state_dir() / "archive-targets.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    if not isinstance(data, dict):
+        return {}
+    return {k: v for k, v in data.items() if isinstance(k, str) and isinstance(v, str) and v.strip()}

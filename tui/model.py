@@ -440,6 +440,11 @@ class ServerInfo:
         host = self.host if not self.host.startswith("/") else "local"
         return f"{self.user}@{host}:{self.port}/{self.dbname}"
 
+    @property
+    def place(self) -> str:
+        """The database, whoever connects to it: what settings kept per database are keyed by."""
+        return f"{self.host}:{self.port}/{self.dbname}"
+
 
 class Outcome(enum.Enum):
     """What became of one backup in a multi-backup write."""

@@ -38,8 +38,7 @@ from pathlib import Path
 from typing import IO, Any, Protocol, TypeVar
 from urllib.parse import quote, unquote
 
-DEFAULT_TARGET = "~/.local/share/backup-tui/archive"
-TARGET_ENV = "BACKUP_TUI_ARCHIVE_TO"  # overrides DEFAULT_TARGET for the CLI and the TUI
+TARGET_ENV = "BACKUP_TUI_ARCHIVE_TO"  # overrides default_folder() for the CLI and the TUI
 PART_BYTES = 8 << 20  # S3 multipart part size (S3's minimum is 5 MiB)
 
 
@@ -52,8 +51,10 @@ class StorageError(Exception):
     """An archive target cannot be read or written; phrased for the user."""
 
 
-def default_target() -> str:
-    return os.environ.get(TARGET_ENV) or DEFAULT_TARGET
+def default_folder() -> str:
+    """$XDG_DATA_HOME/backup-tui/archive, else ~/.local/share/backup-tui/archive (as it is shown)."""
+    data_home = os.environ.get("XDG_DATA_HOME")
+    return os.path.join(data_home, "backup-tui", "archive") if data_home else "~/.local/share/backup-tui/archive"
 
 
 _SAFE = re.compile(r"^[A-Za-z0-9_-]+$")

@@ -1,4 +1,4 @@
--- requires: basics, dependants
+-- requires: basics, dependants, locks
 -- What drop and archive do before they touch a backup, in one place: refuse the schema's own
 -- tables and anything unregistered, lock the metadata row (a concurrent second call waits, then
 -- finds nothing), lock the table (lock_timeout bounds the wait) and refuse when something depends
@@ -50,8 +50,15 @@ BEGIN
                                 backup.owner_role());
     END IF;
     IF table_oid IS NOT NULL THEN
-        -- Lock first so the size reported is the size freed; lock_timeout bounds the wait.
-        EXECUTE format('LOCK TABLE backup.%I IN ACCESS EXCLUSIVE MODE', backup_table_name);
+        -- Lock first so the size reported is the size freed; lock_timeout bounds the wait, and
+        -- its message names who holds the table (what the user needs to act on).
+        BEGIN
+            EXECUTE format('LOCK TABLE backup.%I IN ACCESS EXCLUSIVE MODE', backup_table_name);
+        EXCEPTION WHEN lock_not_available THEN
+            RAISE EXCEPTION 'backup.% is held by %', quote_ident(backup_table_name),
+                coalesce(backup.lock_holder(table_oid), 'another session (gone since)')
+                USING ERRCODE = '55P03';
+        END;
         SELECT string_agg(d.dependant, ', ' ORDER BY d.dependant) INTO v_deps
           FROM backup.dependants(ARRAY[table_oid]) d;
         IF v_deps IS NOT NULL THEN

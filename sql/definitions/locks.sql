@@ -1,4 +1,4 @@
--- requires: (nothing)
+-- requires: words
 -- Tables someone else holds, or waits for, an ACCESS EXCLUSIVE lock on: reading their size (or
 -- anything else) would queue behind that lock. From pg_locks, so asking takes no lock itself. The
 -- plan gives such backups their catalog size, marked as an estimate, instead of waiting.
@@ -16,4 +16,26 @@ AS $$
        AND l.database = (SELECT d.oid FROM pg_database d WHERE d.datname = current_database())
        AND l.pid IS DISTINCT FROM pg_backend_pid()
      ORDER BY l.relation, l.granted DESC, l.pid
+$$;
+
+-- Who holds a lock on a table we waited for in vain, in words for the lock-timeout message:
+-- 'pid 4242 (alice, psql, idle in transaction for 3 minutes)'; NULL when nobody does any more.
+-- A role that may not see another's activity still gets its pid and user.
+CREATE OR REPLACE FUNCTION backup.lock_holder(relid oid)
+RETURNS text
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT CASE WHEN l.pid IS NULL THEN 'a prepared transaction (pg_prepared_xacts)' ELSE
+           format('pid %s (%s%s, %s for %s)', l.pid, a.usename,
+                  CASE WHEN a.application_name <> '' THEN ', ' || a.application_name ELSE '' END,
+                  coalesce(a.state, 'in a transaction'),
+                  backup.age_words(now() - coalesce(a.state_change, a.xact_start, a.backend_start))) END
+      FROM pg_locks l
+      LEFT JOIN pg_stat_activity a ON a.pid = l.pid
+     WHERE l.locktype = 'relation' AND l.relation = relid AND l.granted
+       AND l.database = (SELECT d.oid FROM pg_database d WHERE d.datname = current_database())
+       AND l.pid IS DISTINCT FROM pg_backend_pid()
+     ORDER BY l.pid
+     LIMIT 1
 $$;

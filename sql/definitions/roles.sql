@@ -78,6 +78,7 @@ AS $$
         ('backup.schedule_check()', 'owner'),
         ('backup.refuse_internal(text)', 'owner'),
         ('backup.claim_backup(text,text)', 'owner'),
+        ('backup.lock_holder(oid)', 'owner'),
         ('backup.make_backup(text,text,text,text,text,bigint)', 'owner'),
         ('backup.created_here(oid)', 'owner'),
         ('backup.share_backups(text)', 'owner'),

@@ -13,7 +13,8 @@ import pytest
 
 from tests.archives import backup_table_exists
 from tests.conftest import make_table, scalar
-from tui.actions import ArchiveJob, DropJob, Failed, Forms, PruneJob, VerifyJob
+from tui import format as fmt
+from tui.actions import ArchiveJob, DropJob, Failed, Forms, PruneJob, VerifyJob, siblings_of
 from tui.db import Database, Settings
 from tui.db.backups import create_backup
 from tui.model import Backup, ItemResult, Outcome, SchemaState, StopReason, Transfer, WriteResult
@@ -95,6 +96,29 @@ def test_drop_job_words_a_single_risky_backup(installed: psycopg.Connection, dat
     assert job.prompt() == "Type the backup's name to confirm (it is critical):"
 
 
+def test_drop_job_says_which_are_the_newest_and_which_tables_would_be_left_with_none(
+    installed: psycopg.Connection, database: Database
+) -> None:
+    older = _backup(installed, "orders", "manual", days=3)  # and a newer one, "the newest, kept"
+    newest = next(b for b in database.inventory(SchemaState.CURRENT) if b.source == "orders" and b.name != older)
+    lone = _backup(installed, "events", "manual")
+    everything = database.inventory(SchemaState.CURRENT)
+    # Both backups of orders: the newest and every one of them, counted once each in the prompt.
+    both = _rows(database, older, newest.name)
+    job = DropJob(database, both, siblings_of(both, everything))
+    assert "1 is the newest of its table" in job.risks()
+    assert "every backup of orders that has a table: none would be left" in job.risks()
+    assert job.prompt() == "Type 2 to confirm (2 of them at risk, see above):"
+    # The older one alone: only its retention is at stake.
+    alone = _rows(database, older)
+    assert DropJob(database, alone, siblings_of(alone, everything)).risks() == ["still inside its retention"]
+    # The CLI reads the same facts from the database.
+    single = _rows(database, lone)
+    job = DropJob(database, single, database.siblings([lone]))
+    assert job.risks() == ["the newest backup of its table", "the only backup of events that has a table"]
+    assert job.prompt() == "Type the backup's name to confirm (it is the newest backup of its table):"
+
+
 def test_a_backup_gone_meanwhile_fails_alone(installed: psycopg.Connection, database: Database) -> None:
     first = _backup(installed, "orders", "daily", days=30)
     second = _backup(installed, "events", "daily", days=30)
@@ -166,7 +190,13 @@ def test_prune_job_archives_the_archive_decisions_then_drops_the_deletes(
     backups = database.inventory(SchemaState.CURRENT)
     job = PruneJob(database, plan, backups, target=str(tmp_path), batch_size=2)
     assert sorted(job.due) == sorted(expired) and job.to_archive == [old_monthly]
-    assert job.question().startswith("Prune: archive 1 (verified, then dropped) and delete 3")
+    # The figures are the plan's, as the preview's totals give them: each part's size, and their sum.
+    sizes = {r.backup_table_name: r.size_bytes or 0 for r in plan}
+    archive_bytes, delete_bytes = sizes[old_monthly], sum(sizes[n] for n in expired)
+    assert job.question() == (
+        f"Prune: archive 1 ({fmt.size(archive_bytes)}, verified, then dropped) and delete 3 "
+        f"({fmt.size(delete_bytes)}), freeing {fmt.size(archive_bytes + delete_bytes)}?"
+    )
     result, _ = _run(job)
     assert len(result.done) == 4 and not result.failed
     assert job.summary(result).startswith("archived 1, dropped 3, freed ")
@@ -181,8 +211,9 @@ def test_prune_job_without_a_target_leaves_the_archive_decisions(
 ) -> None:
     expired = _backup(installed, "daily0", "daily", days=30)
     old_monthly = _backup(installed, "ledger", "monthly", days=400)
-    job = PruneJob(database, database.plan(), database.inventory(SchemaState.CURRENT))
+    job = PruneJob(database, database.plan(), database.inventory(SchemaState.CURRENT), scope="the 2 rows shown")
     assert job.to_archive == [] and job.action_label == "Drop"
+    assert job.question().startswith("Prune the 2 rows shown: delete 1 (")
     result, _ = _run(job)
     assert [i.name for i in result.done] == [expired]
     assert backup_table_exists(installed, old_monthly)

@@ -8,7 +8,18 @@ on the terminal and prints the same words. Neither decides what a write does: dr
 archive-then-drop, what a prune plan does, all live here once.
 """
 
-from tui.actions.forms import Failed, Forms
-from tui.actions.jobs import ArchiveJob, DropJob, Job, PruneJob, VerifyJob, risks
+from tui.actions.forms import Failed, Forms, cadence_warning
+from tui.actions.jobs import ArchiveJob, DropJob, Job, PruneJob, VerifyJob, risks, siblings_of
 
-__all__ = ["ArchiveJob", "DropJob", "Failed", "Forms", "Job", "PruneJob", "VerifyJob", "risks"]
+__all__ = [
+    "ArchiveJob",
+    "cadence_warning",
+    "DropJob",
+    "Failed",
+    "Forms",
+    "Job",
+    "PruneJob",
+    "VerifyJob",
+    "risks",
+    "siblings_of",
+]

@@ -4,11 +4,37 @@ these, never tui.db: a dialog asks and shows, the write is here."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from collections.abc import Sequence
+from datetime import datetime, timedelta
 
 from tui.db import Database, DatabaseError
 
 Failed = DatabaseError
+
+# The cadence a kind's name promises: a schedule firing much more often than that is likely a
+# mistake (a daily backup every minute keeps 10,080 copies for its 7 days).
+_CADENCE = {
+    "hourly": (timedelta(hours=1), "hour"),
+    "daily": (timedelta(days=1), "day"),
+    "weekly": (timedelta(days=7), "week"),
+    "monthly": (timedelta(days=28), "month"),
+}
+
+
+def cadence_warning(kind: str, upcoming: Sequence[datetime]) -> str | None:
+    """Words when a schedule's runs come much more often than its kind's name says, else None."""
+    cadence = _CADENCE.get(kind)
+    gaps = [b - a for a, b in zip(upcoming, upcoming[1:], strict=False) if b > a]
+    if cadence is None or not gaps:
+        return None
+    period, unit = cadence
+    gap = min(gaps)
+    if gap * 2 > period:
+        return None
+    return (
+        f"careful: a {kind} backup about {round(period / gap):,} times a {unit}, each kept as long as a "
+        f"{kind} one: is the kind, or the expression, what you meant?"
+    )
 
 
 class Forms:
@@ -23,9 +49,9 @@ class Forms:
         """Register an unregistered table: (its source table, its rows)."""
         return self.database.adopt(name, source, kind, reason)
 
-    def cron_preview(self, cron: str) -> tuple[str, list[datetime]]:
+    def cron_preview(self, cron: str, count: int = 3) -> tuple[str, list[datetime]]:
         """An expression in words and its next runs (a bad one raises Failed, in one line)."""
-        return self.database.cron_preview(cron)
+        return self.database.cron_preview(cron, count)
 
     def save_schedule(self, schedule_id: int | None, table: str, kind: str, cron: str, reason: str, schema: str) -> int:
         """Add a schedule, or change the one with this id; its id."""

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from datetime import UTC, datetime
 
 from tui import format as fmt
 from tui.db import Database, DatabaseError
@@ -13,20 +14,75 @@ Progress = Callable[[ItemResult], None]
 TransferProgress = Callable[[Transfer], None]
 
 
-def risks(backups: Sequence[Backup]) -> list[str]:
-    """What the user is about to lose that they may not mean to, one phrase each."""
-    said = []
+def siblings_of(chosen: Sequence[Backup], inventory: Iterable[Backup]) -> dict[str, list[str]]:
+    """For each source table of `chosen`, its backups that still have a table, newest first (by
+    date, then name, as the plan's floor): what a drop leaves of that table's history."""
+    sources = {b.source for b in chosen if b.original_table_name is not None}
+    kept = [
+        b for b in inventory if b.original_table_name is not None and b.status not in _TABLELESS and b.source in sources
+    ]
+    kept.sort(key=_newest_first, reverse=True)
+    by_source: dict[str, list[str]] = {s: [] for s in sources}
+    for b in kept:
+        by_source[b.source].append(b.backup_table_name)
+    return by_source
+
+
+_TABLELESS = (Status.ARCHIVED, Status.MISSING, Status.UNREGISTERED)
+_UNDATED = datetime.min.replace(tzinfo=UTC)  # a date a client cannot hold sorts last, as in the plan
+
+
+def _newest_first(b: Backup) -> tuple[datetime, str]:
+    """Sort key (reversed: newest first), by date, then name, as the plan's floor."""
+    return b.backup_date or _UNDATED, b.backup_table_name
+
+
+def risks(backups: Sequence[Backup], siblings: Mapping[str, Sequence[str]] | None = None) -> list[str]:
+    """What the user is about to lose that they may not mean to, one phrase each. `siblings` (see
+    siblings_of) tells which are the newest of their table, and which tables would be left with none."""
+    return [words for words, _ in _risky(backups, siblings)]
+
+
+def _counted(words: str, n: int) -> str:
+    """'2 are the newest backup of their table', '1 critical': a risk's words with its count."""
+    if words.startswith("the newest"):
+        return f"{n} {'is' if n == 1 else 'are'} the newest of {'its' if n == 1 else 'their'} table"
+    return f"{n} {words}"
+
+
+def _risky(backups: Sequence[Backup], siblings: Mapping[str, Sequence[str]] | None) -> list[tuple[str, set[str]]]:
+    """Each risk's words and the backups it concerns."""
+    names = {b.backup_table_name for b in backups}
+    newest = {b.backup_table_name for b in backups if b.rule is Rule.NEWEST}
+    emptied: list[str] = []
+    for source, kept in (siblings or {}).items():
+        if kept and kept[0] in names:
+            newest.add(kept[0])
+        if kept and names.issuperset(kept):
+            emptied.append(source)
     checks: tuple[tuple[str, Callable[[Backup], bool]], ...] = (
         ("critical", lambda b: b.backup_kind is Kind.CRITICAL),
-        ("still inside its retention", lambda b: b.status is Status.KEEP and b.rule is not Rule.NEWEST),
-        ("the newest backup of its table", lambda b: b.rule is Rule.NEWEST),
+        ("the newest backup of its table", lambda b: b.backup_table_name in newest),
+        (
+            "still inside its retention",
+            lambda b: b.status is Status.KEEP and b.backup_table_name not in newest and b.rule is not Rule.NEWEST,
+        ),
         ("due for review, not for deletion", lambda b: b.status is Status.REVIEW),
         ("only in its archive (forgotten: the files stay)", lambda b: b.status is Status.ARCHIVED),
     )
+    said: list[tuple[str, set[str]]] = []
     for words, hit in checks:
-        count = sum(1 for b in backups if hit(b))
-        if count:
-            said.append(f"{count} {words}" if len(backups) > 1 else words)
+        hits = {b.backup_table_name for b in backups if hit(b)}
+        if hits:
+            said.append((_counted(words, len(hits)) if len(backups) > 1 else words, hits))
+    for source in emptied:
+        whose = {b.backup_table_name for b in backups if b.source == source}
+        words = (
+            f"the only backup of {source} that has a table"
+            if len(backups) == 1
+            else f"every backup of {source} that has a table: none would be left"
+        )
+        said.append((words, whose))
     return said
 
 
@@ -39,9 +95,12 @@ class Job:
     typed = True  # destructive: the user types the name (one backup) or the count (several)
     target: str | None = None  # where archives go, when the job archives (editable before it runs)
 
-    def __init__(self, database: Database, backups: Sequence[Backup]) -> None:
+    def __init__(
+        self, database: Database, backups: Sequence[Backup], siblings: Mapping[str, Sequence[str]] | None = None
+    ) -> None:
         self.database = database
         self.backups = tuple(backups)  # a copy: a refresh underneath changes nothing here
+        self.siblings = siblings  # see siblings_of: which are the newest of their table
 
     @property
     def names(self) -> list[str]:
@@ -62,7 +121,13 @@ class Job:
         return f"{self.title} {what}, freeing {fmt.size(self.freed)}?"
 
     def risks(self) -> list[str]:
-        return risks(self.backups) if self.typed else []
+        return risks(self.backups, self.siblings) if self.typed else []
+
+    def at_risk(self) -> int:
+        """How many of the backups some risk concerns (each counted once, however many)."""
+        if not self.typed:
+            return 0
+        return len(set().union(*(hit for _, hit in _risky(self.backups, self.siblings))))
 
     def notes(self) -> list[str]:
         """What the user must know before it runs, beyond the risks (one paragraph each)."""
@@ -73,8 +138,8 @@ class Job:
         at_risk = self.risks()
         if len(self.backups) == 1:
             return "Type the backup's name to confirm" + (f" (it is {at_risk[0]}):" if at_risk else ":")
-        count = sum(int(phrase.split()[0]) for phrase in at_risk)
-        return f"Type {len(self.backups)} to confirm" + (f" ({count} at risk, above):" if at_risk else ":")
+        count = self.at_risk()
+        return f"Type {len(self.backups)} to confirm" + (f" ({count} of them at risk, see above):" if count else ":")
 
     def run(self, progress: Progress, transfer: TransferProgress, stop: threading.Event) -> WriteResult:
         raise NotImplementedError
@@ -147,8 +212,14 @@ class ArchiveJob(Job):
     action_label = "Archive"
     verb = "archived"
 
-    def __init__(self, database: Database, backups: Sequence[Backup], target: str) -> None:
-        super().__init__(database, backups)
+    def __init__(
+        self,
+        database: Database,
+        backups: Sequence[Backup],
+        target: str,
+        siblings: Mapping[str, Sequence[str]] | None = None,
+    ) -> None:
+        super().__init__(database, backups, siblings)
         self.target = target
 
     def run(self, progress: Progress, transfer: TransferProgress, stop: threading.Event) -> WriteResult:
@@ -207,6 +278,8 @@ class PruneJob(Job):
         backups: Sequence[Backup],
         target: str | None = None,
         batch_size: int = 100,
+        *,
+        scope: str | None = None,
     ) -> None:
         due = [r.backup_table_name for r in plan if r.decision is Decision.DELETE]
         archive = [r.backup_table_name for r in plan if r.decision is Decision.ARCHIVE] if target else []
@@ -215,15 +288,25 @@ class PruneJob(Job):
         self.due, self.to_archive = due, archive
         self.target = target
         self.batch_size = batch_size
+        self.scope = scope  # "the 8 rows shown (filter /delete)": the plan was applied in part
         self.action_label = "Apply" if archive else "Drop"
+        # Sizes as the plan has them: the preview's totals and this question say the same figures.
+        self._sizes = {r.backup_table_name: r.size_bytes or 0 for r in plan}
+
+    def _bytes(self, names: Sequence[str]) -> int:
+        return sum(self._sizes.get(n, 0) for n in names)
+
+    @property
+    def freed(self) -> int:
+        return self._bytes(self.due) + self._bytes(self.to_archive)
 
     def question(self) -> str:
+        head = f"Prune {self.scope}:" if self.scope else "Prune:"
+        deletes = f"delete {len(self.due)} ({fmt.size(self._bytes(self.due))})"
         if not self.to_archive:
-            return super().question()
-        return (
-            f"Prune: archive {len(self.to_archive)} (verified, then dropped) and delete {len(self.due)}, "
-            f"freeing {fmt.size(self.freed)}?"
-        )
+            return f"{head} {deletes}?"
+        archives = f"archive {len(self.to_archive)} ({fmt.size(self._bytes(self.to_archive))}, verified, then dropped)"
+        return f"{head} {archives} and {deletes}, freeing {fmt.size(self.freed)}?"
 
     def run(self, progress: Progress, transfer: TransferProgress, stop: threading.Event) -> WriteResult:
         archived = WriteResult()

@@ -14,28 +14,31 @@ from tui.cli.common import (
     UserError,
     VerifyFailed,
     chosen,
+    configured_target,
     confirm_job,
     database_of,
     error_line,
     require_installed,
+    siblings_unless,
     stopped,
 )
 from tui.db import DatabaseError
 from tui.model import (
     ItemResult,
 )
-from tui.storage import StorageError, default_target, open_target
+from tui.storage import StorageError, open_target
 from tui.terminal import TransferBar
 
 
 def cmd_archive(args: argparse.Namespace) -> int:
     try:
-        target = open_target(args.to or default_target())
+        target = open_target(args.to or configured_target())
     except StorageError as exc:
         raise UserError(str(exc)) from exc
     with database_of(args) as database:
         require_installed(database)
-        job = ArchiveJob(database, chosen(database, args.names, args.yes), target.url)
+        backups = chosen(database, args.names, args.yes)
+        job = ArchiveJob(database, backups, target.url, siblings_unless(database, backups, args.yes))
         if not confirm_job(job, args.yes):
             print("nothing archived")
             return 1

@@ -136,6 +136,10 @@ class Database:
             return self.session.run(inventory.named_inventory, state, names)  # two round trips
         return self.session.run(inventory.load_inventory, state, estimate_sizes, biggest, names)
 
+    def siblings(self, names: list[str]) -> dict[str, list[str]]:
+        """Each source table of these backups with its backups that still have a table, newest first."""
+        return self.session.run(inventory.siblings, names)
+
     def with_exact_sizes(self, rows: list[Backup]) -> list[Backup]:
         """Rows loaded with size estimates, given their exact sizes (a CURRENT schema)."""
         return self.session.run(inventory.with_exact_sizes, rows)
@@ -203,6 +207,10 @@ class Database:
 
     def plan(self) -> list[PlanRow]:
         return self.session.run(plan.load_plan)
+
+    def plan_and_size(self) -> tuple[list[PlanRow], int | None]:
+        """The plan and the database's size (what the backups take a share of): one round trip."""
+        return self.session.read(plan.send_plan_and_size)
 
     def plan_if_current(self) -> tuple[SchemaState, list[PlanRow] | None]:
         """The schema's state and, when it is CURRENT, the plan: two round trips (was four)."""

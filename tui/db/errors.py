@@ -99,6 +99,8 @@ def phrase(sqlstate: str | None, primary: str, hint: str | None = None) -> str:
     """The words for a server error from its SQLSTATE, message and hint: one rule for errors
     raised to us and errors a batch call reports per backup."""
     if sqlstate == "55P03":
+        if primary.startswith("backup.") and " is held by " in primary:  # claim_backup named the holder
+            return f"lock timeout: {primary}; nothing was changed, retry later"
         return f"lock timeout: the table is in use by another session; nothing was changed, retry later ({primary})"
     if sqlstate == "57014":
         return f"cancelled: {primary}; nothing was changed"

@@ -9,7 +9,7 @@ import psycopg
 from psycopg import sql
 
 from tui.db.connection import pipelined
-from tui.model import INVENTORY_COLUMNS, Backup, ListOrder, ListQuery, SchemaState, TableEstimate
+from tui.model import INVENTORY_COLUMNS, Backup, ListOrder, ListQuery, SchemaState, TableEstimate, qualified_source
 
 
 # A 2025 install has only backup_metadata and a view that errors on the first missing table.
@@ -196,6 +196,31 @@ def named_inventory(conn: psycopg.Connection, state: SchemaState, names: list[st
         inventory_query(conn, state)
     )
     return _backups(conn.execute(query, (names,)))
+
+
+@pipelined
+def siblings(conn: psycopg.Connection, names: list[str]) -> dict[str, list[str]]:
+    """The source tables of these backups, each with its backups that still have a table, newest
+    first (dates a client cannot hold left out, as the plan's floor does): one statement."""
+    rows = conn.execute(
+        """
+        SELECT m.source_schema, m.original_table_name, m.backup_table_name
+          FROM backup.backup_metadata m
+         WHERE (m.source_schema, m.original_table_name) IN (
+                   SELECT n.source_schema, n.original_table_name FROM backup.backup_metadata n
+                    WHERE n.backup_table_name = ANY(%s::text[]))
+           AND m.backup_date >= '0001-01-01 00:00:00+00'::timestamptz
+           AND m.backup_date < '10000-01-01 00:00:00+00'::timestamptz
+           AND EXISTS (SELECT 1 FROM pg_class c
+                        WHERE c.relname = m.backup_table_name::name AND c.relnamespace = 'backup'::regnamespace)
+         ORDER BY m.backup_date DESC, m.backup_table_name DESC
+        """,
+        (names,),
+    )
+    by_source: dict[str, list[str]] = {}
+    for schema, table, name in rows:
+        by_source.setdefault(qualified_source(schema, table), []).append(name)
+    return by_source
 
 
 _CHUNK = 5_000  # rows per FETCH: ~2 MB of result at a time; 20 round trips at 100,000 backups

@@ -26,6 +26,22 @@ def send_plan(conn: psycopg.Connection) -> Callable[[], list[PlanRow]]:
     return lambda: [PlanRow(*row) for row in cur]
 
 
+def send_plan_and_size(conn: psycopg.Connection) -> Callable[[], tuple[list[PlanRow], int | None]]:
+    """The plan and the database's size on disk (None when the role may not know it), sent together."""
+    rows = send_plan(conn)
+    size = conn.execute(
+        "SELECT CASE WHEN has_database_privilege(current_database(), 'CONNECT') "
+        "THEN pg_database_size(current_database()) END"
+    )
+
+    def read() -> tuple[list[PlanRow], int | None]:
+        plan = rows()
+        row = size.fetchone()
+        return plan, row[0] if row else None
+
+    return read
+
+
 def send_prune_batch(conn: psycopg.Connection, names: Sequence[str]) -> Callable[[], list[ItemResult]]:
     """Drop those of `names` still due for deletion, in one transaction (one statement): sent; the
     returned call reads each one's result (Session.send_write: after the COMMIT that went with it)."""

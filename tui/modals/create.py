@@ -54,7 +54,7 @@ class CreateBackupModal(ModalScreen[str | None]):
                 compact=True,
                 placeholder="table name (schema.table outside public)",
                 id="table",
-                suggester=SuggestFromList(sorted(self.tables), case_sensitive=True),
+                suggester=SuggestFromList(sorted(self.tables, key=lambda n: (len(n), n)), case_sensitive=True),
             )
             yield OptionList(id="suggestions")
             yield Label("Reason (required)")
@@ -95,7 +95,12 @@ class CreateBackupModal(ModalScreen[str | None]):
 
     def _show_suggestions(self, typed: str) -> None:
         needle = typed.casefold()
-        matches = [name for name in self.tables if needle in name.casefold()][:5]
+        # Names that start with what was typed first, the shortest (the closest completion) first:
+        # "ord" offers orders before order_items, and tab takes it.
+        matches = sorted(
+            (name for name in self.tables if needle in name.casefold()),
+            key=lambda name: (not name.casefold().startswith(needle), len(name), name),
+        )[:5]
         options = self.query_one("#suggestions", OptionList)
         options.clear_options()
         for name in matches:

@@ -12,8 +12,10 @@ from __future__ import annotations
 
 import socket
 import threading
+from collections.abc import Sequence
 from typing import ClassVar
 
+from rich.console import Console, ConsoleOptions, RenderResult
 from rich.table import Table
 from rich.text import Text
 from textual import events, on, work
@@ -27,8 +29,52 @@ from textual.widgets import Button, Input, ProgressBar, Static
 from tui import format as fmt
 from tui.actions import Job
 from tui.config import remember_archive_target
-from tui.model import ItemResult, Status, Transfer, WriteResult
+from tui.model import Backup, ItemResult, Status, Transfer, WriteResult
 from tui.widgets.text import literal
+
+
+class BackupList:
+    """The backups a dialog acts on, each with its whole name: two backups of a table differ only in
+    their date, the end a cut name loses. A table when every name fits on its line with kind,
+    status, size and age beside it; narrower, each backup on two lines: its name (folded if it must
+    be), then the rest."""
+
+    def __init__(self, backups: Sequence[Backup]) -> None:
+        self.backups = backups
+
+    def _facts(self, b: Backup) -> list[Text]:
+        return [
+            literal(fmt.text(b.backup_kind)),
+            Text(str(b.status)),
+            Text(fmt.size(b.size_bytes)),
+            literal(fmt.text(b.age_words)),
+        ]
+
+    def _name(self, b: Backup) -> Text:
+        name = literal(b.backup_table_name)
+        if b.status is Status.MISSING:
+            name.append(" (missing: removes the stale row)", "italic")
+        return name
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        columns = list(zip(*([self._name(b), *self._facts(b)] for b in self.backups), strict=True))
+        needed = sum(max(t.cell_len for t in column) for column in columns) + 2 * (len(columns) - 1)
+        if needed <= options.max_width:
+            table = Table(box=None, padding=(0, 1), show_edge=False, header_style="bold", expand=True)
+            table.add_column("backup", overflow="fold", ratio=1)
+            table.add_column("kind", overflow="ellipsis", no_wrap=True)
+            table.add_column("status", no_wrap=True)
+            table.add_column("size", justify="right", no_wrap=True)
+            table.add_column("age", justify="right", no_wrap=True)
+            for b in self.backups:
+                table.add_row(self._name(b), *self._facts(b))
+            yield table
+            return
+        for b in self.backups:
+            name = self._name(b)
+            name.overflow = "fold"
+            yield name
+            yield Text.assemble("  ", Text(" · ").join(self._facts(b)))
 
 
 def is_local(target: str) -> bool:
@@ -46,9 +92,10 @@ class DropModal(ModalScreen[WriteResult | None]):
         Binding("ctrl+c", "stop", "Stop", show=False, priority=True, id="drop-stop", tooltip="stop while it runs"),
     ]
 
-    def __init__(self, job: Job) -> None:
+    def __init__(self, job: Job, place: str | None = None) -> None:
         super().__init__()
         self.job = job
+        self.place = place  # the database (ServerInfo.place) whose archive target is remembered
         self.backups = job.backups
         self.typed = job.typed  # destructive: type the name or the count; a verification: just press
         self.target = job.target  # archives: where to, editable in the dialog
@@ -86,25 +133,8 @@ class DropModal(ModalScreen[WriteResult | None]):
                 yield Button(compact=True, label="Cancel", id="cancel")
                 yield Button(compact=True, label=self.job.action_label, id="drop", variant="error", disabled=self.typed)
 
-    def _listing(self) -> Table:
-        table = Table(box=None, padding=(0, 1), show_edge=False, header_style="bold", expand=True)
-        table.add_column("backup", overflow="ellipsis", no_wrap=True, ratio=3)
-        table.add_column("kind", overflow="ellipsis", no_wrap=True)
-        table.add_column("status", no_wrap=True)
-        table.add_column("size", justify="right", no_wrap=True)
-        table.add_column("age", justify="right", no_wrap=True)
-        for b in self.backups:
-            name = literal(b.backup_table_name)
-            if b.status is Status.MISSING:
-                name.append(" (missing: removes the stale row)", "italic")
-            table.add_row(
-                name,
-                literal(fmt.text(b.backup_kind)),
-                str(b.status),
-                fmt.size(b.size_bytes),
-                literal(fmt.text(b.age_words)),
-            )
-        return table
+    def _listing(self) -> BackupList:
+        return BackupList(self.backups)
 
     def _warnings(self) -> Text:
         text = Text()
@@ -136,6 +166,7 @@ class DropModal(ModalScreen[WriteResult | None]):
         self.query_one("#drop-progress", ProgressBar).display = False
         self.query_one("#transfer-progress", ProgressBar).display = False
         self.query_one("#transfer-status", Static).display = False
+        self.query_one("#drop-status", Static).display = False  # its lines are the confirmation's until it runs
         self.query_one("#drop-warnings", Static).display = bool(self._warnings().plain)
         # Focus is in the confirmation box: typing is the safeguard, and enter there does nothing
         # until the text matches, so the default action stays the safe one. (Focusing Cancel
@@ -195,9 +226,11 @@ class DropModal(ModalScreen[WriteResult | None]):
                 self.query_one("#target-note", Static).update(Text("Say where to archive to.", "bold"))
                 return
             self.target = self.job.target = target
-            remember_archive_target(target)
+            if self.place is not None:
+                remember_archive_target(target, self.place)
             self.query_one("#target", Input).disabled = True
         self.running = True
+        self.query_one("#drop-status", Static).display = True
         self.query_one("#drop", Button).disabled = True
         self.query_one("#cancel", Button).label = "Stop"
         if self.typed:

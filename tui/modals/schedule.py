@@ -17,7 +17,7 @@ from textual.suggester import SuggestFromList
 from textual.timer import Timer
 from textual.widgets import Button, Input, Label, Select, Static
 
-from tui.actions import Failed, Forms
+from tui.actions import Failed, Forms, cadence_warning
 from tui.model import KindChoice, Schedule
 from tui.widgets.text import error_text, literal
 
@@ -94,21 +94,31 @@ class ScheduleModal(ModalScreen[int | None]):
 
     def on_mount(self) -> None:
         self.query_one("#cron" if self.editing else "#table", Input).focus()
-        self._preview(self.query_one("#cron", Input).value)
+        self._preview(self.query_one("#cron", Input).value, self._kind())
+
+    def _kind(self) -> str:
+        return str(self.query_one("#kind", Select).value)
+
+    @on(Select.Changed, "#kind")
+    def _kind_changed(self) -> None:
+        self._preview(self.query_one("#cron", Input).value, self._kind())
 
     @on(Input.Changed, "#cron")
     def _cron_changed(self, event: Input.Changed) -> None:
         if self._debounce is not None:
             self._debounce.stop()
-        value = event.value
-        self._debounce = self.set_timer(0.15, lambda: self._preview(value))
+        value, kind = event.value, self._kind()
+        self._debounce = self.set_timer(0.15, lambda: self._preview(value, kind))
 
     @work(thread=True, exit_on_error=False, exclusive=True, group="cron-preview")
-    def _preview(self, cron: str) -> None:
+    def _preview(self, cron: str, kind: str) -> None:
         try:
             words, upcoming = self.forms.cron_preview(cron)
             text = Text.assemble((words, "bold"), "\nnext: ")
             text.append(", ".join(t.astimezone(timezone.utc).strftime("%a %Y-%m-%d %H:%M") for t in upcoming))
+            warning = cadence_warning(kind, upcoming)
+            if warning:
+                text.append("\n" + warning, "bold")
         except Failed as exc:
             text = literal(str(exc), "red")
         self.post_message(self.Previewed(cron, text))

@@ -17,7 +17,7 @@ from textual.widgets import Footer, Static
 from tui import format as fmt
 from tui.db import Database, DatabaseError
 from tui.model import Backup, BackupDetails, SchemaState, Status
-from tui.widgets.text import error_text, literal
+from tui.widgets.text import error_text, literal, literal_lines
 
 
 def _grid() -> Table:
@@ -40,6 +40,7 @@ class DetailsScreen(Screen[None]):
         self.database = database
         self.state = state
         self._counting = False
+        self._gone = False  # the table went (another session dropped it) after the list was read
 
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="details"):
@@ -51,6 +52,16 @@ class DetailsScreen(Screen[None]):
 
     def on_mount(self) -> None:
         self.load()
+
+    @property
+    def countable(self) -> bool:
+        """Whether there is a table to count: not for an archived backup, nor one whose table is gone."""
+        return self.backup.status not in (Status.ARCHIVED, Status.MISSING) and not self._gone
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in ("count", "cancel_count"):
+            return self.countable
+        return True
 
     def _metadata(self) -> Table:
         b, grid = self.backup, _grid()
@@ -64,6 +75,7 @@ class DetailsScreen(Screen[None]):
             size = f"~{size} (catalog estimate)"
         for label, value in (
             ("status", b.status),
+            ("why", fmt.text(b.policy_reason)),
             ("source table", fmt.text(b.source)),
             ("kind", fmt.text(b.backup_kind)),
             ("created", created),
@@ -82,8 +94,12 @@ class DetailsScreen(Screen[None]):
             text.append(fmt.count(actual), "bold")
             if self.backup.row_count is not None and actual != self.backup.row_count:
                 text.append(f"  (differs by {actual - self.backup.row_count:+,})", "bold red")
-        else:
+        elif note or self.countable:
             text.append(literal(note or "press c to count (a full scan)", "dim"))
+        elif self.backup.status is Status.ARCHIVED:
+            text.append("in the archive (see below); V on the list verifies them", "dim")
+        else:
+            text.append("none: the table is gone", "dim")
         return text
 
     @work(thread=True, exit_on_error=False, exclusive=True, group="details")
@@ -99,7 +115,7 @@ class DetailsScreen(Screen[None]):
                 literal(location),
                 "\n\n",
                 ("manifest\n", "bold underline"),
-                literal(json.dumps(manifest, indent=2, ensure_ascii=False)),
+                literal_lines(json.dumps(manifest, indent=2, ensure_ascii=False)),
             )
             self.app.call_from_thread(self.query_one("#details-body", Static).update, text)
             return
@@ -116,6 +132,9 @@ class DetailsScreen(Screen[None]):
     def _show(self, details: BackupDetails) -> None:
         body = self.query_one("#details-body", Static)
         if not details.exists:
+            self._gone = True
+            self.refresh_bindings()
+            self.query_one("#details-rows", Static).update(self._rows_text(None))
             body.update(
                 Text("The table is gone: this metadata row describes a backup that no longer exists.", style="bold")
             )
@@ -158,14 +177,7 @@ class DetailsScreen(Screen[None]):
         self.dismiss()
 
     def action_count(self) -> None:
-        if self._counting:
-            return
-        if self.backup.status is Status.ARCHIVED:
-            note = "archived: its rows are in the archive (see below); V on the list verifies them"
-            self.query_one("#details-rows", Static).update(self._rows_text(None, note))
-            return
-        if self.backup.status is Status.MISSING:
-            self.query_one("#details-rows", Static).update(self._rows_text(None, "missing: the table is gone"))
+        if self._counting or not self.countable:
             return
         self._counting = True
         self.query_one("#details-rows", Static).update(self._rows_text(None, "counting… (x cancels)"))

@@ -12,7 +12,7 @@ from textual.message import Message
 from textual.widgets import Footer, Static
 from textual.worker import get_current_worker
 
-from tui.actions import ArchiveJob, DropJob, Forms, VerifyJob
+from tui.actions import ArchiveJob, DropJob, Forms, VerifyJob, siblings_of
 from tui.config import default_archive_target, last_archive_target
 from tui.db import Database, DatabaseError, Settings
 from tui.inventory_state import InventoryState, Totals, total_size
@@ -604,8 +604,10 @@ class InventoryScreen(ListingScreen):
             if result:
                 self.after_write(changed=[i.name for i in result.items])
 
-        target = last_archive_target() or default_archive_target(host(self).config)
-        self.app.push_screen(DropModal(ArchiveJob(self.database, [current], target)), archived)
+        place = self.info.place if self.info else None
+        target = (place and last_archive_target(place)) or default_archive_target(host(self).config)
+        job = ArchiveJob(self.database, [current], target, siblings_of([current], self.listing.all))
+        self.app.push_screen(DropModal(job, place), archived)
 
     def action_verify(self) -> None:
         """V: re-read the archives of the marked archived backups, or of the current one."""
@@ -661,7 +663,9 @@ class InventoryScreen(ListingScreen):
             if screen.changed:
                 self.reload()
 
-        screen = PruneScreen(self.database, self.listing.get, self.info.read_only, self.database.settings.as_of)
+        screen = PruneScreen(
+            self.database, self.listing.get, self.info.read_only, self.database.settings.as_of, self.info.place
+        )
         self.app.push_screen(screen, closed)
 
     # -- writes: create and drop ----------------------------------------------------------
@@ -720,7 +724,7 @@ class InventoryScreen(ListingScreen):
         if not droppable:
             return
 
-        job = DropJob(self.database, droppable)
+        job = DropJob(self.database, droppable, siblings_of(droppable, self.listing.all))
 
         def dropped(result: WriteResult | None) -> None:
             if not result:

@@ -87,9 +87,15 @@ class ListingScreen(Screen[None]):
         self.after_change(keep)
 
     def action_shift_sort(self, step: int) -> None:
+        """To the previous or next column on screen: a hidden column would sort with no arrow shown."""
         keys = [c.key for c in self.table.COLUMNS]
-        column = keys[(keys.index(self.listing.sort_column) + step) % len(keys)]
-        self.action_sort(column)
+        shown = set(self.table.shown_columns())
+        at = keys.index(self.listing.sort_column)
+        for offset in range(1, len(keys) + 1):
+            column = keys[(at + step * offset) % len(keys)]
+            if column in shown:
+                self.action_sort(column)
+                return
 
     @on(VirtualTable.HeaderClicked)
     def _header_clicked(self, event: VirtualTable.HeaderClicked) -> None:

@@ -26,8 +26,9 @@ from tui.widgets.plan_table import PlanTable, plan_listing
 from tui.widgets.text import error_text, literal
 
 
-def plan_summary(rows: list[PlanRow]) -> Text:
-    """'delete 37 backups, free 4.2 GiB · 5 to review · 3 to archive · 60 kept'."""
+def plan_summary(rows: list[PlanRow], database_bytes: int | None = None) -> Text:
+    """'delete 37 backups, free 4.2 GiB · 3 to archive (1.1 GiB) · 5 to review · 60 kept', then
+    what the backups take of the database: the figures `x` and `X` act on, in the same words."""
 
     def of(decision: Decision) -> list[PlanRow]:
         return [r for r in rows if r.decision is decision]
@@ -35,9 +36,20 @@ def plan_summary(rows: list[PlanRow]) -> Text:
     delete, review, archive, keep = of(Decision.DELETE), of(Decision.REVIEW), of(Decision.ARCHIVE), of(Decision.KEEP)
     text = Text()
     text.append(f"delete {len(delete)} backup{'s' if len(delete) != 1 else ''}", "bold")
-    text.append(f", free {fmt.size(sum(r.size_bytes or 0 for r in delete))}")
-    text.append(f"  ·  {len(review)} to review  ·  {len(archive)} to archive  ·  {len(keep)} kept")
+    text.append(f", free {fmt.size(plan_bytes(delete))}")
+    text.append(f"  ·  {len(archive)} to archive ({fmt.size(plan_bytes(archive))})")
+    text.append(f"  ·  {len(review)} to review  ·  {len(keep)} kept")
+    if database_bytes:
+        taken = plan_bytes(rows)
+        text.append(
+            f"\nbackups take {fmt.size(taken)} of the database's {fmt.size(database_bytes)} "
+            f"({100 * taken / database_bytes:.0f} %)"
+        )
     return text
+
+
+def plan_bytes(rows: list[PlanRow]) -> int:
+    return sum(r.size_bytes or 0 for r in rows)
 
 
 class PruneScreen(ListingScreen):
@@ -49,7 +61,16 @@ class PruneScreen(ListingScreen):
             "Apply",
             id="prune-apply",
             priority=True,
-            tooltip="apply the plan: archive the archive decisions, drop the deletes (typed confirmation)",
+            tooltip="apply the plan shown (filtered: only the rows shown): archive the archive decisions, "
+            "drop the deletes (typed confirmation)",
+        ),
+        Binding(
+            "X",
+            "apply(True)",
+            "Delete only",
+            id="prune-delete-only",
+            priority=True,
+            tooltip="drop the deletes shown, and archive nothing (the archive decisions wait)",
         ),
         Binding(
             "v",
@@ -69,8 +90,11 @@ class PruneScreen(ListingScreen):
         inventory: Callable[[str], Backup | None],
         read_only: bool,
         what_if: str | None = None,
+        place: str | None = None,
     ) -> None:
         super().__init__()
+        self.place = place  # the database (ServerInfo.place): its archive target is remembered
+        self.database_bytes: int | None = None
         self.database = database
         self.inventory = inventory
         self.read_only = read_only
@@ -107,24 +131,25 @@ class PruneScreen(ListingScreen):
     @work(thread=True, exit_on_error=False, exclusive=True, group="plan")
     def _load(self) -> None:
         try:
-            rows = self.database.plan()
+            rows, size = self.database.plan_and_size()
         except DatabaseError as exc:
             self.app.call_from_thread(self._failed, error_text(exc))
             return
         if not get_current_worker().is_cancelled:
-            self.app.call_from_thread(self._loaded, rows)
+            self.app.call_from_thread(self._loaded, rows, size)
 
     def _failed(self, message: str) -> None:
         self.table.loading = False
         self.query_one("#prune-totals", Static).update(literal(message, "bold red"))
         self.notify(message, title="database error", severity="error")
 
-    def _loaded(self, rows: list[PlanRow]) -> None:
+    def _loaded(self, rows: list[PlanRow], database_bytes: int | None) -> None:
         keep = self.current_name()
+        self.database_bytes = database_bytes
         self.listing.set_rows(rows)
         self.table.loading = False
         self.table.rows_changed(keep, reloaded=True)
-        self.query_one("#prune-totals", Static).update(plan_summary(rows))
+        self.update_summary()
 
     @on(PlanTable.CursorMoved)
     def _show_current(self) -> None:
@@ -147,7 +172,7 @@ class PruneScreen(ListingScreen):
                 )
             )
         else:
-            self.query_one("#prune-totals", Static).update(plan_summary(self.listing.all))
+            self.query_one("#prune-totals", Static).update(plan_summary(self.listing.all, self.database_bytes))
 
     def action_refresh(self) -> None:
         self.reload()
@@ -162,7 +187,8 @@ class PruneScreen(ListingScreen):
         else:
             self.dismiss()
 
-    def action_apply(self) -> None:
+    def action_apply(self, deletes_only: bool = False) -> None:
+        """x: apply the plan as shown — with a filter, only the rows it shows; X: only its deletes."""
         if self.read_only:
             self.notify("This session is read-only: nothing can be deleted.", severity="warning")
             return
@@ -173,21 +199,27 @@ class PruneScreen(ListingScreen):
                 severity="warning",
             )
             return
-        due = [r for r in self.listing.all if r.decision is Decision.DELETE]
-        to_archive = [r for r in self.listing.all if r.decision is Decision.ARCHIVE]
+        shown = list(self.listing.visible) if self.listing.query else list(self.listing.all)
+        due = [r for r in shown if r.decision is Decision.DELETE]
+        to_archive = [] if deletes_only else [r for r in shown if r.decision is Decision.ARCHIVE]
         if not due and not to_archive:
-            self.notify("Nothing is due for deletion or archiving.")
+            what = "deletion" if deletes_only else "deletion or archiving"
+            where = " among the rows shown" if self.listing.query else ""
+            self.notify(f"Nothing is due for {what}{where}.")
             return
-        target = last_archive_target() or default_archive_target(host(self).config)
+        target = None
+        if to_archive:
+            target = (self.place and last_archive_target(self.place)) or default_archive_target(host(self).config)
         backups = [self.inventory(r.backup_table_name) or _as_backup(r) for r in to_archive + due]
-        job = PruneJob(self.database, self.listing.all, backups, target if to_archive else None)
+        scope = f"the {len(shown)} rows shown (filter {self.listing.query})" if self.listing.query else None
+        job = PruneJob(self.database, to_archive + due, backups, target, scope=scope)
 
         def applied(result: WriteResult | None) -> None:
             if result:
                 self.changed = True
                 self.reload()
 
-        self.app.push_screen(DropModal(job), applied)
+        self.app.push_screen(DropModal(job, self.place), applied)
 
     def action_review(self) -> None:
         row = self.table.current

@@ -230,7 +230,7 @@ class SchedulesScreen(ListingScreen):
                 self._write(lambda: self.database.remove_schedule(row.id), f"schedule {row.id} deleted")
 
         body = f"{row.source}, {row.backup_kind}, {row.words}. The {row.backups} backup(s) it made stay."
-        modal = ConfirmModal(f"Delete schedule {row.id}?", body, yes="Delete", typed=str(row.id))
+        modal = ConfirmModal(f"Delete schedule {row.id}?", body, yes="Delete", no="Cancel", typed=str(row.id))
         self.app.push_screen(modal, answered)
 
     @work(thread=True, exit_on_error=False, exclusive=True, group="schedule-write")

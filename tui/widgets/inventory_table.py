@@ -13,12 +13,13 @@ from tui.widgets.virtual_table import ColumnSpec, VirtualTable
 STATUS_WIDTH = max(len(s) for s in Status)  # 'unregistered'
 
 # Display order. Required at every width: the name (its date always visible), age, size and status,
-# in short forms when narrow ('48 s', '936K', 'unreg.'); kind, reason, rows, source (also in the
-# name) and the created date join, in that order, as the screen widens.
+# in short forms when narrow ('48 s', '936K', 'unreg.'); from 80 columns the kind too (the name
+# squeezed, its date kept); reason, rows, source (also in the name) and the created date join, in
+# that order, as the screen widens.
 COLUMNS: tuple[ColumnSpec, ...] = (
     ColumnSpec("name", "backup", 24, 1, grow=True, max_width=63, required=True),
     ColumnSpec("source", "source", 12, 8, grow=True, max_width=40),
-    ColumnSpec("kind", "kind", 8, 5, width=13),
+    ColumnSpec("kind", "kind", 8, 5, width=13, required_from=78),  # kept at 80 columns (README)
     ColumnSpec("created", "created", 10, 9),
     ColumnSpec("age", "age", 6, 3, right=True, width=10, required=True),
     ColumnSpec("rows", "rows", 11, 7, right=True),
@@ -29,6 +30,7 @@ COLUMNS: tuple[ColumnSpec, ...] = (
 
 
 _NAME = operator.attrgetter("backup_table_name")
+_BAD_ARCHIVE = frozenset({"damaged", "unreadable"})  # backup_metadata.verify_result
 # The values a column's text is made from (the same values make the same text).
 _RAW: dict[str, Callable[[Backup], object]] = {
     "source": operator.attrgetter("source_schema", "original_table_name"),
@@ -54,6 +56,11 @@ class InventoryTable(VirtualTable[Backup]):
 
     def identity(self, row: Backup) -> str:
         return row.backup_table_name
+
+    def flagged(self, row: Backup) -> bool:
+        """Findings (drift, dependants), and an archive its last verification found damaged or
+        unreadable: the row says that itself, no check needed."""
+        return row.verify_result in _BAD_ARCHIVE or super().flagged(row)
 
     def texts(self, rows: Sequence[Backup], column: str) -> set[str]:
         """One cell() per distinct value rather than per row: sources and reasons repeat across

@@ -20,6 +20,12 @@ def literal(value: object, style: str = "") -> Text:
     return Text(printable(value), style=style)
 
 
+def literal_lines(value: object, style: str = "") -> Text:
+    """Like literal, for text whose line breaks are its layout (a manifest, a definition): each
+    line literal, the breaks kept; every other control character still escaped."""
+    return Text("\n", style=style).join(literal(line, style) for line in str(value).split("\n"))
+
+
 def error_text(exc: DatabaseError) -> str:
     """A database error as the TUI says it: what happened, and the key that helps."""
     if exc.kind is ErrorKind.CONNECTION_LOST:

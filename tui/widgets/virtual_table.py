@@ -58,6 +58,7 @@ class ColumnSpec:
     max_width: int = 0  # for grow columns: never wider than this
     width: int = 0  # the comfortable width of a fixed column; 0: min_width
     required: bool = False
+    required_from: int = 0  # required from this width of the table on (0: see `required`)
 
 
 class VirtualTable(ScrollView, Generic[R], can_focus=True):
@@ -114,6 +115,10 @@ class VirtualTable(ScrollView, Generic[R], can_focus=True):
         """Rows to flag with "!" (they have findings: see the check screen)."""
         self.flags = identities
         self.refresh()
+
+    def flagged(self, row: R) -> bool:
+        """Whether the row gets a "!" (subclasses may flag what a row itself says, too)."""
+        return bool(self.flags) and self.identity(row) in self.flags
 
     # -- what subclasses provide -------------------------------------------------------
     def cell(self, row: R, column: str, width: int | None = None) -> tuple[str, str | None]:
@@ -188,13 +193,17 @@ class VirtualTable(ScrollView, Generic[R], can_focus=True):
         by_priority = sorted(self.COLUMNS, key=lambda s: s.priority)
         chosen: list[ColumnSpec] = []
         used = comfortable = 0
-        for spec in (s for s in by_priority if s.required):
+
+        def required(spec: ColumnSpec) -> bool:
+            return spec.required or (0 < spec.required_from <= width)
+
+        for spec in (s for s in by_priority if required(s)):
             need = spec.min_width + (1 if chosen else 0)
             if used + need <= available:
                 chosen.append(spec)
                 used += need
                 comfortable += self._comfortable(spec) + (1 if len(chosen) > 1 else 0)
-        for spec in (s for s in by_priority if not s.required):
+        for spec in (s for s in by_priority if not required(s)):
             if comfortable + 1 + spec.min_width <= available:
                 chosen.append(spec)
                 used += 1 + spec.min_width
@@ -213,13 +222,18 @@ class VirtualTable(ScrollView, Generic[R], can_focus=True):
         self._layout_width = width
         return self._layout
 
+    def shown_columns(self) -> list[str]:
+        """The keys of the columns on screen now, in display order."""
+        return [spec.key for spec, _ in self._columns_for(self.scrollable_content_region.width)]
+
     def on_resize(self, event: events.Resize) -> None:
         self.virtual_size = Size(event.size.width, len(self.listing.visible) + 1)
         self._scroll_cursor_into_view()
 
     # -- painting ----------------------------------------------------------------------
     def render_line(self, y: int) -> Strip:
-        width = self.size.width
+        # Within the scrollbar, not under it: the last column ("unregistered") loses no character.
+        width = self.scrollable_content_region.width
         layout = self._columns_for(width)
         if y == 0:
             return self._header_strip(layout, width)
@@ -256,7 +270,7 @@ class VirtualTable(ScrollView, Generic[R], can_focus=True):
         meta = Style(meta={"row": index})
         marked = self.listing.is_marked(row)
         mark_style = self.get_component_rich_style("vtable--marked")
-        flag = "!" if self.flags and self.identity(row) in self.flags else " "
+        flag = "!" if self.flagged(row) else " "
         segments = [Segment(f"{MARK if marked else ' '}{flag}", base + mark_style + meta)]
         for i, (spec, w) in enumerate(layout):
             if i:
