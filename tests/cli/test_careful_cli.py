@@ -41,8 +41,9 @@ def test_dropping_one_backup_takes_its_name_not_yes(two: list[str], installed: p
     newest = two[-1]
     done = on_a_terminal(["drop", newest, "--dsn", dsn], "yes")
     assert done.returncode == 1 and "nothing dropped" in done.stdout
-    assert "Careful: still inside its retention." in done.stdout
-    assert "Type the backup's name to confirm (it is still inside its retention):" in done.stdout
+    # The newest of its table, read from the database as the TUI reads it from its list (#26).
+    assert "Careful: the newest backup of its table." in done.stdout
+    assert "Type the backup's name to confirm (it is the newest backup of its table):" in done.stdout
     assert scalar(installed, "SELECT count(*) FROM backup.backup_metadata") == 2
     done = on_a_terminal(["drop", newest, "--dsn", dsn], newest)
     assert done.returncode == 0 and "dropped 1" in done.stdout, done.stdout + done.stderr
@@ -51,7 +52,8 @@ def test_dropping_one_backup_takes_its_name_not_yes(two: list[str], installed: p
 
 def test_dropping_several_takes_their_count(two: list[str], installed: psycopg.Connection, dsn: str) -> None:
     done = on_a_terminal(["drop", *two, "--dsn", dsn], "yes")
-    assert done.returncode == 1 and "Type 2 to confirm (2 at risk, above):" in done.stdout
+    assert done.returncode == 1 and "Type 2 to confirm (2 of them at risk, see above):" in done.stdout
+    assert "every backup of t that has a table: none would be left" in done.stdout
     done = on_a_terminal(["drop", *two, "--dsn", dsn], "2")
     assert done.returncode == 0 and "dropped 2" in done.stdout
     assert scalar(installed, "SELECT count(*) FROM backup.backup_metadata") == 0

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import configparser
 import json
+import os
 import re
+import shlex
 import shutil
 import subprocess
 from pathlib import Path
@@ -12,7 +14,7 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from tests.conftest import make_table, scalar
+from tests.conftest import installed_script, make_table, scalar
 from tui.cli import main
 
 README = Path(__file__).resolve().parents[2] / "README.md"
@@ -111,12 +113,34 @@ def _fenced(kind: str) -> list[str]:
     return re.findall(rf"```{kind}\n(.*?)```", README.read_text(), re.S)
 
 
-def test_the_readme_crontab_line_is_valid_cron_and_runs_run_due(installed: psycopg.Connection) -> None:
+def _home_with_the_script(tmp_path: Path) -> Path:
+    """A home where the script is where the README says a pipx or `pip install --user` puts it."""
+    home = tmp_path / "home"
+    (home / ".local" / "bin").mkdir(parents=True)
+    (home / ".local" / "bin" / "backup-tui").symlink_to(installed_script())
+    return home
+
+
+def test_the_readme_crontab_line_is_valid_cron_and_runs_run_due(
+    installed: psycopg.Connection, dsn: str, tmp_path: Path
+) -> None:
+    """#26: the line runs as cron runs it — /bin/sh, PATH=/usr/bin:/bin, a fresh account — once the
+    README's `mkdir -p` made the log's folder."""
     (line,) = [text.strip() for text in _fenced("crontab") if "run-due" in text]
     fields = line.split(None, 5)
     when, command = " ".join(fields[:5]), fields[5]
     assert scalar(installed, f"SELECT backup.cron_words('{when}')") == "every minute"
-    assert command.startswith("backup-tui run-due --dsn ")
+    assert command.startswith("$HOME/.local/bin/backup-tui run-due --dsn 'service=prod' ")
+    home = _home_with_the_script(tmp_path)
+    setup = re.search(r"`(mkdir -p [^`]+)`", (Path(__file__).resolve().parents[2] / "README.md").read_text())[1]
+    cron_env = {"HOME": str(home), "PATH": "/usr/bin:/bin", "SHELL": "/bin/sh", "LANG": "C.UTF-8"}
+    subprocess.run(["/bin/sh", "-c", setup.replace("~", "$HOME")], env=cron_env, check=True)
+    ran = subprocess.run(
+        ["/bin/sh", "-c", command.replace("'service=prod'", shlex.quote(dsn))], env=cron_env, timeout=120, check=False
+    )
+    assert ran.returncode == 0
+    log = (home / ".local" / "state" / "backup-tui" / "run-due.log").read_text()
+    assert "nothing is due" in log or log == ""
 
 
 def test_the_readme_systemd_units_parse_and_verify(tmp_path: Path) -> None:
@@ -135,10 +159,18 @@ def test_the_readme_systemd_units_parse_and_verify(tmp_path: Path) -> None:
     timer.read_string(units["backup-tui-run-due.timer"])
     assert timer["Timer"]["OnCalendar"] == "*-*-* *:*:00" and timer["Install"]["WantedBy"] == "timers.target"
     analyze = shutil.which("systemd-analyze")
-    if analyze:  # where systemd is installed, its own checker has the last word
+    if analyze:  # where systemd is installed, its own checker has the last word, on the units as written
+        home = _home_with_the_script(tmp_path)
+        (tmp_path / "units").mkdir()
         for name, text in units.items():
-            (tmp_path / name).write_text(text.replace("ExecStart=backup-tui", f"ExecStart={shutil.which('true')}"))
-        done = subprocess.run([analyze, "verify", *map(str, tmp_path.iterdir())], capture_output=True, text=True)
+            (tmp_path / "units" / name).write_text(text)
+        done = subprocess.run(
+            [analyze, "verify", *map(str, (tmp_path / "units").iterdir())],
+            capture_output=True,
+            text=True,
+            env={**os.environ, "HOME": str(home)},
+            check=False,
+        )
         assert done.returncode == 0, done.stderr
         units_checked = "systemd-analyze verify"
     else:

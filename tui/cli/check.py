@@ -16,6 +16,7 @@ from tui.cli.common import (
     on_terminal,
     require_installed,
 )
+from tui.cli.table import say
 from tui.db import FIX_EXPOSURE, Database, DatabaseError
 from tui.model import (
     Category,
@@ -52,7 +53,7 @@ def cmd_check(args: argparse.Namespace) -> int:
                 continue
             print(f"{category} ({len(group)})")
             for f in group:
-                print(f"  {fmt.printable(f.subject)}: {fmt.printable(f.detail)}")
+                say(f"  {fmt.printable(f.subject)}: {fmt.printable(f.detail)}", hang=4)
                 if f.fix:
                     print(f"    fix: {fmt.printable(f.fix)}")
             if category is Category.EXPOSURE and state.upgraded:
@@ -73,7 +74,7 @@ def _fix_exposure(database: Database, state: SchemaState, yes: bool) -> None:
         if not on_terminal():
             raise UserError("refusing to revoke without confirmation: pass --yes when not on a terminal")
         for f in exposed:
-            print(f"  {fmt.printable(f.detail)}")
+            say(f"  {fmt.printable(f.detail)}", hang=4)
         if not confirm(f"revoke these {len(exposed)} grant(s) with {FIX_EXPOSURE}"):
             raise UserError("nothing revoked")
     for statement in database.revoke_exposure():

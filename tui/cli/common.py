@@ -4,16 +4,19 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import csv
+import io
 import os
 import re
 import sys
 import tempfile
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime, timedelta
 from typing import Any, NoReturn
 
 from tui import format as fmt
 from tui.actions import Job
+from tui.config import Config, default_archive_target, load_config
 from tui.db import Database, DatabaseError, ErrorKind, Settings
 from tui.model import (
     Backup,
@@ -26,6 +29,20 @@ from tui.model import (
 
 class UserError(Exception):
     """Wrong usage or input: reported as one line, exit 1."""
+
+
+def configured() -> Config:
+    """The config file's settings; each problem in it said on stderr (a bad file is not "no setting")."""
+    config, problems = load_config()
+    for problem in problems:
+        print(f"backup-tui: {fmt.printable(problem)}", file=sys.stderr)
+    return config
+
+
+def configured_target() -> str:
+    """Where archives go without --to: $BACKUP_TUI_ARCHIVE_TO, the config's [archive] target, then
+    the default folder; the TUI's archive dialog offers the same."""
+    return default_archive_target(configured())
 
 
 def settings_of(args: argparse.Namespace) -> Settings:
@@ -115,6 +132,12 @@ def confirm_job(job: Job, yes: bool) -> bool:
     return answer.strip() == (job.expected if job.typed else "yes")
 
 
+def siblings_unless(database: Database, backups: Sequence[Backup], yes: bool) -> dict[str, list[str]] | None:
+    """What the confirmation needs to say which backups are the newest of their table (one read);
+    nothing to ask with --yes, so nothing read."""
+    return None if yes else database.siblings([b.backup_table_name for b in backups])
+
+
 def chosen(database: Database, names: Sequence[str], yes: bool) -> list[Backup]:
     """The named backups as the inventory has them, in the order named. A name it does not list is
     one line before anything is asked; with --yes (a script) it is attempted, and the SQL API says
@@ -186,6 +209,57 @@ class Parser(argparse.ArgumentParser):
 
     def error(self, message: str) -> NoReturn:
         self.exit(2, f"{self.prog}: {fmt.printable(message)} (see {self.prog} --help)\n")
+
+
+_DURATION = re.compile(r"[0-9]+(\.[0-9]+)?\s*(us|ms|s|min|h|d)?")
+
+
+def duration(text: str) -> str:
+    """A PostgreSQL duration as its settings take it ('5s', '200ms', '2min', '0'): a usage error
+    here (exit 2), not the server's after connecting."""
+    if not _DURATION.fullmatch(text.strip()):
+        raise argparse.ArgumentTypeError(f"not a duration (such as 5s, 200ms, 2min, 1h; 0 for none): {text!r}")
+    return text.strip()
+
+
+def point_in_time(text: str) -> str:
+    """An ISO 8601 date or date and time ('2027-01-01', '2027-01-01 03:00', '2027-01-01T03:00Z')."""
+    try:
+        datetime.fromisoformat(text.strip())
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"not a date and time (ISO 8601, such as 2027-01-01 or 2027-01-01T03:00Z): {text!r}"
+        ) from None
+    return text.strip()
+
+
+# A cell starting with one of these is a formula to a spreadsheet (OWASP "CSV injection"): a reason
+# "=HYPERLINK(...)" would run when the export is opened. Such text gets a leading apostrophe.
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+CSV_HELP = (
+    "CSV with a header row (text that a spreadsheet would take for a formula, starting with = + - @, gets a leading ')"
+)
+BOM_HELP = "with --csv: start with a UTF-8 byte-order mark, for spreadsheets on Windows"
+
+
+def spreadsheet_safe(value: object) -> object:
+    """A CSV cell: text a spreadsheet would evaluate gets a leading apostrophe; the rest as it is."""
+    if isinstance(value, str) and value.startswith(_FORMULA_START):
+        return "'" + value
+    return value
+
+
+def csv_rows(header: Sequence[str], rows: Iterable[Sequence[object]], bom: bool = False) -> str:
+    """The CSV text of a header and rows (None as empty), safe to open in a spreadsheet."""
+    buffer = io.StringIO()
+    if bom:
+        buffer.write("\ufeff")
+    writer = csv.writer(buffer)
+    writer.writerow(header)
+    for row in rows:
+        writer.writerow(["" if v is None else spreadsheet_safe(v) for v in row])
+    return buffer.getvalue()
 
 
 def time_of_day(text: str) -> str:

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import csv
-import io
 import json
 import sys
 from dataclasses import replace
@@ -12,11 +10,16 @@ from typing import Any
 
 from tui import format as fmt
 from tui.cli.common import (
+    BOM_HELP,
+    CSV_HELP,
     UserError,
     at_least_one,
+    configured,
+    csv_rows,
     json_value,
     write_out,
 )
+from tui.cli.table import fit_table, terminal_width, wrapped
 from tui.db import Database, Settings
 from tui.model import (
     FleetRow,
@@ -25,11 +28,7 @@ from tui.model import (
 
 
 def _fleet_targets(args: argparse.Namespace) -> list[FleetTarget]:
-    from tui.config import load_config
-
-    config, problems = load_config()
-    for problem in problems:  # a config that cannot be read is said, not taken for "no targets"
-        print(f"backup-tui: {fmt.printable(problem)}", file=sys.stderr)
+    config = configured()  # a config that cannot be read is said, not taken for "no targets"
     chosen = Database.fleet_targets(args.service or (), args.dsn or (), config.fleet)
     if not chosen:
         raise UserError(
@@ -96,33 +95,41 @@ def cmd_fleet(args: argparse.Namespace) -> int:
     elif args.json:
         write_out(json.dumps([_fleet_json(r) for r in rows], ensure_ascii=False) + "\n", args.output)
     elif args.csv:
-        buffer = io.StringIO()
-        writer = csv.writer(buffer)
         keys = list(_fleet_json(rows[0]).keys()) if rows else []
-        writer.writerow(keys)
-        for row in rows:
-            writer.writerow(
-                ["" if v is None else (json.dumps(v) if isinstance(v, dict) else v) for v in _fleet_json(row).values()]
-            )
-        write_out(buffer.getvalue(), args.output)
+        cells = ([json.dumps(v) if isinstance(v, dict) else v for v in _fleet_json(row).values()] for row in rows)
+        write_out(csv_rows(keys, cells, args.bom), args.output)
     else:
-        write_out(_fleet_table(rows), args.output)
+        write_out(_fleet_table(rows, None if args.output else terminal_width()), args.output)
     return _fleet_exit(rows)
 
 
-def _fleet_table(rows: list[FleetRow]) -> str:
-    lines = []
+_FLEET_COLUMNS = ("target", "where", "version", "schema", "backups", "size", "reclaimable", "oldest", "findings")
+_FLEET_TITLES = {c: c for c in _FLEET_COLUMNS} | {"where": "host/database"}
+# At 80 columns: the oldest backup's date, then where and which server give way; the figures on-call
+# reads (schema, backups, size, reclaimable, findings) stay, under whole-word headers.
+_FLEET_GIVE_WAY = ("oldest", "where", "version")
+
+
+def _fleet_table(rows: list[FleetRow], width: int | None) -> str:
+    cells = []
+    notes: dict[int, str] = {}
     total = FleetRow(FleetTarget("", "total"))
     for r in rows:
-        where = f"{r.host}/{r.dbname}" if r.reachable else "—"
-        state = "unreachable" if not r.reachable else (r.state.value if r.state else "?")
-        oldest = fmt.date(r.oldest) if r.oldest else "—"
-        figures = (
-            f"{r.backups:>7,}  {fmt.size(r.size):>10}  {fmt.size(r.reclaimable):>10}  {oldest:>16}  {r.findings:>4}"
-            if r.reachable
-            else fmt.printable(r.error or "")
+        cells.append(
+            {
+                "target": fmt.printable(r.target.label),
+                "where": fmt.printable(f"{r.host}/{r.dbname}") if r.reachable else "—",
+                "version": fmt.printable(r.version or "—") if r.reachable else "—",
+                "schema": "unreachable" if not r.reachable else (r.state.value if r.state else "?"),
+                "backups": f"{r.backups:,}" if r.reachable else "",
+                "size": fmt.size(r.size) if r.reachable else "",
+                "reclaimable": fmt.size(r.reclaimable) if r.reachable else "",
+                "oldest": fmt.date(r.oldest) if r.oldest else "—",
+                "findings": str(r.findings) if r.reachable else "",
+            }
         )
-        lines.append(f"{fmt.printable(r.target.label):<20} {fmt.printable(where):<28} {state:<11} {figures}")
+        if not r.reachable:
+            notes[len(cells)] = fmt.printable(r.error or "")  # under its row: the why, whole
         total = replace(
             total,
             backups=total.backups + r.backups,
@@ -130,16 +137,25 @@ def _fleet_table(rows: list[FleetRow]) -> str:
             reclaimable=total.reclaimable + r.reclaimable,
             findings=total.findings + r.findings,
         )
-    header = (
-        f"{'target':<20} {'host/database':<28} {'schema':<11} {'backups':>7}  {'size':>10}  {'reclaim.':>10}  "
-        f"{'oldest':>16}  {'find':>4}"
+    lines = fit_table(
+        cells,
+        _FLEET_COLUMNS,
+        width,
+        titles=_FLEET_TITLES,
+        right={"backups", "size", "reclaimable", "findings"},
+        give_way=_FLEET_GIVE_WAY,
     )
+    out = []
+    for i, line in enumerate(lines):
+        out.append(line)
+        if i in notes:
+            out.extend(wrapped(f"  └ {notes[i]}", width, hang=4))
     reachable = sum(1 for r in rows if r.reachable)
     footer = (
         f"{len(rows)} databases ({len(rows) - reachable} unreachable): {total.backups:,} backups, "
         f"{fmt.size(total.size)}, {fmt.size(total.reclaimable)} reclaimable now, {total.findings} findings"
     )
-    return "\n".join([header, *lines, "", footer]) + "\n"
+    return "\n".join([*out, "", *wrapped(footer, width)]) + "\n"
 
 
 def _fleet_check(args: argparse.Namespace, chosen: list[FleetTarget]) -> int:
@@ -185,7 +201,8 @@ def add_parsers(sub: Any, common: argparse.ArgumentParser) -> None:
     p.add_argument("--dsn", action="append", metavar="DSN", help="a connection string (repeatable)")
     fmt_group = p.add_mutually_exclusive_group()
     fmt_group.add_argument("--json", action="store_true", help="one object per database")
-    fmt_group.add_argument("--csv", action="store_true", help="CSV with a header row")
+    fmt_group.add_argument("--csv", action="store_true", help=CSV_HELP)
+    p.add_argument("--bom", action="store_true", help=BOM_HELP)
     fmt_group.add_argument("--prometheus", action="store_true", help="Prometheus text format (the metrics extra)")
     fmt_group.add_argument("--tui", action="store_true", help="the fleet screen (enter opens a database)")
     p.add_argument("--output", metavar="FILE", help="write to FILE atomically (node_exporter's textfile collector)")

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import argparse
-import csv
-import os
-import shutil
+import difflib
 import sys
 from threading import Event
 from typing import Any
@@ -13,19 +11,24 @@ from typing import Any
 from tui import format as fmt
 from tui.actions import DropJob
 from tui.cli.common import (
+    BOM_HELP,
+    CSV_HELP,
     UserError,
     at_least_one,
     chosen,
     confirm_job,
+    csv_rows,
     database_of,
     json_value,
     no_transfer,
     print_item,
     require_installed,
     settings_of,
+    siblings_unless,
     stopped,
 )
-from tui.db import FIX_EXPOSURE, Database
+from tui.cli.table import fit_table, say, terminal_width
+from tui.db import FIX_EXPOSURE, Database, DatabaseError, ErrorKind
 from tui.model import (
     INVENTORY_COLUMNS,
     Backup,
@@ -34,6 +37,7 @@ from tui.model import (
     ListQuery,
     SchemaState,
     Status,
+    qualified_source,
 )
 from tui.terminal import TransferBar
 
@@ -44,7 +48,7 @@ def cmd_install(args: argparse.Namespace) -> int:
         for statement in report.taken:
             print(f"took over: {fmt.printable(statement)}")
         for statement in report.revoked:
-            print(f"revoked (outside the role model): {fmt.printable(statement)}")
+            say(f"revoked (outside the role model): {fmt.printable(statement)}", hang=4)
         if not report.changed:
             print("backup schema is up to date; nothing to do")
         else:
@@ -60,7 +64,7 @@ def cmd_install(args: argparse.Namespace) -> int:
                 print(f"{verb}: applied {'; '.join(parts)}")
         exposed = database.exposure()
         for finding in exposed:
-            print(f"warning: {fmt.printable(finding.detail)}", file=sys.stderr)
+            say(f"warning: {fmt.printable(finding.detail)}", hang=4, file=sys.stderr)
         if exposed:
             print(
                 f"warning: {len(exposed)} grant(s) let anon, authenticated or PUBLIC reach the backups; "
@@ -96,48 +100,10 @@ def _cells(b: Backup) -> dict[str, str]:
     }
 
 
-def _terminal_width() -> int | None:
-    """The width human output fits: the terminal's (or $COLUMNS); None when piped (nothing cut)."""
-    if sys.stdout.isatty() or os.environ.get("COLUMNS"):
-        return shutil.get_terminal_size().columns
-    return None
-
-
 def _print_table(backups: list[Backup], width: int | None) -> None:
     rows = [{k: fmt.printable(v) for k, v in _cells(b).items()} for b in backups]
-    shown = list(_HEADERS)
-
-    def widths() -> dict[str, int]:
-        return {h: max([len(h)] + [fmt.cell_len(r[h]) for r in rows]) for h in shown}
-
-    def total(w: dict[str, int]) -> int:
-        return sum(w.values()) + 2 * (len(w) - 1)
-
-    w = widths()
-    if width is not None and total(w) > width:
-        # The reason is cut first (down to 10 cells); then other columns give way, in order, until
-        # it fits at 10; only then does the reason go, and last the name is squeezed (date kept).
-        reason = 10
-        for column in _GIVE_WAY:
-            if total(w) - w["reason"] + min(reason, w["reason"]) <= width:
-                break
-            shown.remove(column)
-            w = widths()
-        if total(w) - w["reason"] + min(reason, w["reason"]) <= width:
-            w["reason"] = width - (total(w) - w["reason"])
-        else:
-            shown.remove("reason")
-            w = widths()
-            if total(w) > width:
-                w["backup"] = max(24, w["backup"] - (total(w) - width))
-    for line in (dict(zip(_HEADERS, _HEADERS, strict=True)), *rows):
-        cells = []
-        for h in shown:
-            text = line[h]
-            text = fmt.squeeze_name(text, w[h]) if h == "backup" else fmt.truncate(text, w[h])
-            pad = " " * (w[h] - fmt.cell_len(text))
-            cells.append(pad + text if h in _RIGHT else text + pad)
-        print("  ".join(cells).rstrip())
+    for line in fit_table(rows, _HEADERS, width, right=_RIGHT, give_way=_GIVE_WAY, cut="reason", squeeze="backup"):
+        print(line)
     size = sum(b.size_bytes or 0 for b in backups)
     print(f"\n{len(backups)} backup{'s' if len(backups) != 1 else ''}, {fmt.size(size)}")
 
@@ -190,17 +156,14 @@ def cmd_list(args: argparse.Namespace) -> int:
         if state is SchemaState.ABSENT:
             raise UserError(absent)
     if args.csv:
-        writer = csv.writer(sys.stdout)
-        writer.writerow(INVENTORY_COLUMNS)
-        for b in backups:
-            writer.writerow(["" if v is None else json_value(v) for v in _values(b)])
+        sys.stdout.write(csv_rows(INVENTORY_COLUMNS, ([json_value(v) for v in _values(b)] for b in backups), args.bom))
     elif not backups:
         if query.status or query.kind or query.source:
             print("no backups match")
         else:
             print("no backups yet; create one with: backup-tui create TABLE --reason TEXT")
     else:
-        _print_table(backups, _terminal_width())
+        _print_table(backups, terminal_width())
     return 0
 
 
@@ -212,17 +175,37 @@ def _values(b: Backup) -> tuple[object, ...]:
 def cmd_create(args: argparse.Namespace) -> int:
     if not args.reason or not args.reason.strip():
         raise UserError("a reason is required (--reason TEXT): say why this backup exists")
+    schema, table = args.schema, args.table
+    if schema is None:  # schema.table, as the TUI's dialog takes it (a dotted name in public: --schema public)
+        schema, _, rest = table.partition(".") if "." in table and not table.startswith(".") else ("public", "", table)
+        table = rest or table
     with database_of(args) as database:
         require_installed(database)
-        name = database.create(args.table, args.reason.strip(), args.kind, args.schema)
+        try:
+            name = database.create(table, args.reason.strip(), args.kind, schema)
+        except DatabaseError as exc:
+            if exc.kind is not ErrorKind.NOT_FOUND:
+                raise
+            raise UserError(f"{exc}{_did_you_mean(database, qualified_source(schema, table))}") from None
     print(name)
     return 0
+
+
+def _did_you_mean(database: Database, typed: str) -> str:
+    """'; did you mean orders?' when a table of a close name exists (a typo is the usual cause)."""
+    try:
+        known = [t.typed for t in database.source_tables()]
+    except DatabaseError:
+        return ""
+    close = difflib.get_close_matches(typed, known, n=3, cutoff=0.7)
+    return f"; did you mean {' or '.join(fmt.printable(c) for c in close)}?" if close else ""
 
 
 def cmd_drop(args: argparse.Namespace) -> int:
     with database_of(args) as database:
         require_installed(database)
-        job = DropJob(database, chosen(database, args.names, args.yes))
+        backups = chosen(database, args.names, args.yes)
+        job = DropJob(database, backups, siblings_unless(database, backups, args.yes))
         archived = [b for b in job.backups if b.status is Status.ARCHIVED]
         if archived and not args.forget_archive:
             where = "; ".join(f"{b.backup_table_name}: {b.policy_reason}" for b in archived)
@@ -272,8 +255,9 @@ def add_parsers(sub: Any, common: argparse.ArgumentParser) -> None:
     p = sub.add_parser("list", parents=[common], help="print the inventory")
     out = p.add_mutually_exclusive_group()
     out.add_argument("--json", action="store_true", help="JSON: one object per backup, keys = inventory columns")
-    out.add_argument("--csv", action="store_true", help="CSV with a header row")
+    out.add_argument("--csv", action="store_true", help=CSV_HELP)
     out.add_argument("--prometheus", action="store_true", help="this database's summary as Prometheus metrics")
+    p.add_argument("--bom", action="store_true", help=BOM_HELP)
     p.add_argument("--output", metavar="FILE", help="with --prometheus: write FILE atomically")
     p.add_argument("--label", help="with --prometheus: the target label (default 'default')")
     p.add_argument(
@@ -290,10 +274,12 @@ def add_parsers(sub: Any, common: argparse.ArgumentParser) -> None:
     p.set_defaults(func=cmd_list)
 
     p = sub.add_parser("create", parents=[common], help="back up a table; prints the new backup's name")
-    p.add_argument("table", help="the table to copy (exact name, any case)")
+    p.add_argument("table", help="the table to copy: TABLE in public, or SCHEMA.TABLE (exact name, any case)")
     p.add_argument("--reason", required=True, help="why this backup exists (required)")
     p.add_argument("--kind", default="manual", help="retention kind (default manual)")
-    p.add_argument("--schema", default="public", help="the table's schema (default public)")
+    p.add_argument(
+        "--schema", default=None, help="the table's schema (default: the part before a dot in TABLE, else public)"
+    )
     p.set_defaults(func=cmd_create)
 
     p = sub.add_parser("drop", parents=[common], help="drop backups (asks unless --yes)")

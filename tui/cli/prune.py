@@ -19,6 +19,7 @@ from tui.cli.common import (
     require_current,
     stopped,
 )
+from tui.cli.table import say
 from tui.model import (
     PLAN_COLUMNS,
     Decision,
@@ -39,9 +40,9 @@ def _print_plan(plan: list[PlanRow]) -> None:
         rows = sorted(by_source[source], key=lambda r: (r.backup_date is None, r.backup_date), reverse=True)
         for r in rows:
             name = fmt.printable(r.backup_table_name)
-            print(f"  {r.decision:<7} {name:<{width}}  {fmt.size(r.size_bytes):>10}  {fmt.printable(r.reason)}")
+            say(f"  {r.decision:<7} {name:<{width}}  {fmt.size(r.size_bytes):>10}  {fmt.printable(r.reason)}", hang=4)
     print()
-    print(plan_totals(plan))
+    say(plan_totals(plan))
 
 
 def plan_totals(plan: list[PlanRow]) -> str:

@@ -4,15 +4,14 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import os
 import signal
 import sys
 from collections.abc import Callable
 from typing import Any
 
 from tui import format as fmt
-from tui.cli.common import (
-    settings_of,
-)
+from tui.cli.common import UserError, settings_of
 from tui.db import Database, Settings
 
 
@@ -22,6 +21,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
     def say(line: str) -> None:
         print(f"backup-tui demo: {fmt.printable(line)}", file=sys.stderr, flush=True)
 
+    if not args.no_tui:
+        require_screen()
     with contextlib.ExitStack() as stack:
         dsn = stack.enter_context(demo_database(args.data_dir, keep=not args.temporary, fresh=args.fresh, say=say))
         if args.no_tui:
@@ -35,7 +36,18 @@ def cmd_demo(args: argparse.Namespace) -> int:
         return run_tui(settings, on_hang_up=stack.close)
 
 
+def require_screen() -> None:
+    """A dumb terminal (TERM=dumb: an editor's shell, some CI logs) cannot draw the TUI: say so in
+    one line, before anything starts, and point at the commands that work there."""
+    if os.environ.get("TERM") == "dumb":
+        raise UserError(
+            "this terminal (TERM=dumb) cannot draw the TUI; the commands work here: "
+            "backup-tui list, prune, check… (backup-tui --help)"
+        )
+
+
 def run_tui(settings: Settings, on_hang_up: Callable[[], object] | None = None) -> int:
+    require_screen()
     from tui.loading import Prefetch
 
     prefetch = Prefetch.start(Database(settings))  # connect and query while Textual imports: the two overlap

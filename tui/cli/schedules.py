@@ -9,6 +9,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from tui import format as fmt
+from tui.actions import cadence_warning
 from tui.cli.common import (
     Parser,
     UserError,
@@ -20,6 +21,7 @@ from tui.cli.common import (
     require_installed,
     time_of_day,
 )
+from tui.cli.table import say
 from tui.db import Database
 from tui.model import (
     CronJob,
@@ -68,13 +70,15 @@ def cmd_schedule_list(args: argparse.Namespace) -> int:
     for s in rows:
         state_word = "paused" if not s.enabled else ("FAILED" if s.failed else ("overdue" if s.overdue else "ok"))
         last = f"last {fmt.date(s.last_attempt_at)}: {s.last_result}" if s.last_attempt_at is not None else "never ran"
-        print(
-            f"{s.id:>4}  {fmt.printable(s.source)}  {s.backup_kind}  {fmt.printable(s.words)}  "
-            f"next {fmt.date(s.next_run) if s.next_run else '—'}  {last}  [{state_word}]  "
-            f"{s.backups} backup(s), {fmt.size(s.backup_bytes)}"
+        # Two lines a schedule: what and when, then how it went (80 columns: no word cut in two).
+        say(f"{s.id:>4}  {fmt.printable(s.source)}  {s.backup_kind}  {fmt.printable(s.words)}  [{state_word}]", hang=4)
+        say(
+            f"      next {fmt.date(s.next_run) if s.next_run else '—'}  ·  {last}  ·  "
+            f"{s.backups} backup(s), {fmt.size(s.backup_bytes)}",
+            hang=2,
         )
         if s.failed:
-            print(f"        error: {fmt.printable(s.last_error)}")
+            say(f"      error: {fmt.printable(s.last_error)}", hang=2)
     print()
     if state.here:
         if not jobs:
@@ -87,7 +91,7 @@ def cmd_schedule_list(args: argparse.Namespace) -> int:
                 if j.last_start
                 else "has not run yet"
             )
-            print(f"pg_cron job {fmt.printable(j.jobname)} ({j.schedule}{'' if j.active else ', inactive'}): {run}")
+            say(f"pg_cron job {fmt.printable(j.jobname)} ({j.schedule}{'' if j.active else ', inactive'}): {run}")
     elif state.installed:
         print(
             f"pg_cron lives in database {state.cron_database!r}: create the jobs there with "
@@ -107,6 +111,9 @@ def cmd_schedule_add(args: argparse.Namespace) -> int:
         words, upcoming = database.cron_preview(args.cron)
     print(f"schedule {new_id}: {args.kind} backup of {fmt.printable(args.table)}, {words}")
     print("next runs: " + ", ".join(f"{fmt.date(t)} UTC" for t in upcoming))
+    warning = cadence_warning(args.kind, upcoming)
+    if warning:
+        say(f"backup-tui: {warning}", file=sys.stderr)
     return 0
 
 
