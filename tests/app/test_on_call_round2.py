@@ -12,8 +12,8 @@ from psycopg import sql
 
 from tests.app.helpers import main_screen, screen_text, settle
 from tests.cli.test_cli import run
-from tui.modals.drop import DropModal
 from tui.db.backups import create_backup
+from tui.modals.drop import DropModal
 from tui.model import Decision
 from tui.screens.details import DetailsScreen
 from tui.screens.prune import PruneScreen

@@ -185,3 +185,40 @@ def test_the_readme_schedules_the_script_by_its_path_as_cron_and_systemd_need() 
     assert units and all(line.removeprefix("ExecStart=").startswith(("/", "%h/")) for line in units)
     assert "mkdir -p ~/.local/state/backup-tui" in readme
     assert "/var/lib/prometheus/node-exporter" in readme  # Debian's textfile folder
+
+
+def test_human_output_fits_80_columns_without_cutting_a_word(
+    installed: psycopg.Connection, dsn: str, capsys, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """#26: prune, check, schedule list and fleet wrapped mid-word at 80 columns (fleet's header was
+    'find'). Each line now fits, words whole; piped (no COLUMNS), lines stay whole for scripts."""
+    make_table(installed, "orders", 5)
+    long_reason = "before the quarterly reconciliation of every warehouse ledger against the supplier invoices"
+    for _ in range(2):
+        create_backup(installed, "orders", long_reason, "daily")
+    installed.execute("UPDATE backup.backup_metadata SET backup_date = now() - interval '40 days'")
+    installed.execute("CREATE TABLE backup.stray_table_without_a_row AS SELECT 1 AS id")  # a finding for check
+    assert run(capsys, "schedule", "add", "orders", "--kind", "daily", "--cron", "0 2 * * *", "--dsn", dsn)[0] == 0
+    monkeypatch.setenv("COLUMNS", "80")
+    outputs = {
+        "prune": run(capsys, "prune", "--dsn", dsn)[1],
+        "check": run(capsys, "check", "--dsn", dsn)[1],
+        "schedule list": run(capsys, "schedule", "list", "--dsn", dsn)[1],
+        "fleet": run(capsys, "fleet", "--dsn", dsn, "--dsn", "host=127.0.0.1 port=1 dbname=x connect_timeout=2")[1],
+    }
+    for command, out in outputs.items():
+        assert out.strip(), command
+        for line in out.splitlines():
+            if line.lstrip().startswith("fix:"):  # a command to copy: left whole, the terminal folds it
+                continue
+            assert len(line) <= 80, f"{command}: {line!r}"
+    words = " ".join(outputs["prune"].split())
+    assert "40 days old, kept 7 days" in words  # wrapped at spaces: the phrase reads whole once joined
+    header = outputs["fleet"].splitlines()[0].split()
+    assert "findings" in header and "reclaimable" in header and "find" not in header
+    monkeypatch.setenv("COLUMNS", "160")
+    assert "version" in run(capsys, "fleet", "--dsn", dsn)[1].splitlines()[0].split()
+    monkeypatch.delenv("COLUMNS")
+    piped = run(capsys, "prune", "--dsn", dsn)[1]  # not a terminal: every plan line whole
+    plan_lines = [line for line in piped.splitlines() if "days old" in line]
+    assert plan_lines and all(line.startswith("  ") and line.endswith("kept 7 days") for line in plan_lines)

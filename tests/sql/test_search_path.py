@@ -81,7 +81,9 @@ CALLS: dict[str, str] = {
     ),
     "backup.what_if()": "SELECT backup.what_if()",
     "backup.locked_relations()": "SELECT count(*) FROM backup.locked_relations()",
-    "backup.lock_holder(oid)": "SELECT backup.lock_holder('backup.backup_metadata'::pg_catalog.regclass::pg_catalog.oid)",
+    "backup.lock_holder(oid)": (
+        "SELECT backup.lock_holder('backup.backup_metadata'::pg_catalog.regclass::pg_catalog.oid)"
+    ),
     "backup.routine_levels()": "SELECT count(*) FROM backup.routine_levels()",
     "backup.prune_lock_wait()": "SELECT backup.prune_lock_wait()",
     "backup.prune_start(integer,boolean)": "SELECT backup.prune_start(10, true)",

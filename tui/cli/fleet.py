@@ -144,6 +144,7 @@ def _fleet_table(rows: list[FleetRow], width: int | None) -> str:
         titles=_FLEET_TITLES,
         right={"backups", "size", "reclaimable", "findings"},
         give_way=_FLEET_GIVE_WAY,
+        cut="target",  # a long DSN as a label is shortened (with …) before the figures go
     )
     out = []
     for i, line in enumerate(lines):

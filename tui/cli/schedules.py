@@ -82,7 +82,7 @@ def cmd_schedule_list(args: argparse.Namespace) -> int:
     print()
     if state.here:
         if not jobs:
-            print("pg_cron is installed here, but our jobs are not: backup-tui schedule cron --install")
+            say("pg_cron is installed here, but our jobs are not: backup-tui schedule cron --install")
         for j in jobs:
             run = (
                 f"last run {fmt.date(j.last_start)} {j.last_status}"
@@ -93,14 +93,14 @@ def cmd_schedule_list(args: argparse.Namespace) -> int:
             )
             say(f"pg_cron job {fmt.printable(j.jobname)} ({j.schedule}{'' if j.active else ', inactive'}): {run}")
     elif state.installed:
-        print(
+        say(
             f"pg_cron lives in database {state.cron_database!r}: create the jobs there with "
             "`backup-tui schedule cron --install` (it prints the statements)"
         )
     elif not state.visible:
-        print("pg_cron is not in this database; where else it may be only a superuser can see (cron.database_name)")
+        say("pg_cron is not in this database; where else it may be only a superuser can see (cron.database_name)")
     else:
-        print("pg_cron is not installed: run `backup-tui run-due` every minute from cron or a systemd timer")
+        say("pg_cron is not installed: run `backup-tui run-due` every minute from cron or a systemd timer")
     return 0
 
 
