@@ -1,4 +1,4 @@
--- requires: claim
+-- requires: claim, locks
 -- Cold storage. The client (tui/db/archive.py) writes the archive and verifies it in the same
 -- transaction that holds the backup with hold_for_archive(); archive_table_backup is its commit
 -- step. The table leaves the database; the metadata row stays, archived, with the location and
@@ -24,7 +24,7 @@ BEGIN
             USING ERRCODE = '42501';
     END IF;
     -- SHARE ROW EXCLUSIVE: readers go on; writers, and a second archive of the same backup, wait.
-    EXECUTE format('LOCK TABLE backup.%I IN SHARE ROW EXCLUSIVE MODE', backup_table_name);
+    PERFORM backup.lock_backup(backup_table_name, 'SHARE ROW EXCLUSIVE');
 END
 $fn$;
 

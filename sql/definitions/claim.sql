@@ -52,13 +52,7 @@ BEGIN
     IF table_oid IS NOT NULL THEN
         -- Lock first so the size reported is the size freed; lock_timeout bounds the wait, and
         -- its message names who holds the table (what the user needs to act on).
-        BEGIN
-            EXECUTE format('LOCK TABLE backup.%I IN ACCESS EXCLUSIVE MODE', backup_table_name);
-        EXCEPTION WHEN lock_not_available THEN
-            RAISE EXCEPTION 'backup.% is held by %', quote_ident(backup_table_name),
-                coalesce(backup.lock_holder(table_oid), 'another session (gone since)')
-                USING ERRCODE = '55P03';
-        END;
+        PERFORM backup.lock_backup(backup_table_name, 'ACCESS EXCLUSIVE');
         SELECT string_agg(d.dependant, ', ' ORDER BY d.dependant) INTO v_deps
           FROM backup.dependants(ARRAY[table_oid]) d;
         IF v_deps IS NOT NULL THEN

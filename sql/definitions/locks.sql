@@ -39,3 +39,25 @@ AS $$
      ORDER BY l.pid
      LIMIT 1
 $$;
+
+-- Lock one of our backup tables in `mode`, waiting at most lock_timeout; when that runs out, the
+-- error (still lock_not_available) names who holds the table. Every lock a write of ours takes on
+-- a backup goes through here: one wording for the on-call engineer.
+CREATE OR REPLACE FUNCTION backup.lock_backup(backup_table_name text, mode text)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+#variable_conflict use_variable
+BEGIN
+    IF mode NOT IN ('ACCESS EXCLUSIVE', 'SHARE ROW EXCLUSIVE') THEN
+        RAISE EXCEPTION 'not a lock mode of ours: %', mode USING ERRCODE = '22023';
+    END IF;
+    EXECUTE format('LOCK TABLE backup.%I IN %s MODE', backup_table_name, mode);
+EXCEPTION WHEN lock_not_available THEN
+    RAISE EXCEPTION 'backup.% is held by %', quote_ident(backup_table_name),
+        coalesce(backup.lock_holder(to_regclass(format('backup.%I', backup_table_name))),
+                 'another session (gone since)')
+        USING ERRCODE = '55P03';
+END
+$fn$;

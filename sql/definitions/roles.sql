@@ -79,6 +79,7 @@ AS $$
         ('backup.refuse_internal(text)', 'owner'),
         ('backup.claim_backup(text,text)', 'owner'),
         ('backup.lock_holder(oid)', 'owner'),
+        ('backup.lock_backup(text,text)', 'owner'),
         ('backup.make_backup(text,text,text,text,text,bigint)', 'owner'),
         ('backup.created_here(oid)', 'owner'),
         ('backup.share_backups(text)', 'owner'),

@@ -45,6 +45,20 @@ def test_a_lock_held_elsewhere_is_a_lock_timeout_and_words_nothing_of_a_front_en
     assert "press" not in str(err.value)
 
 
+def test_an_archive_waiting_in_vain_names_who_holds_the_backup(database: Database, dsn: str, tmp_path) -> None:
+    """#26: the lock-timeout message names the holder (as the drop dialog's live line does)."""
+    (name,) = _backups(database, 1)
+    with psycopg.connect(dsn) as holder:
+        holder.execute("SET application_name = 'a long report'")
+        holder.execute(f'LOCK TABLE backup."{name}" IN ROW EXCLUSIVE MODE')  # a writer: archive waits
+        result = database.archive_many([name], str(tmp_path), lambda _: None, lambda _: None, threading.Event())
+        pid = holder.info.backend_pid
+    (item,) = result.items
+    assert item.outcome is Outcome.FAILED
+    assert item.error is not None and f"is held by pid {pid} (" in item.error and "a long report" in item.error
+    assert database.inventory(database.schema_state(), names=[name])[0].status is not Status.ARCHIVED
+
+
 def test_drop_many_reports_each_and_goes_on_past_a_failure(database: Database) -> None:
     names = _backups(database, 2)
     seen = []

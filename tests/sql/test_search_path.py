@@ -81,6 +81,7 @@ CALLS: dict[str, str] = {
     ),
     "backup.what_if()": "SELECT backup.what_if()",
     "backup.locked_relations()": "SELECT count(*) FROM backup.locked_relations()",
+    "backup.lock_backup(text,text)": "SELECT backup.lock_backup('no_such_backup', 'ACCESS EXCLUSIVE')",
     "backup.lock_holder(oid)": (
         "SELECT backup.lock_holder('backup.backup_metadata'::pg_catalog.regclass::pg_catalog.oid)"
     ),
