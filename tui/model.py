@@ -55,6 +55,7 @@ class Rule(Word):
     ARCHIVED = "archived"
     ARCHIVE_DAMAGED = "archive-damaged"
     MISSING = "missing"
+    HELD = "held"  # kept on purpose (backup-tui hold): never deleted or archived by the plan
     INVALID_DATE = "invalid-date"  # its backup_date is not a date a client can hold ('infinity', BC)
     FOREVER_REVIEW_DUE = "forever-review-due"
     FOREVER = "forever"
@@ -387,6 +388,11 @@ class Backup:
     @property
     def source(self) -> str:
         return qualified_source(self.source_schema, self.original_table_name)
+
+    @property
+    def status_words(self) -> str:
+        """The status as lists show it: 'held' for a backup kept on purpose (its status is keep)."""
+        return "held" if self.rule is Rule.HELD else str(self.status)
 
 
 INVENTORY_COLUMNS: tuple[str, ...] = tuple(f.name for f in fields(Backup))

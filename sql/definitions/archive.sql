@@ -24,7 +24,7 @@ BEGIN
             USING ERRCODE = '42501';
     END IF;
     -- SHARE ROW EXCLUSIVE: readers go on; writers, and a second archive of the same backup, wait.
-    PERFORM backup.lock_backup(backup_table_name, 'SHARE ROW EXCLUSIVE');
+    PERFORM backup.lock_backup(backup_table_name, 'SHARE ROW EXCLUSIVE'::text);
 END
 $fn$;
 

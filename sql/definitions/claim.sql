@@ -1,4 +1,4 @@
--- requires: basics, dependants, locks
+-- requires: basics, dependants, locks, holds
 -- What drop and archive do before they touch a backup, in one place: refuse the schema's own
 -- tables and anything unregistered, lock the metadata row (a concurrent second call waits, then
 -- finds nothing), lock the table (lock_timeout bounds the wait) and refuse when something depends
@@ -12,6 +12,7 @@ AS $fn$
 DECLARE
     v_last record;
     v_deps text;
+    v_hold text;
 BEGIN
     PERFORM backup.refuse_internal(backup_table_name);
     SELECT * INTO meta FROM backup.backup_metadata b WHERE b.backup_table_name = backup_table_name FOR UPDATE;
@@ -30,6 +31,12 @@ BEGIN
         END IF;
         RAISE EXCEPTION 'no backup named % in schema backup', quote_ident(backup_table_name)
             USING ERRCODE = '42P01';
+    END IF;
+
+    v_hold := backup.hold_words(meta.held_at, meta.held_by, meta.hold_reason, meta.hold_until, now());
+    IF v_hold IS NOT NULL THEN
+        RAISE EXCEPTION 'cannot % backup %: it is %', action, quote_ident(backup_table_name), v_hold
+            USING ERRCODE = '42809', HINT = format('release it first: backup-tui release %s', backup_table_name);
     END IF;
 
     SELECT c.oid INTO table_oid FROM pg_class c
@@ -52,7 +59,7 @@ BEGIN
     IF table_oid IS NOT NULL THEN
         -- Lock first so the size reported is the size freed; lock_timeout bounds the wait, and
         -- its message names who holds the table (what the user needs to act on).
-        PERFORM backup.lock_backup(backup_table_name, 'ACCESS EXCLUSIVE');
+        PERFORM backup.lock_backup(backup_table_name, 'ACCESS EXCLUSIVE'::text);
         SELECT string_agg(d.dependant, ', ' ORDER BY d.dependant) INTO v_deps
           FROM backup.dependants(ARRAY[table_oid]) d;
         IF v_deps IS NOT NULL THEN

@@ -56,7 +56,7 @@ BEGIN
     EXECUTE format('LOCK TABLE backup.%I IN %s MODE', backup_table_name, mode);
 EXCEPTION WHEN lock_not_available THEN
     RAISE EXCEPTION 'backup.% is held by %', quote_ident(backup_table_name),
-        coalesce(backup.lock_holder(to_regclass(format('backup.%I', backup_table_name))),
+        coalesce(backup.lock_holder(to_regclass(format('backup.%I', backup_table_name))::oid),
                  'another session (gone since)')
         USING ERRCODE = '55P03';
 END

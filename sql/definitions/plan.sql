@@ -1,4 +1,4 @@
--- requires: basics, words, dependants, entries, locks
+-- requires: basics, words, dependants, entries, locks, holds
 -- The retention policy applied to every backup: a rule, and from the rule (one table, below) the
 -- decision, the inventory status and the reason in words. The inventory, its "reclaimable now",
 -- the prune preview and apply_prune all read this, so they cannot disagree.
@@ -44,12 +44,14 @@ AS $$
     WITH rules (rule, decision, status, reason) AS (
         -- The reason's arguments: %1$s kind, %2$s age, %3$s kept for, %4$s review interval,
         -- %5$s time to the next review, %6$s archive location, %7$s reviewed on, %8$s source table,
-        -- %9$s what depends on it, %10$s the last verification's result, %11$s a date that is not one.
+        -- %9$s what depends on it, %10$s the last verification's result, %11$s a date that is not one,
+        -- %12$s the hold's words.
         VALUES
         ('unregistered',       'review',  'unregistered', 'not registered: adopt it (backup-tui adopt) or drop it by hand'),
         ('archived',           'keep',    'archived',     'archived to %6$s'),
         ('archive-damaged',    'keep',    'archived',     'archived to %6$s; the last verification found it %10$s'),
         ('missing',            'delete',  'missing',      'the table is gone: a stale metadata row, nothing to lose'),
+        ('held',               'keep',    'keep',         '%12$s'),
         ('invalid-date',       'review',  'review',       'its backup date (%11$s) is not a date: review it, and set the date or drop it'),
         ('forever-review-due', 'review',  'review',       '%1$s: kept forever, review due (every %4$s)'),
         ('forever',            'keep',    'keep',         '%1$s: kept forever, next review in %5$s'),
@@ -95,6 +97,7 @@ AS $$
                        THEN 'archive-damaged'
                    WHEN e.archive_location IS NOT NULL THEN 'archived'
                    WHEN e.table_oid IS NULL THEN 'missing'
+                   WHEN e.held_at IS NOT NULL AND (e.hold_until IS NULL OR e.hold_until > at) THEN 'held'
                    WHEN e.invalid_date IS NOT NULL THEN 'invalid-date'
                    WHEN p.keep_for IS NULL THEN
                        CASE WHEN coalesce(e.reviewed_at, e.backup_date) + p.review_every <= at
@@ -163,7 +166,7 @@ AS $$
            format(r.reason, x.backup_kind, x.age_words, x.keep_words, x.review_words,
                   x.review_in, x.archive_location, to_char(x.reviewed_at, 'YYYY-MM-DD'),
                   format('%s.%s', x.source_schema, x.original_table_name), x.dependants, x.verify_result,
-                  x.invalid_date),
+                  x.invalid_date, backup.hold_words(x.held_at, x.held_by, x.hold_reason, x.hold_until, at)),
            x.size_exact, x.locked_by, x.verified_at, x.verify_result
       FROM ruled x
       JOIN rules r ON r.rule = x.rule

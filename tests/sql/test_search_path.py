@@ -81,6 +81,13 @@ CALLS: dict[str, str] = {
     ),
     "backup.what_if()": "SELECT backup.what_if()",
     "backup.locked_relations()": "SELECT count(*) FROM backup.locked_relations()",
+    "backup.hold_backup(text,text,timestamp with time zone)": (
+        "SELECT backup.hold_backup('{daily0}', 'kept', NULL::pg_catalog.timestamptz)"
+    ),
+    "backup.release_hold(text)": "SELECT backup.release_hold('{daily0}')",
+    "backup.hold_words(timestamp with time zone,text,text,timestamp with time zone,timestamp with time zone)": (
+        "SELECT backup.hold_words(pg_catalog.now(), 'me', 'why', NULL::pg_catalog.timestamptz, pg_catalog.now())"
+    ),
     "backup.lock_backup(text,text)": "SELECT backup.lock_backup('no_such_backup', 'ACCESS EXCLUSIVE')",
     "backup.lock_holder(oid)": (
         "SELECT backup.lock_holder('backup.backup_metadata'::pg_catalog.regclass::pg_catalog.oid)"

@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 from tui.db import Database, DatabaseError
+from tui.model import WriteResult
 
 Failed = DatabaseError
 
@@ -59,6 +60,14 @@ class Forms:
             self.database.update_schedule(schedule_id, kind=kind, cron=cron, reason=reason)
             return schedule_id
         return self.database.add_schedule(table, kind, cron, reason, schema)
+
+    def hold(self, names: Sequence[str], reason: str, until: str | None) -> WriteResult:
+        """Hold each backup (one that cannot be held fails alone, in the result)."""
+        return self.database.hold_many(names, reason, until)
+
+    def release(self, names: Sequence[str]) -> WriteResult:
+        """End each backup's hold."""
+        return self.database.release_many(names)
 
     def cancel(self) -> None:
         """Stop the statement in flight (a long CREATE TABLE AS): its transaction rolls back."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import csv
+import getpass
 import io
 import os
 import re
@@ -45,9 +46,26 @@ def configured_target() -> str:
     return default_archive_target(configured())
 
 
+def who_asks(by: str | None = None) -> str:
+    """The person a write is recorded for (backup.requested_by): --by, else the OS user who ran us
+    (SUDO_USER's when under sudo), with the SSH client's address when there is one: on a shared
+    login (every Supabase connection is `postgres`) the role alone says nothing."""
+    if by and by.strip():
+        return by.strip()[:200]
+    user = os.environ.get("SUDO_USER")
+    if not user:
+        try:
+            user = getpass.getuser()
+        except (KeyError, OSError):  # no name for this uid (a container's)
+            user = f"uid {os.getuid()}"
+    ssh = (os.environ.get("SSH_CLIENT") or os.environ.get("SSH_CONNECTION") or "").split()
+    return f"{user} (ssh from {ssh[0]})" if ssh else user
+
+
 def settings_of(args: argparse.Namespace) -> Settings:
     return Settings(
         dsn=args.dsn,
+        requested_by=who_asks(args.by),
         read_only=getattr(args, "read_only", False),
         lock_timeout=args.lock_timeout,
         statement_timeout=args.statement_timeout,
@@ -201,6 +219,7 @@ COMMON_DEFAULTS = {
     "statement_timeout": "1h",
     "read_timeout": "10min",
     "as_of": None,
+    "by": None,
 }
 
 

@@ -17,6 +17,7 @@ from tui.cli.common import (
     configured,
     csv_rows,
     json_value,
+    who_asks,
     write_out,
 )
 from tui.cli.table import fit_table, terminal_width, wrapped
@@ -72,7 +73,10 @@ def cmd_fleet(args: argparse.Namespace) -> int:
         from tui.app import run
         from tui.loading import Prefetch
 
-        return run(Prefetch(Database(Settings(connect_timeout=args.connect_timeout))), fleet=chosen)
+        return run(
+            Prefetch(Database(Settings(connect_timeout=args.connect_timeout, requested_by=who_asks(args.by)))),
+            fleet=chosen,
+        )
     if args.action == "check":
         return _fleet_check(args, chosen)
     order = {t.label: i for i, t in enumerate(chosen)}

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import difflib
 import sys
+from collections.abc import Callable
 from threading import Event
 from typing import Any
 
@@ -21,6 +22,7 @@ from tui.cli.common import (
     database_of,
     json_value,
     no_transfer,
+    point_in_time,
     print_item,
     require_installed,
     settings_of,
@@ -33,6 +35,7 @@ from tui.model import (
     INVENTORY_COLUMNS,
     Backup,
     FleetTarget,
+    ItemResult,
     ListOrder,
     ListQuery,
     SchemaState,
@@ -95,7 +98,7 @@ def _cells(b: Backup) -> dict[str, str]:
         "age": fmt.text(b.age_words),
         "rows": fmt.count(b.row_count),
         "size": ("~" if not b.size_exact and b.size_bytes is not None else "") + fmt.size(b.size_bytes),
-        "status": str(b.status),
+        "status": b.status_words,
         "reason": fmt.text(b.backup_reason),
     }
 
@@ -201,6 +204,34 @@ def _did_you_mean(database: Database, typed: str) -> str:
     return f"; did you mean {' or '.join(fmt.printable(c) for c in close)}?" if close else ""
 
 
+def cmd_hold(args: argparse.Namespace) -> int:
+    if not args.reason or not args.reason.strip():
+        raise UserError("a reason is required (--reason TEXT): say why these backups must be kept")
+    with database_of(args) as database:
+        require_installed(database)
+        result = database.hold_many(args.names, args.reason.strip(), args.until, _said("held"))
+    print(f"held {len(result.done)}, failed {len(result.failed)}")
+    return 0 if result.complete else 1
+
+
+def cmd_release(args: argparse.Namespace) -> int:
+    with database_of(args) as database:
+        require_installed(database)
+        result = database.release_many(args.names, _said("released"))
+    print(f"released {len(result.done)}, failed {len(result.failed)}")
+    return 0 if result.complete else 1
+
+
+def _said(verb: str) -> Callable[[ItemResult], None]:
+    def show(item: ItemResult) -> None:
+        if item.ok:
+            print(f"{verb} {fmt.printable(item.name)}", flush=True)
+        else:
+            print(f"failed {fmt.printable(item.name)}: {fmt.printable(item.error)}", file=sys.stderr, flush=True)
+
+    return show
+
+
 def cmd_drop(args: argparse.Namespace) -> int:
     with database_of(args) as database:
         require_installed(database)
@@ -287,6 +318,18 @@ def add_parsers(sub: Any, common: argparse.ArgumentParser) -> None:
     p.add_argument("--yes", action="store_true", help="do not ask for confirmation")
     p.add_argument("--forget-archive", action="store_true", help="also stop tracking archived ones (their files stay)")
     p.set_defaults(func=cmd_drop)
+
+    p = sub.add_parser(
+        "hold", parents=[common], help="keep backups on purpose: never deleted or archived until released"
+    )
+    p.add_argument("names", nargs="+", metavar="NAME", help="backup table name(s) in schema backup")
+    p.add_argument("--reason", required=True, help="why they must be kept (required)")
+    p.add_argument("--until", type=point_in_time, metavar="TIME", help="the hold ends then (default: until released)")
+    p.set_defaults(func=cmd_hold)
+
+    p = sub.add_parser("release", parents=[common], help="end the hold on backups: the policy applies again")
+    p.add_argument("names", nargs="+", metavar="NAME", help="backup table name(s) in schema backup")
+    p.set_defaults(func=cmd_release)
 
     p = sub.add_parser("adopt", parents=[common], help="register a stray table in schema backup, or an archive")
     p.add_argument("name", nargs="?", help="the table in schema backup")

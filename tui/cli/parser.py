@@ -76,6 +76,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="limit for one read (default 10min); a server silent past a limit is given up on",
     )
     common.add_argument(
+        "--by",
+        default=argparse.SUPPRESS,
+        metavar="NAME",
+        help="the person this is done for, recorded with backups, holds and the audit "
+        "(default: your OS user, SUDO_USER, and the SSH client's address)",
+    )
+    common.add_argument(
         "--as-of",
         default=argparse.SUPPRESS,
         type=point_in_time,

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from typing import Any
 
 from tui import format as fmt
-from tui.cli.common import UserError, settings_of
+from tui.cli.common import UserError, settings_of, who_asks
 from tui.db import Database, Settings
 
 
@@ -31,7 +31,12 @@ def cmd_demo(args: argparse.Namespace) -> int:
             with contextlib.suppress(KeyboardInterrupt):
                 signal.pause()
             return 0
-        settings = Settings(dsn=dsn, lock_timeout=args.lock_timeout, statement_timeout=args.statement_timeout)
+        settings = Settings(
+            dsn=dsn,
+            lock_timeout=args.lock_timeout,
+            statement_timeout=args.statement_timeout,
+            requested_by=who_asks(args.by),
+        )
         # A dropped SSH session skips the normal exit: stop the embedded server from the hang-up.
         return run_tui(settings, on_hang_up=stack.close)
 

@@ -90,6 +90,16 @@ def mark_reviewed(conn: psycopg.Connection, name: str, note: str) -> None:
     conn.execute("SELECT backup.mark_reviewed(%s::text, %s::text)", (name, note))
 
 
+def hold(conn: psycopg.Connection, name: str, reason: str, until: str | None) -> None:
+    """Keep a backup on purpose (backup.hold_backup): the plan keeps it; drop, archive, prune refuse."""
+    conn.execute("SELECT backup.hold_backup(%s::text, %s::text, %s::timestamptz)", (name, reason, until))
+
+
+def release(conn: psycopg.Connection, name: str) -> None:
+    """End a hold (backup.release_hold): the policy applies again."""
+    conn.execute("SELECT backup.release_hold(%s::text)", (name,))
+
+
 @pipelined
 def backup_kinds(conn: psycopg.Connection) -> list[KindChoice]:
     """Each kind with its retention in words, from backup.retention_policy, manual first."""

@@ -42,6 +42,7 @@ class Settings:
     read_timeout: str = "10min"  # the statement timeout of every other transaction
     as_of: str | None = None  # retention decisions as of this time (backup.as_of); None: now
     connect_timeout: int = 10  # unless the DSN, PGCONNECT_TIMEOUT or the service file says
+    requested_by: str | None = None  # the person behind the login (--by): recorded with writes
 
     def resolved_dsn(self) -> str:
         """`--dsn`, else DATABASE_URL, else '' (libpq's PG* variables, service file, .pgpass)."""
@@ -53,12 +54,14 @@ class Settings:
 # pg_temp) on the search_path, so nothing planted in another schema resolves; our lock_timeout and
 # statement_timeout; our what-if date or none (a backup.as_of leaked in from elsewhere never
 # applies); and a check every second that we are still there (client_connection_check_interval,
-# PostgreSQL 14+), so a statement of a client that vanished (an SSH drop) stops within a second.
+# PostgreSQL 14+), so a statement of a client that vanished (an SSH drop) stops within a second;
+# and who asked (backup.requested_by, recorded by migration 014's defaults), or nobody.
 _PREAMBLE = (
     "SELECT pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true), "
     "pg_catalog.set_config('lock_timeout', %s, true), pg_catalog.set_config('backup.as_of', %s, true), "
     "pg_catalog.set_config('statement_timeout', %s, true), "
-    "pg_catalog.set_config('client_connection_check_interval', '1s', true)"
+    "pg_catalog.set_config('client_connection_check_interval', '1s', true), "
+    "pg_catalog.set_config('backup.requested_by', %s, true)"
 )
 
 # libpq's own names for what we default, and the variables that set them: the user's word wins.
@@ -198,7 +201,7 @@ def _opening(settings: Settings, timeout: str, begin: bool) -> sql.Composed:
     """The transaction's first message: BEGIN and every setting, one statement after the other in
     one simple query, so a transaction costs one round trip more than its statements, not two.
     The values are literals (the simple protocol takes no parameters), quoted by psycopg."""
-    values = [settings.lock_timeout, settings.as_of or "", timeout]
+    values = [settings.lock_timeout, settings.as_of or "", timeout, settings.requested_by or ""]
     text = _PREAMBLE.replace("%s", "{}")
     if settings.read_only:
         text += ", pg_catalog.set_config('transaction_read_only', 'on', true)"

@@ -271,6 +271,21 @@ class Database:
     def mark_reviewed(self, name: str, note: str) -> None:
         self.session.write(backups.mark_reviewed, name, note)
 
+    def hold_many(
+        self, names: Sequence[str], reason: str, until: str | None, progress: Progress | None = None
+    ) -> WriteResult:
+        """Hold each backup (its own transaction): one that cannot be held fails alone."""
+        return self._each(names, lambda batch: self._one(backups.hold, batch, reason, until), 1, progress, None)
+
+    def release_many(self, names: Sequence[str], progress: Progress | None = None) -> WriteResult:
+        """Release each backup's hold (its own transaction)."""
+        return self._each(names, lambda batch: self._one(backups.release, batch), 1, progress, None)
+
+    def _one(self, write: Callable[..., None], batch: list[str], *args: object) -> list[ItemResult]:
+        (name,) = batch
+        self.session.write(write, name, *args)
+        return [ItemResult(name, Outcome.DONE)]
+
     def restore(
         self,
         name: str | None,

@@ -22,10 +22,12 @@ from tui.modals.adopt import AdoptModal
 from tui.modals.confirm import ConfirmModal
 from tui.modals.create import CreateBackupModal
 from tui.modals.drop import DropModal
+from tui.modals.hold import HoldModal
 from tui.model import (
     Backup,
     FleetTarget,
     KindChoice,
+    Rule,
     SchemaState,
     ServerInfo,
     Status,
@@ -201,6 +203,15 @@ class InventoryScreen(ListingScreen):
             id="archive",
             priority=True,
             tooltip="archive the current backup to a directory or s3://…, verified, then dropped",
+        ),
+        Binding(
+            "h",
+            "hold",
+            "Hold",
+            show=False,
+            id="hold",
+            priority=True,
+            tooltip="hold the marked backups or the current one (reason, until): never deleted; on held ones: release",
         ),
         Binding(
             "V",
@@ -624,6 +635,46 @@ class InventoryScreen(ListingScreen):
                 self.after_write(changed=[i.name for i in result.items])
 
         self.app.push_screen(DropModal(VerifyJob(self.database, archived)), verified)
+
+    def action_hold(self) -> None:
+        """h: hold the marked backups (or the current one); when every one is held already, release."""
+        if not self._may_write():
+            return
+        chosen = self.listing.marked_rows() or ([self.table.current] if self.table.current else [])
+        chosen = [b for b in chosen if b.status is not Status.UNREGISTERED]
+        if not chosen:
+            self.notify("h holds registered backups: register this table first (R).", severity="warning")
+            return
+        names = [b.backup_table_name for b in chosen]
+        if all(b.rule is Rule.HELD for b in chosen):
+            what = names[0] if len(names) == 1 else f"these {len(names)} backups"
+
+            def answered(yes: bool | None) -> None:
+                if yes:
+                    self._hold_write(names, None)
+
+            body = "The retention policy applies to them again (they may be due for deletion at once)."
+            modal = ConfirmModal(f"Release the hold on {what}?", body, yes="Release", no="Cancel")
+            self.app.push_screen(modal, answered)
+            return
+
+        def held(answer: tuple[str, str | None] | None) -> None:
+            if answer:
+                self._hold_write(names, answer)
+
+        self.app.push_screen(HoldModal(names), held)
+
+    @work(thread=True, exit_on_error=False, group="hold")
+    def _hold_write(self, names: list[str], hold: tuple[str, str | None] | None) -> None:
+        forms = Forms(self.database)
+        result = forms.release(names) if hold is None else forms.hold(names, *hold)
+        verb = "released" if hold is None else "held"
+        words = f"{verb} {len(result.done)}" + (f", failed {len(result.failed)}" if result.failed else "")
+        for item in result.failed:
+            words += f"\n{item.name}: {item.error}"
+        severity = "information" if result.complete else "warning"
+        self.app.call_from_thread(self.notify, words, severity=severity)
+        self.app.call_from_thread(self.after_write, None, [i.name for i in result.items])
 
     def action_fleet(self) -> None:
         if self.target:

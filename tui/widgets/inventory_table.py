@@ -7,7 +7,7 @@ from collections.abc import Callable, Sequence
 from typing import ClassVar
 
 from tui import format as fmt
-from tui.model import Backup, Status
+from tui.model import Backup, Rule, Status
 from tui.widgets.virtual_table import ColumnSpec, VirtualTable
 
 STATUS_WIDTH = max(len(s) for s in Status)  # 'unregistered'
@@ -91,9 +91,8 @@ class InventoryTable(VirtualTable[Backup]):
         if column == "size":
             return self._muted(fmt.size(row.size_bytes, short=fmt.narrow(width, fmt.SIZE_WIDTH)))
         if column == "status":
-            return row.status.short if fmt.narrow(width, STATUS_WIDTH) else str(row.status), (
-                f"inventory--{row.status}"
-            )
+            narrow = fmt.narrow(width, STATUS_WIDTH) and row.rule is not Rule.HELD
+            return (row.status.short if narrow else row.status_words), f"inventory--{row.status}"
         if column == "reason":
             return self._muted(fmt.text(row.backup_reason))
         raise KeyError(column)
