@@ -11,6 +11,7 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass, field, fields, replace
 from datetime import datetime, timedelta
+from typing import Any
 from uuid import UUID
 
 
@@ -596,6 +597,50 @@ class Column:
     name: str
     type: str
     nullable: bool
+
+
+@dataclass(frozen=True, slots=True)
+class DiffColumn:
+    """A column of either side: the same, added since (only in the other), removed, or retyped."""
+
+    name: str
+    change: str  # same, added, removed, retyped
+    backup_type: str | None
+    other_type: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class DiffSample:
+    """One differing row: its key (empty without one), as in the backup and as in the other side."""
+
+    key: dict[str, Any]
+    backup_row: dict[str, Any] | None  # None: added since
+    other_row: dict[str, Any] | None  # None: deleted since
+    changed: list[str]  # the columns whose values differ (a changed row)
+
+
+@dataclass(frozen=True)
+class DiffResult:
+    """backup-tui diff: what changed between a backup and a table (or another backup)."""
+
+    backup: str
+    other: str
+    key: list[str] | None  # the columns rows are matched by; None: compared as multisets
+    columns: list[DiffColumn]
+    only_backup: int  # rows deleted since (only in the backup)
+    only_other: int  # rows added since
+    changed: int | None  # same key, other values (None without a key)
+    changed_by_column: dict[str, int]
+    samples: dict[str, list[DiffSample]]  # deleted, added, changed: the first ones, by key
+
+    @property
+    def identical(self) -> bool:
+        return (
+            not self.only_backup
+            and not self.only_other
+            and not self.changed
+            and all(c.change == "same" for c in self.columns)
+        )
 
 
 @dataclass(frozen=True, slots=True)

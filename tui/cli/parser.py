@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 
 from tui import __version__
-from tui.cli import archives, check, fleet, inventory, prune, schedules, shell
+from tui.cli import archives, check, diff, fleet, inventory, prune, schedules, shell
 from tui.cli import run as run_commands
 from tui.cli.common import Parser, duration, point_in_time
 
@@ -107,6 +107,7 @@ def build_parser() -> argparse.ArgumentParser:
     prune.add_parsers(sub, common)
     check.add_parsers(sub, common)
     archives.add_parsers(sub, common)
+    diff.add_parsers(sub, common)
     schedules.add_parsers(sub, common)
     fleet.add_parsers(sub, common)
     run_commands.add_parsers(sub, common)

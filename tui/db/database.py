@@ -11,7 +11,7 @@ from typing import Any, TypeVar
 
 import psycopg
 
-from tui.db import activity, archive, backups, check, details, fleet, inventory, plan, sample, schedules, schema
+from tui.db import activity, archive, backups, check, details, diff, fleet, inventory, plan, sample, schedules, schema
 from tui.db.connection import Settings, send_server_info, server_info
 from tui.db.errors import Cancelled, DatabaseError, ErrorKind
 from tui.db.schedules import Overview
@@ -20,6 +20,7 @@ from tui.model import (
     Backup,
     BackupDetails,
     CronState,
+    DiffResult,
     DueRun,
     Finding,
     FleetRow,
@@ -270,6 +271,14 @@ class Database:
 
     def mark_reviewed(self, name: str, note: str) -> None:
         self.session.write(backups.mark_reviewed, name, note)
+
+    def diff(self, name: str, against: str | None = None, limit: int = 10) -> DiffResult:
+        """What changed between backup `name` and its live table (or `against`: a table or a backup)."""
+        return self.session.run(diff.compare, name, against, limit)
+
+    def repair_sql(self, name: str, against: str | None, sections: Sequence[str]) -> str:
+        """The statements that would put the live rows back as backup `name` has them (not run)."""
+        return self.session.run(diff.repair_sql, name, against, sections)
 
     def hold_many(
         self, names: Sequence[str], reason: str, until: str | None, progress: Progress | None = None
