@@ -11,9 +11,8 @@ from tui import format as fmt
 from tui.cli.common import at_least_one, database_of, require_installed, write_out
 from tui.cli.table import say
 from tui.db.diff import SECTIONS
-from tui.model import DiffResult, DiffSample
-
-_KINDS = (("deleted", "deleted since (only in the backup)"), ("added", "added since"), ("changed", "changed"))
+from tui.diff_report import plain, report
+from tui.model import DiffResult
 
 
 def cmd_diff(args: argparse.Namespace) -> int:
@@ -41,45 +40,8 @@ def _sections(text: str) -> list[str]:
 
 
 def _print(r: DiffResult) -> None:
-    by = f"by key {', '.join(r.key)}" if r.key else "as whole rows (no key both sides share)"
-    say(f"{fmt.printable(r.backup)} against {fmt.printable(r.other)}, {by}")
-    changes = [c for c in r.columns if c.change != "same"]
-    if changes:
-        for c in changes:
-            types = {"added": c.other_type, "removed": c.backup_type, "retyped": f"{c.backup_type} -> {c.other_type}"}
-            say(f"  column {fmt.printable(c.name)} {c.change} ({fmt.printable(types[c.change])})", hang=4)
-    else:
-        print("  columns: the same")
-    rows = f"  rows: {r.only_backup:,} deleted since, {r.only_other:,} added since"
-    if r.changed is not None:
-        rows += f", {r.changed:,} changed"
-        if r.changed_by_column:
-            rows += " (" + ", ".join(f"{fmt.printable(c)} {n:,}" for c, n in r.changed_by_column.items()) + ")"
-    say(rows, hang=4)
-    for kind, words in _KINDS:
-        samples = r.samples.get(kind) or []
-        if samples:
-            print(f"{words}, the first {len(samples)}:")
-            for s in samples:
-                say(f"  {_sample(s, kind)}", hang=4)
-    if r.identical:
-        print("identical")
-
-
-def _sample(s: DiffSample, kind: str) -> str:
-    key = ", ".join(f"{fmt.printable(k)}={_value(v)}" for k, v in s.key.items())
-    if kind == "changed" and s.backup_row is not None and s.other_row is not None:
-        cells = "; ".join(
-            f"{fmt.printable(c)}: {_value(s.backup_row.get(c))} -> {_value(s.other_row.get(c))}" for c in s.changed
-        )
-        return f"{key}: {cells}"
-    row = s.backup_row if kind == "deleted" else s.other_row
-    return f"{key + ': ' if key else ''}{_value(row)}"
-
-
-def _value(v: Any) -> str:
-    """A value as JSON would write it, then made safe for a terminal (escapes written visibly)."""
-    return fmt.printable(json.dumps(v, ensure_ascii=False, default=str))
+    for line in report(r):
+        say(plain(line), hang=4)
 
 
 def add_parsers(sub: Any, common: argparse.ArgumentParser) -> None:

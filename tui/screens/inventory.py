@@ -36,6 +36,7 @@ from tui.model import (
 )
 from tui.screens.check import CheckScreen
 from tui.screens.details import DetailsScreen
+from tui.screens.diff import DiffScreen
 from tui.screens.host import host
 from tui.screens.listing_screen import SORT_BINDINGS, ListingScreen
 from tui.screens.prune import PruneScreen
@@ -203,6 +204,15 @@ class InventoryScreen(ListingScreen):
             id="archive",
             priority=True,
             tooltip="archive the current backup to a directory or s3://…, verified, then dropped",
+        ),
+        Binding(
+            "D",
+            "diff",
+            "Diff",
+            show=False,
+            id="diff",
+            priority=True,
+            tooltip="what changed since this backup: rows deleted, added and changed in its live table",
         ),
         Binding(
             "h",
@@ -511,6 +521,17 @@ class InventoryScreen(ListingScreen):
         if current is None or self.state is None:
             return
         self.app.push_screen(DetailsScreen(current, self.database, self.state))
+
+    def action_diff(self) -> None:
+        current = self.table.current
+        if current is None or self.state is not SchemaState.CURRENT:
+            return
+        if current.status in (Status.ARCHIVED, Status.MISSING, Status.UNREGISTERED):
+            self.notify(
+                f"D compares a backup's table with its source: this one is {current.status}.", severity="warning"
+            )
+            return
+        self.app.push_screen(DiffScreen(self.database, current.backup_table_name))
 
     def action_refresh(self) -> None:
         self.reload()
