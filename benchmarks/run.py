@@ -450,6 +450,68 @@ def bench_create(dsn: str, rows: int, runs: int) -> Figure:
     return Figure.of(f"create backup of {rows:,} rows vs CREATE TABLE AS", ours, "≤ 1.1×", bare)
 
 
+def bench_diff(dsn: str, rows: int, runs: int) -> list[Figure]:
+    """`backup-tui diff` of a backup against its live table, 1 % of the rows changed since (a third
+    deleted, a third updated, a third added), process start included, beside a hand-written
+    `(A EXCEPT ALL B) UNION ALL (B EXCEPT ALL A)` in psql (which says less: no key, no columns) and
+    `SELECT count(*)` of both tables (data-diff's yardstick: "within an order of magnitude")."""
+    table = sql.Identifier("public", "ledger")
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        conn.execute(
+            "SELECT backup.drop_table_backup(backup_table_name) FROM backup.backup_metadata "
+            "WHERE original_table_name = 'ledger'"
+        )
+        conn.execute(sql.SQL("DROP TABLE IF EXISTS {}").format(table))
+        conn.execute(
+            sql.SQL(
+                "CREATE TABLE {} AS SELECT g AS id, now() - g * interval '1 second' AS at, md5(g::text) AS label, "
+                "(g % 1000) / 7.0 AS amount FROM generate_series(1, {}) g"
+            ).format(table, sql.Literal(rows))
+        )
+        conn.execute(sql.SQL("ALTER TABLE {} ADD PRIMARY KEY (id)").format(table))
+        name = conn.execute(
+            "SELECT backup.create_table_backup('ledger'::text, 'bench'::text, 'manual'::text)"
+        ).fetchone()[0]
+        third = max(rows // 300, 1)
+        conn.execute(sql.SQL("DELETE FROM {} WHERE id <= {}").format(table, sql.Literal(third)))
+        conn.execute(sql.SQL("UPDATE {} SET label = 'changed' WHERE id % 300 = 150").format(table))
+        conn.execute(
+            sql.SQL("INSERT INTO {} SELECT g, now(), 'new', 0 FROM generate_series({}, {}) g").format(
+                table, sql.Literal(rows + 1), sql.Literal(rows + third)
+            )
+        )
+        conn.execute(sql.SQL("VACUUM ANALYZE {}").format(table))
+    backup = sql.Identifier("backup", name)
+    with psycopg.connect(dsn) as conn:
+        except_all = (
+            sql.SQL(
+                "SELECT count(*) FROM ((TABLE {a} EXCEPT ALL TABLE {b}) UNION ALL (TABLE {b} EXCEPT ALL TABLE {a})) d"
+            )
+            .format(a=backup, b=table)
+            .as_string(conn)
+        )
+        counts = (
+            sql.SQL("SELECT (SELECT count(*) FROM {a}), (SELECT count(*) FROM {b})")
+            .format(a=backup, b=table)
+            .as_string(conn)
+        )
+    ours, by_hand, counted = [], [], []
+    for _ in range(runs):
+        start = time.perf_counter()
+        subprocess.run([SCRIPT, "diff", name, "--json", "--dsn", dsn], stdout=subprocess.DEVNULL, check=False)
+        ours.append(time.perf_counter() - start)
+        start = time.perf_counter()
+        psql(dsn, except_all)
+        by_hand.append(time.perf_counter() - start)
+        start = time.perf_counter()
+        psql(dsn, counts)
+        counted.append(time.perf_counter() - start)
+    return [
+        Figure.of(f"diff of {rows:,} rows (1 % differ) vs EXCEPT ALL", ours, "≤ 1.0×", by_hand),
+        Figure.of(f"diff of {rows:,} rows vs count(*) of both", ours, "≤ 10×", counted),
+    ]
+
+
 def bench_archive(dsn: str, rows: int, runs: int) -> list[Figure]:
     """`archive` of one big backup to a directory vs `psql COPY ... | zstd` into a file, and the
     archiving process's peak RSS (memory must stay flat whatever the table's size); then `restore`
@@ -588,6 +650,7 @@ def main() -> int:
         figures.extend(bench_keystrokes(dsn, max(runs, 3)))
         figures.append(bench_prune(admin, prune_count, 1 if args.quick else 3))
         figures.append(bench_create(dsn, create_rows, 1 if args.quick else 3))
+        figures.extend(bench_diff(dsn, create_rows, 1 if args.quick else 3))
         if Path("/usr/bin/time").exists():
             figures.extend(bench_archive(dsn, archive_rows, 1 if args.quick else 2))
     finally:

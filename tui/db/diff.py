@@ -19,6 +19,11 @@ from psycopg import sql
 from tui.db.errors import DatabaseError, ErrorKind
 from tui.model import DiffColumn, DiffResult, DiffSample, qualified_source
 
+# The hash of one side in memory rather than in batches on disk (work_mem's 4 MB default: a million
+# rows took eight batches): 1.29 s -> 1.12 s at 1,000,000 rows. Transaction-local, like every
+# setting of ours.
+DIFF_WORK_MEM = "256MB"
+
 
 @dataclass(frozen=True)
 class _Side:
@@ -132,6 +137,7 @@ def compare(conn: psycopg.Connection, name: str, against: str | None, limit: int
     columns = _columns(backup, other)
     common = [c.name for c in columns if c.change == "same"]
     key = _key(conn, live, common)
+    conn.execute("SELECT pg_catalog.set_config('work_mem', %s::text, true)", (DIFF_WORK_MEM,))
     if key is None:
         only_backup, only_other, samples = _as_multisets(conn, backup, other, common, limit)
         return DiffResult(backup.label, other.label, None, columns, only_backup, only_other, None, {}, samples)
