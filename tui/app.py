@@ -197,18 +197,21 @@ def _screens_bindings() -> dict[str, list[Binding]]:
     from tui.modals.confirm import ConfirmModal
     from tui.modals.create import CreateBackupModal
     from tui.modals.drop import DropModal
+    from tui.modals.hold import HoldModal
     from tui.modals.review import ReviewModal
     from tui.modals.schedule import ScheduleModal
     from tui.screens.check import CheckScreen
     from tui.screens.details import DetailsScreen
+    from tui.screens.diff import DiffScreen
     from tui.screens.fleet import FleetScreen
     from tui.screens.prune import PruneScreen
     from tui.screens.schedules import SchedulesScreen
     from tui.screens.sources import SourcesScreen
 
     screens = [
-        InventoryScreen, SourcesScreen, DetailsScreen, CheckScreen, PruneScreen, SchedulesScreen, FleetScreen,
-        HelpScreen, AdoptModal, ConfirmModal, CreateBackupModal, DropModal, ReviewModal, ScheduleModal,
+        InventoryScreen, SourcesScreen, DetailsScreen, DiffScreen, CheckScreen, PruneScreen, SchedulesScreen,
+        FleetScreen, HelpScreen, AdoptModal, ConfirmModal, CreateBackupModal, DropModal, ReviewModal, ScheduleModal,
+        HoldModal,
     ]  # fmt: skip
     found: dict[str, list[Binding]] = {}
     for screen in screens:

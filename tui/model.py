@@ -362,6 +362,7 @@ class Backup:
     verified_at: datetime | None = None  # an archive's last verification (backup-tui verify)
     verify_result: str | None = None  # ok, damaged, unreadable
     rule: Rule | None = None  # the policy's rule that decided its status (None on the 2025 layout)
+    requested_by: str | None = None  # the person it was made for (--by; migration 014), not the role
 
     @classmethod
     def unknown(cls, name: str) -> Backup:

@@ -32,7 +32,7 @@ RETURNS TABLE (id uuid, original_table_name text, backup_table_name text, backup
                source_schema text, backup_kind text, size_bytes bigint, expires_at timestamptz,
                registered boolean, present boolean, archived boolean, age interval, age_words text,
                rule text, decision text, status text, reason text, size_exact boolean, locked_by integer,
-               verified_at timestamptz, verify_result text)
+               verified_at timestamptz, verify_result text, requested_by text)
 LANGUAGE sql STABLE
 SET search_path = pg_catalog, pg_temp
 -- Hash joins and aggregates over 100k rows fit in memory instead of spilling to disk.
@@ -167,7 +167,7 @@ AS $$
                   x.review_in, x.archive_location, to_char(x.reviewed_at, 'YYYY-MM-DD'),
                   format('%s.%s', x.source_schema, x.original_table_name), x.dependants, x.verify_result,
                   x.invalid_date, backup.hold_words(x.held_at, x.held_by, x.hold_reason, x.hold_until, at)),
-           x.size_exact, x.locked_by, x.verified_at, x.verify_result
+           x.size_exact, x.locked_by, x.verified_at, x.verify_result, x.requested_by
       FROM ruled x
       JOIN rules r ON r.rule = x.rule
 $$;

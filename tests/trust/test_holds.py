@@ -5,6 +5,7 @@ an expired hold counts for nothing; holding and releasing are audited with the p
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import psycopg
@@ -148,6 +149,10 @@ def test_who_asked_is_recorded_with_a_backup_and_every_audited_write(
     name = out.strip()
     by = "SELECT requested_by FROM backup.backup_metadata WHERE backup_table_name = %s"
     assert scalar(installed, by, (name,)) == "erin (ssh from 203.0.113.7)"
+    code, out, _ = run(capsys, "list", "--json", "--dsn", dsn)
+    assert [row["requested_by"] for row in json.loads(out) if row["backup_table_name"] == name] == [
+        "erin (ssh from 203.0.113.7)"
+    ]
     code, out, _ = run(capsys, "drop", name, "--yes", "--by", "frank", "--dsn", dsn)
     assert code == 0
     audit = installed.execute(

@@ -64,13 +64,20 @@ def test_every_binding_of_ours_explains_itself() -> None:
 OTHER_SCREENS = {
     "tables (`g`)": ["SourcesScreen"],
     "details (`enter`)": ["DetailsScreen"],
+    "diff (`D`)": ["DiffScreen"],
     "check (`!`)": ["CheckScreen"],
     "prune preview (`p`)": ["PruneScreen"],
     "schedules (`S`)": ["SchedulesScreen"],
     "fleet (`F`)": ["FleetScreen"],
     "help (`?`)": ["HelpScreen"],
     "drop, archive, verify, prune dialog": ["DropModal"],
-    "create, register, schedule, review dialogs": ["CreateBackupModal", "AdoptModal", "ScheduleModal", "ReviewModal"],
+    "create, register, schedule, review, hold dialogs": [
+        "CreateBackupModal",
+        "AdoptModal",
+        "ScheduleModal",
+        "ReviewModal",
+        "HoldModal",
+    ],
     "a yes/no question": ["ConfirmModal"],
 }
 

@@ -50,7 +50,8 @@ SELECT e.id, e.original_table_name, e.backup_table_name, e.backup_date, e.row_co
        CASE WHEN NOT e.registered THEN 'unregistered' WHEN e.oid IS NULL THEN 'missing' ELSE 'keep' END AS status,
        'no retention policy before the upgrade (backup-tui install)' AS policy_reason,
        NULL::text AS age_words, e.oid IS NOT NULL AS size_exact, NULL::integer AS locked_by,
-       NULL::timestamptz AS verified_at, NULL::text AS verify_result, NULL::text AS rule
+       NULL::timestamptz AS verified_at, NULL::text AS verify_result, NULL::text AS rule,
+       NULL::text AS requested_by
   FROM entries e CROSS JOIN LATERAL (SELECT pg_total_relation_size(e.oid) AS size_bytes) s
 """.format(valid_backup_date=valid_date("m.backup_date"), valid_created_at=valid_date("m.created_at"))
 

@@ -17,6 +17,7 @@ from textual.widgets import Footer, Static
 from tui import format as fmt
 from tui.db import Database, DatabaseError
 from tui.model import Backup, BackupDetails, SchemaState, Status
+from tui.screens.diff import DiffScreen
 from tui.widgets.text import error_text, literal, literal_lines
 
 
@@ -32,6 +33,7 @@ class DetailsScreen(Screen[None]):
         Binding("escape,q", "back", "Back", id="details-back", tooltip="back to the backups"),
         Binding("c", "count", "Count rows", id="details-count", tooltip="count the backup's rows exactly"),
         Binding("x", "cancel_count", "Cancel count", id="details-cancel", tooltip="stop the count"),
+        Binding("D", "diff", "Diff", id="details-diff", tooltip="what changed in the live table since this backup"),
     ]
 
     def __init__(self, backup: Backup, database: Database, state: SchemaState) -> None:
@@ -59,7 +61,7 @@ class DetailsScreen(Screen[None]):
         return self.backup.status not in (Status.ARCHIVED, Status.MISSING) and not self._gone
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action in ("count", "cancel_count"):
+        if action in ("count", "cancel_count", "diff"):
             return self.countable
         return True
 
@@ -82,6 +84,7 @@ class DetailsScreen(Screen[None]):
             ("expires", fmt.date(b.expires_at)),
             ("reason", fmt.text(b.backup_reason)),
             ("created by", fmt.text(b.created_by)),
+            ("requested by", fmt.text(b.requested_by)),
             ("id", fmt.text(str(b.id) if b.id else None)),
             ("total size", size),
         ):
@@ -175,6 +178,10 @@ class DetailsScreen(Screen[None]):
         if self._counting:
             self.database.cancel()
         self.dismiss()
+
+    def action_diff(self) -> None:
+        if self.countable and self.state is SchemaState.CURRENT:
+            self.app.push_screen(DiffScreen(self.database, self.backup.backup_table_name))
 
     def action_count(self) -> None:
         if self._counting or not self.countable:
