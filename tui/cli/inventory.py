@@ -64,7 +64,7 @@ def cmd_install(args: argparse.Namespace) -> int:
             if report.definitions:
                 parts.append(f"definitions {', '.join(report.definitions)}")
             if parts:
-                print(f"{verb}: applied {'; '.join(parts)}")
+                say(f"{verb}: applied {'; '.join(parts)}", hang=4)
         exposed = database.exposure()
         for finding in exposed:
             say(f"warning: {fmt.printable(finding.detail)}", hang=4, file=sys.stderr)
