@@ -66,6 +66,7 @@ class Rule(Word):
     EXPIRED_REVIEW = "expired-review"
     EXPIRED_ARCHIVE = "expired-archive"
     NEWEST = "newest"
+    REDUNDANT = "redundant"  # identical to a newer backup, dropped on request (prune --redundant)
     DEPENDED = "depended"
 
 
@@ -363,6 +364,7 @@ class Backup:
     verify_result: str | None = None  # ok, damaged, unreadable
     rule: Rule | None = None  # the policy's rule that decided its status (None on the 2025 layout)
     requested_by: str | None = None  # the person it was made for (--by; migration 014), not the role
+    redundant_of: str | None = None  # a newer backup of the same table it is identical to (find_redundant)
 
     @classmethod
     def unknown(cls, name: str) -> Backup:
@@ -417,6 +419,7 @@ class PlanRow:
     rule: Rule
     size_exact: bool = False
     locked_by: int | None = None
+    redundant_of: str | None = None  # identical to this newer backup of the same table
 
     def __post_init__(self) -> None:
         self.decision = Decision(self.decision)

@@ -22,6 +22,8 @@ class SourceGroup:
     oldest: Backup | None
     newest: Backup | None
     share: float  # of every backup's size, 0..1
+    redundant: int = 0  # identical to a newer backup of the table (prune --redundant would drop them)
+    redundant_size: int = 0
 
 
 def group_by_source(rows: Iterable[Backup]) -> list[SourceGroup]:
@@ -36,6 +38,7 @@ def group_by_source(rows: Iterable[Backup]) -> list[SourceGroup]:
         dated = [b for b in members if b.backup_date is not None]
         size = sum(b.size_bytes or 0 for b in members)
         expired = [b for b in members if b.status is Status.EXPIRED]
+        redundant = [b for b in members if b.redundant_of]
         out.append(
             SourceGroup(
                 source=source,
@@ -46,6 +49,8 @@ def group_by_source(rows: Iterable[Backup]) -> list[SourceGroup]:
                 oldest=min(dated, key=lambda b: b.backup_date) if dated else None,  # type: ignore[arg-type,return-value]
                 newest=max(dated, key=lambda b: b.backup_date) if dated else None,  # type: ignore[arg-type,return-value]
                 share=size / total if total else 0.0,
+                redundant=len(redundant),
+                redundant_size=sum(b.size_bytes or 0 for b in redundant),
             )
         )
     return out

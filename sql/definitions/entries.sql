@@ -23,7 +23,7 @@ SELECT m.id, m.original_table_name, m.backup_table_name, backup.valid_date(m.bac
        m.backup_table_name::name AS relname,
        -- The date as stored, when it is not one a client can hold ('infinity'): the plan says it.
        CASE WHEN backup.valid_date(m.backup_date) IS NULL THEN m.backup_date::text END AS invalid_date,
-       m.held_at, m.held_by, m.hold_reason, m.hold_until, m.requested_by
+       m.held_at, m.held_by, m.hold_reason, m.hold_until, m.requested_by, m.redundant_of
   FROM backup.backup_metadata m
   -- relname = text::name: the catalog's (relname, relnamespace) index serves a lookup by name.
   LEFT JOIN pg_catalog.pg_class c
@@ -36,7 +36,7 @@ SELECT NULL::uuid, p.source_table, c.relname::text, p.backup_date, NULL::bigint,
        (c.relpages::bigint + coalesce((SELECT t.relpages FROM pg_catalog.pg_class t WHERE t.oid = c.reltoastrelid), 0))
        * current_setting('block_size')::bigint,
        NULL::text, NULL::timestamptz, NULL::text, c.relname, NULL::text,
-       NULL::timestamptz, NULL::text, NULL::text, NULL::timestamptz, NULL::text
+       NULL::timestamptz, NULL::text, NULL::text, NULL::timestamptz, NULL::text, NULL::text
   FROM pg_catalog.pg_class c
   LEFT JOIN LATERAL backup.parse_backup_name(c.relname::text) p ON true
  WHERE c.relnamespace = 'backup'::regnamespace

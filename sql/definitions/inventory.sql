@@ -16,14 +16,14 @@ RETURNS TABLE (id uuid, original_table_name text, backup_table_name text, backup
                backup_size text, source_schema text, backup_kind text, size_bytes bigint,
                expires_at timestamptz, status text, policy_reason text, age_words text,
                size_exact boolean, locked_by integer, verified_at timestamptz, verify_result text, rule text,
-               requested_by text)
+               requested_by text, redundant_of text)
 LANGUAGE sql STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
     SELECT r.id, r.original_table_name, r.backup_table_name, r.backup_date, r.row_count, r.backup_reason,
            r.created_at, r.created_by, pg_size_pretty(r.size_bytes), r.source_schema,
            r.backup_kind, r.size_bytes, r.expires_at, r.status, r.reason, r.age_words, r.size_exact, r.locked_by,
-           r.verified_at, r.verify_result, r.rule, r.requested_by
+           r.verified_at, r.verify_result, r.rule, r.requested_by, r.redundant_of
       FROM backup.plan_rows(backup.as_of(), only_names) r
 $$;
 

@@ -1,4 +1,4 @@
--- requires: basics, words, dependants, entries, locks, holds
+-- requires: basics, words, dependants, entries, locks, holds, redundant
 -- The retention policy applied to every backup: a rule, and from the rule (one table, below) the
 -- decision, the inventory status and the reason in words. The inventory, its "reclaimable now",
 -- the prune preview and apply_prune all read this, so they cannot disagree.
@@ -17,6 +17,8 @@
 -- then two floors that only ever make a decision safer:
 --   newest              the newest existing backup of its source table  keep, whatever the rule said
 --   depended            something depends on it (a view, a foreign key) review instead of delete
+-- and, only when asked (SET LOCAL backup.prune_redundant = on: `prune --redundant`):
+--   redundant           identical to a newer backup of its table         delete (otherwise the reason says it)
 --
 -- Costs: O(n) hash joins over the n backups, every age worded in two calls (O(n)), O(s log n) for
 -- the s source tables (one index probe each for the newest), O(k log n) for the k deletes (one
@@ -32,7 +34,7 @@ RETURNS TABLE (id uuid, original_table_name text, backup_table_name text, backup
                source_schema text, backup_kind text, size_bytes bigint, expires_at timestamptz,
                registered boolean, present boolean, archived boolean, age interval, age_words text,
                rule text, decision text, status text, reason text, size_exact boolean, locked_by integer,
-               verified_at timestamptz, verify_result text, requested_by text)
+               verified_at timestamptz, verify_result text, requested_by text, redundant_of text)
 LANGUAGE sql STABLE
 SET search_path = pg_catalog, pg_temp
 -- Hash joins and aggregates over 100k rows fit in memory instead of spilling to disk.
@@ -45,13 +47,14 @@ AS $$
         -- The reason's arguments: %1$s kind, %2$s age, %3$s kept for, %4$s review interval,
         -- %5$s time to the next review, %6$s archive location, %7$s reviewed on, %8$s source table,
         -- %9$s what depends on it, %10$s the last verification's result, %11$s a date that is not one,
-        -- %12$s the hold's words.
+        -- %12$s the hold's words, %13$s the newer backup it is identical to.
         VALUES
         ('unregistered',       'review',  'unregistered', 'not registered: adopt it (backup-tui adopt) or drop it by hand'),
         ('archived',           'keep',    'archived',     'archived to %6$s'),
         ('archive-damaged',    'keep',    'archived',     'archived to %6$s; the last verification found it %10$s'),
         ('missing',            'delete',  'missing',      'the table is gone: a stale metadata row, nothing to lose'),
         ('held',               'keep',    'keep',         '%12$s'),
+        ('redundant',          'delete',  'expired',      'identical to %13$s (newer): redundant'),
         ('invalid-date',       'review',  'review',       'its backup date (%11$s) is not a date: review it, and set the date or drop it'),
         ('forever-review-due', 'review',  'review',       '%1$s: kept forever, review due (every %4$s)'),
         ('forever',            'keep',    'keep',         '%1$s: kept forever, next review in %5$s'),
@@ -75,12 +78,22 @@ AS $$
         -- reads it; a second materialized step of 100,000 wide rows cost ~100 ms). ord numbers the
         -- rows for the words below (one evaluation: the numbers must not change).
         SELECT f.*, r.decision AS policy_decision, row_number() OVER () AS ord,
+               -- asked to drop what is redundant, and this one may go: the policy's own rules only
+               -- (never a held, archived, missing or unregistered one; the floors below still hold)
+               f.redundant_to IS NOT NULL AND current_setting('backup.prune_redundant', true) = 'on'
+                   AND f.policy_rule IN ('forever', 'forever-review-due', 'young', 'reviewed', 'expired-delete',
+                                         'expired-review', 'expired-archive') AS redundant_asked,
                CASE f.policy_rule
                    WHEN 'forever' THEN coalesce(f.reviewed_at, f.backup_date) + f.review_every
                    WHEN 'reviewed' THEN f.reviewed_at + coalesce(f.review_every, f.keep_for)
                END AS next_review
           FROM (
         SELECT e.*, p.keep_for, p.review_every, p.keep_words, p.review_words,
+               -- identical to a newer backup that still has its table (find_redundant recorded it)
+               CASE WHEN e.redundant_of IS NOT NULL
+                         AND EXISTS (SELECT 1 FROM pg_class c WHERE c.relname = e.redundant_of::name
+                                        AND c.relnamespace = 'backup'::regnamespace)
+                    THEN e.redundant_of END AS redundant_to,
                -- Exact sizes open every table: SET backup.size_estimates = on trades them for speed
                -- (the TUI's first paint, apply_prune's ordering), and a table locked elsewhere is
                -- never waited for: it gets its catalog size, marked as an estimate.
@@ -144,19 +157,22 @@ AS $$
         -- Deletes something depends on, named, in one set-based call.
         SELECT d.table_oid, string_agg(d.dependant, ', ' ORDER BY d.dependant) AS dependants
           FROM backup.dependants(ARRAY(SELECT x.table_oid FROM decided x
-                                        WHERE x.policy_decision = 'delete' AND x.table_oid IS NOT NULL)) d
+                                        WHERE (x.policy_decision = 'delete' OR x.redundant_asked)
+                                          AND x.table_oid IS NOT NULL)) d
          GROUP BY d.table_oid
     ), ruled AS (
         SELECT d.*, dep.dependants,
                CASE WHEN d.policy_decision <> 'keep' AND d.registered AND n.backup_table_name IS NOT NULL
                         THEN 'newest'
                     WHEN dep.dependants IS NOT NULL THEN 'depended'
+                    WHEN d.redundant_asked THEN 'redundant'
                     ELSE d.policy_rule END AS rule,
                w.age_words, w.review_in
           FROM decided d
           JOIN words w ON w.o = d.ord
           LEFT JOIN newest n ON n.backup_table_name = d.backup_table_name
-          LEFT JOIN depended dep ON dep.table_oid = d.table_oid AND d.policy_decision = 'delete'
+          LEFT JOIN depended dep ON dep.table_oid = d.table_oid
+                                AND (d.policy_decision = 'delete' OR d.redundant_asked)
     )
     SELECT x.id, x.original_table_name, x.backup_table_name, x.backup_date, x.row_count, x.backup_reason,
            x.created_at, x.created_by, x.source_schema, x.backup_kind, x.size_bytes,
@@ -166,8 +182,11 @@ AS $$
            format(r.reason, x.backup_kind, x.age_words, x.keep_words, x.review_words,
                   x.review_in, x.archive_location, to_char(x.reviewed_at, 'YYYY-MM-DD'),
                   format('%s.%s', x.source_schema, x.original_table_name), x.dependants, x.verify_result,
-                  x.invalid_date, backup.hold_words(x.held_at, x.held_by, x.hold_reason, x.hold_until, at)),
-           x.size_exact, x.locked_by, x.verified_at, x.verify_result, x.requested_by
+                  x.invalid_date, backup.hold_words(x.held_at, x.held_by, x.hold_reason, x.hold_until, at),
+                  x.redundant_to)
+           || CASE WHEN x.redundant_to IS NOT NULL AND x.rule <> 'redundant'
+                   THEN format('; identical to %s (newer): redundant', x.redundant_to) ELSE '' END,
+           x.size_exact, x.locked_by, x.verified_at, x.verify_result, x.requested_by, x.redundant_to
       FROM ruled x
       JOIN rules r ON r.rule = x.rule
 $$;
@@ -176,11 +195,12 @@ $$;
 CREATE FUNCTION backup.plan_prune(at timestamptz DEFAULT backup.as_of(), only_names text[] DEFAULT NULL)
 RETURNS TABLE (backup_table_name text, original_table_name text, source_schema text, backup_kind text,
                backup_date timestamptz, age interval, size_bytes bigint, decision text, reason text,
-               age_words text, rule text, size_exact boolean, locked_by integer)
+               age_words text, rule text, size_exact boolean, locked_by integer, redundant_of text)
 LANGUAGE sql STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
     SELECT r.backup_table_name, r.original_table_name, r.source_schema, r.backup_kind, r.backup_date,
-           r.age, r.size_bytes, r.decision, r.reason, r.age_words, r.rule, r.size_exact, r.locked_by
+           r.age, r.size_bytes, r.decision, r.reason, r.age_words, r.rule, r.size_exact, r.locked_by,
+           r.redundant_of
       FROM backup.plan_rows(at, only_names) r
 $$;

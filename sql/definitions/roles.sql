@@ -65,6 +65,8 @@ AS $$
         ('backup.mark_reviewed(text,text)', 'operator'),
         ('backup.hold_backup(text,text,timestamp with time zone)', 'operator'),
         ('backup.release_hold(text)', 'operator'),
+        ('backup.find_redundant()', 'operator'),
+        ('backup.fingerprint_of(oid)', 'owner'),
         ('backup.hold_words(timestamp with time zone,text,text,timestamp with time zone,timestamp with time zone)', 'reviewer'),
         ('backup.adopt_backup(text,text,text,text,text)', 'operator'),
         ('backup.hold_for_archive(text)', 'operator'),

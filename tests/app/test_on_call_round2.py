@@ -160,3 +160,33 @@ async def test_details_of_a_backup_whose_table_went_offer_no_count(
         await pilot.press("c")  # the key does nothing: there is nothing to count
         await settle(pilot)
         assert "counting" not in screen_text(pilot)
+
+
+async def test_equals_in_the_preview_deletes_redundant_copies_and_the_list_flags_them(
+    installed: psycopg.Connection, dsn: str, make_app
+) -> None:
+    installed.execute("CREATE TABLE public.rates (id int PRIMARY KEY, v text)")
+    installed.execute("INSERT INTO public.rates SELECT g, 'v' FROM generate_series(1, 20) g")
+    older = create_backup(installed, "rates", "first", "daily")
+    newer = create_backup(installed, "rates", "second, identical", "daily")
+    app = make_app(dsn, as_of=None)
+    async with app.run_test(size=(120, 40), notifications=True) as pilot:
+        await settle(pilot)
+        await pilot.press("p")
+        await settle(pilot)
+        screen = app.screen
+        assert {r.backup_table_name: r.decision for r in screen.listing.all}[older] is Decision.KEEP
+        await pilot.press("equals_sign")
+        await settle(pilot)
+        decisions = {r.backup_table_name: r.decision for r in screen.listing.all}
+        assert decisions[older] is Decision.DELETE and decisions[newer] is Decision.KEEP
+        assert "REDUNDANT COPIES" in screen_text(pilot)
+        await pilot.press("equals_sign")  # again: the policy alone
+        await settle(pilot)
+        assert {r.backup_table_name: r.decision for r in screen.listing.all}[older] is Decision.KEEP
+        await pilot.press("escape")
+        await settle(pilot)
+        await pilot.press("r")  # the list reads redundant_of after a reload
+        await settle(pilot)
+        line = next(row for row in screen_text(pilot).splitlines() if older in row)
+        assert line.startswith(" ="), line

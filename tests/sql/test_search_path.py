@@ -88,6 +88,10 @@ CALLS: dict[str, str] = {
     "backup.hold_words(timestamp with time zone,text,text,timestamp with time zone,timestamp with time zone)": (
         "SELECT backup.hold_words(pg_catalog.now(), 'me', 'why', NULL::pg_catalog.timestamptz, pg_catalog.now())"
     ),
+    "backup.find_redundant()": "SELECT count(*) FROM backup.find_redundant()",
+    "backup.fingerprint_of(oid)": (
+        "SELECT backup.fingerprint_of('backup.backup_metadata'::pg_catalog.regclass::pg_catalog.oid)"
+    ),
     "backup.lock_backup(text,text)": "SELECT backup.lock_backup('no_such_backup', 'ACCESS EXCLUSIVE')",
     "backup.lock_holder(oid)": (
         "SELECT backup.lock_holder('backup.backup_metadata'::pg_catalog.regclass::pg_catalog.oid)"

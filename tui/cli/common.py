@@ -66,6 +66,7 @@ def settings_of(args: argparse.Namespace) -> Settings:
     return Settings(
         dsn=args.dsn,
         requested_by=who_asks(args.by),
+        prune_redundant=getattr(args, "redundant", False),
         read_only=getattr(args, "read_only", False),
         lock_timeout=args.lock_timeout,
         statement_timeout=args.statement_timeout,

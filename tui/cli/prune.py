@@ -17,6 +17,7 @@ from tui.cli.common import (
     database_of,
     json_value,
     require_current,
+    require_installed,
     stopped,
 )
 from tui.cli.table import say
@@ -56,6 +57,11 @@ def plan_totals(plan: list[PlanRow]) -> str:
 
 def cmd_prune(args: argparse.Namespace) -> int:
     with database_of(args) as database:
+        if args.redundant:
+            require_installed(database)
+            found = database.find_redundant()  # each backup is read once, ever: then it is recorded
+            if not args.json:
+                say(f"{len(found)} backup(s) identical to a newer backup of the same table")
         state, current_plan = database.plan_if_current()
         require_current(state)
         plan = current_plan or []
@@ -106,6 +112,12 @@ def add_parsers(sub: Any, common: argparse.ArgumentParser) -> None:
     """This group's subcommands."""
     p = sub.add_parser("prune", parents=[common], help="the retention plan; deletes only with --apply")
     p.add_argument("--apply", action="store_true", help="drop the backups the plan deletes (batched)")
+    p.add_argument(
+        "--redundant",
+        action="store_true",
+        help="also delete backups identical to a newer backup of the same table kept at least as long "
+        "(found first: a backup not yet fingerprinted is read once); held ones and the newest stay",
+    )
     p.add_argument("--yes", action="store_true", help="with --apply: do not ask for the count")
     p.add_argument("--json", action="store_true", help="the plan rows as JSON (keys = plan_prune's columns)")
     p.add_argument("--batch-size", type=at_least_one, default=100, help="drops per committed transaction (default 100)")

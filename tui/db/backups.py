@@ -100,6 +100,12 @@ def release(conn: psycopg.Connection, name: str) -> None:
     conn.execute("SELECT backup.release_hold(%s::text)", (name,))
 
 
+def find_redundant(conn: psycopg.Connection) -> list[tuple[str, str]]:
+    """Fingerprint the backups not yet fingerprinted and record which are identical to a newer one
+    (backup.find_redundant): (backup, the newer backup it is identical to)."""
+    return [(r[0], r[1]) for r in conn.execute("SELECT * FROM backup.find_redundant()")]
+
+
 @pipelined
 def backup_kinds(conn: psycopg.Connection) -> list[KindChoice]:
     """Each kind with its retention in words, from backup.retention_policy, manual first."""

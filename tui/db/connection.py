@@ -43,6 +43,7 @@ class Settings:
     as_of: str | None = None  # retention decisions as of this time (backup.as_of); None: now
     connect_timeout: int = 10  # unless the DSN, PGCONNECT_TIMEOUT or the service file says
     requested_by: str | None = None  # the person behind the login (--by): recorded with writes
+    prune_redundant: bool = False  # the plan drops backups identical to a newer one (prune --redundant)
 
     def resolved_dsn(self) -> str:
         """`--dsn`, else DATABASE_URL, else '' (libpq's PG* variables, service file, .pgpass)."""
@@ -55,13 +56,15 @@ class Settings:
 # statement_timeout; our what-if date or none (a backup.as_of leaked in from elsewhere never
 # applies); and a check every second that we are still there (client_connection_check_interval,
 # PostgreSQL 14+), so a statement of a client that vanished (an SSH drop) stops within a second;
-# and who asked (backup.requested_by, recorded by migration 014's defaults), or nobody.
+# who asked (backup.requested_by, recorded by migration 014's defaults), or nobody; and whether the
+# plan drops redundant copies (backup.prune_redundant), only when asked.
 _PREAMBLE = (
     "SELECT pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true), "
     "pg_catalog.set_config('lock_timeout', %s, true), pg_catalog.set_config('backup.as_of', %s, true), "
     "pg_catalog.set_config('statement_timeout', %s, true), "
     "pg_catalog.set_config('client_connection_check_interval', '1s', true), "
-    "pg_catalog.set_config('backup.requested_by', %s, true)"
+    "pg_catalog.set_config('backup.requested_by', %s, true), "
+    "pg_catalog.set_config('backup.prune_redundant', %s, true)"
 )
 
 # libpq's own names for what we default, and the variables that set them: the user's word wins.
@@ -201,7 +204,13 @@ def _opening(settings: Settings, timeout: str, begin: bool) -> sql.Composed:
     """The transaction's first message: BEGIN and every setting, one statement after the other in
     one simple query, so a transaction costs one round trip more than its statements, not two.
     The values are literals (the simple protocol takes no parameters), quoted by psycopg."""
-    values = [settings.lock_timeout, settings.as_of or "", timeout, settings.requested_by or ""]
+    values = [
+        settings.lock_timeout,
+        settings.as_of or "",
+        timeout,
+        settings.requested_by or "",
+        "on" if settings.prune_redundant else "",
+    ]
     text = _PREAMBLE.replace("%s", "{}")
     if settings.read_only:
         text += ", pg_catalog.set_config('transaction_read_only', 'on', true)"

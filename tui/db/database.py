@@ -280,6 +280,10 @@ class Database:
         """The statements that would put the live rows back as backup `name` has them (not run)."""
         return self.session.run(diff.repair_sql, name, against, sections)
 
+    def find_redundant(self) -> list[tuple[str, str]]:
+        """Which backups are identical to a newer one of the same table (each backup read once, ever)."""
+        return self.session.write(backups.find_redundant)
+
     def hold_many(
         self, names: Sequence[str], reason: str, until: str | None, progress: Progress | None = None
     ) -> WriteResult:

@@ -51,7 +51,7 @@ SELECT e.id, e.original_table_name, e.backup_table_name, e.backup_date, e.row_co
        'no retention policy before the upgrade (backup-tui install)' AS policy_reason,
        NULL::text AS age_words, e.oid IS NOT NULL AS size_exact, NULL::integer AS locked_by,
        NULL::timestamptz AS verified_at, NULL::text AS verify_result, NULL::text AS rule,
-       NULL::text AS requested_by
+       NULL::text AS requested_by, NULL::text AS redundant_of
   FROM entries e CROSS JOIN LATERAL (SELECT pg_total_relation_size(e.oid) AS size_bytes) s
 """.format(valid_backup_date=valid_date("m.backup_date"), valid_created_at=valid_date("m.created_at"))
 

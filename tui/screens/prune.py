@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from typing import ClassVar
 
 from rich.text import Text
@@ -80,6 +81,14 @@ class PruneScreen(ListingScreen):
             priority=True,
             tooltip="acknowledge the review of the backup under the cursor (with a note)",
         ),
+        Binding(
+            "equals_sign",
+            "redundant",
+            "Redundant",
+            id="prune-redundant",
+            priority=True,
+            tooltip="also delete backups identical to a newer one of their table (found first); again: not",
+        ),
         Binding("r", "refresh", "Refresh", id="prune-refresh", tooltip="plan again"),
         Binding("q", "back", "Back", id="prune-back", tooltip="back to the backups"),
     ]
@@ -96,6 +105,8 @@ class PruneScreen(ListingScreen):
         self.place = place  # the database (ServerInfo.place): its archive target is remembered
         self.database_bytes: int | None = None
         self.database = database
+        self.base = database  # the session's own; with redundant copies asked for, a second one
+        self.with_redundant: Database | None = None
         self.inventory = inventory
         self.read_only = read_only
         self.what_if = what_if  # a preview as of another time: nothing is applied under it
@@ -103,12 +114,7 @@ class PruneScreen(ListingScreen):
         self.changed = False  # something was dropped or reviewed: the main screen reloads
 
     def compose(self) -> ComposeResult:
-        title = Text(no_wrap=True, overflow="ellipsis")
-        if self.what_if:  # first: at 80 columns the rest of the line may be cut, never this
-            title.append_text(literal(f" WHAT-IF as of {when(self.what_if)}: preview only ", "bold reverse"))
-            title.append("  ")
-        title.append("Prune preview — what the retention policy does, and why", "bold")
-        yield Static(title, id="prune-title")
+        yield Static(id="prune-title")
         yield Static("", id="prune-totals")
         yield PlanTable(self.listing, id="plan")
         yield Static(id="plan-detail")
@@ -120,6 +126,7 @@ class PruneScreen(ListingScreen):
         return self.query_one(PlanTable)
 
     def on_mount(self) -> None:
+        self._show_title()
         self.query_one("#filter", Static).display = False
         self.table.focus()
         self.reload()
@@ -176,6 +183,53 @@ class PruneScreen(ListingScreen):
 
     def action_refresh(self) -> None:
         self.reload()
+
+    def action_redundant(self) -> None:
+        """=: plan with redundant copies deleted too (a second session with backup.prune_redundant),
+        after finding them; again: the policy alone."""
+        if self.with_redundant is not None:
+            self.database = self.base
+            self.with_redundant.close()
+            self.with_redundant = None
+            self._show_title()
+            self.reload()
+            return
+        if self.read_only or self.what_if:
+            self.notify("Finding redundant copies records fingerprints: not in a read-only or what-if session.")
+            return
+        self.query_one("#prune-totals", Static).update(Text("reading backups not yet fingerprinted…", "dim"))
+        self._find_redundant()
+
+    @work(thread=True, exit_on_error=False, exclusive=True, group="redundant")
+    def _find_redundant(self) -> None:
+        try:
+            found = self.base.find_redundant()
+        except DatabaseError as exc:
+            self.app.call_from_thread(self._failed, error_text(exc))
+            return
+        self.app.call_from_thread(self._redundant_found, len(found))
+
+    def _redundant_found(self, count: int) -> None:
+        self.with_redundant = Database(replace(self.base.settings, prune_redundant=True))
+        self.database = self.with_redundant
+        self._show_title()
+        self.notify(f"{count} backup(s) identical to a newer backup of their table: the plan deletes them now.")
+        self.reload()
+
+    def _show_title(self) -> None:
+        title = Text(no_wrap=True, overflow="ellipsis")
+        if self.what_if:  # first: at 80 columns the rest of the line may be cut, never this
+            title.append_text(literal(f" WHAT-IF as of {when(self.what_if)}: preview only ", "bold reverse"))
+            title.append("  ")
+        if self.with_redundant is not None:
+            title.append(" + REDUNDANT COPIES ", "bold reverse")
+            title.append("  ")
+        title.append("Prune preview — what the retention policy does, and why", "bold")
+        self.query_one("#prune-title", Static).update(title)
+
+    def on_unmount(self) -> None:
+        if self.with_redundant is not None:
+            self.with_redundant.close()
 
     def action_back(self) -> None:
         self.dismiss()

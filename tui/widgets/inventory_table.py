@@ -62,6 +62,12 @@ class InventoryTable(VirtualTable[Backup]):
         unreadable: the row says that itself, no check needed."""
         return row.verify_result in _BAD_ARCHIVE or super().flagged(row)
 
+    def flag(self, row: Backup) -> str:
+        """ "!" findings first; "=" a backup identical to a newer one of its table (redundant)."""
+        if self.flagged(row):
+            return "!"
+        return "=" if row.redundant_of else " "
+
     def texts(self, rows: Sequence[Backup], column: str) -> set[str]:
         """One cell() per distinct value rather than per row: sources and reasons repeat across
         thousands of backups (shared objects), names are their own text. At 100,000 rows the

@@ -19,6 +19,7 @@ COLUMNS: tuple[ColumnSpec, ...] = (
     ColumnSpec("reclaimable", "reclaimable", 6, 3, right=True, width=11, required=True),
     ColumnSpec("age", "oldest", 6, 6, right=True, width=10),
     ColumnSpec("newest", "newest", 6, 7, right=True, width=10),
+    ColumnSpec("redundant", "redundant", 9, 8, right=True, width=16),
     ColumnSpec("share", "share", 8, 5, grow=True, max_width=30, required=True),
 )
 
@@ -36,6 +37,7 @@ SORT_KEYS: dict[str, SortKey[SourceGroup]] = {
         descending_first=True,
     ),
     "share": SortKey(lambda g: g.share, descending_first=True),
+    "redundant": SortKey(lambda g: g.redundant_size, descending_first=True),
 }
 
 _EIGHTHS = " ▏▎▍▌▋▊▉█"
@@ -93,4 +95,8 @@ class SourceTable(VirtualTable[SourceGroup]):
             return fmt.age(row.newest.age_words if row.newest else None, short=fmt.narrow(width, fmt.AGE_WIDTH)), None
         if column == "share":
             return share_bar(row.share, width if width is not None else 20), "sources--bar"
+        if column == "redundant":
+            if not row.redundant:
+                return "", None
+            return f"{row.redundant} ({fmt.size(row.redundant_size, short=True)})", None
         raise KeyError(column)

@@ -120,6 +120,10 @@ class VirtualTable(ScrollView, Generic[R], can_focus=True):
         """Whether the row gets a "!" (subclasses may flag what a row itself says, too)."""
         return bool(self.flags) and self.identity(row) in self.flags
 
+    def flag(self, row: R) -> str:
+        """The character beside the mark: "!" for a row with findings, else a space."""
+        return "!" if self.flagged(row) else " "
+
     # -- what subclasses provide -------------------------------------------------------
     def cell(self, row: R, column: str, width: int | None = None) -> tuple[str, str | None]:
         """Text of one cell and the component class that styles it (None: plain). Within `width`
@@ -270,7 +274,7 @@ class VirtualTable(ScrollView, Generic[R], can_focus=True):
         meta = Style(meta={"row": index})
         marked = self.listing.is_marked(row)
         mark_style = self.get_component_rich_style("vtable--marked")
-        flag = "!" if self.flagged(row) else " "
+        flag = self.flag(row)
         segments = [Segment(f"{MARK if marked else ' '}{flag}", base + mark_style + meta)]
         for i, (spec, w) in enumerate(layout):
             if i:
