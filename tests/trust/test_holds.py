@@ -166,3 +166,13 @@ def test_who_asked_is_recorded_with_a_backup_and_every_audited_write(
     make_table(installed, "events", 2)
     code, out, _ = run(capsys, "create", "events", "--reason", "x", "--by", "grace", "--dsn", dsn)
     assert code == 0 and scalar(installed, by, (out.strip(),)) == "grace"
+
+
+def test_the_nightly_procedure_pg_cron_calls_keeps_a_held_backup(installed: psycopg.Connection) -> None:
+    """apply_prune (what `schedule cron --install` schedules) reads the same plan: held stays."""
+    held = _old_daily(installed, "ledger")
+    due = _old_daily(installed, "events")
+    installed.execute("SELECT backup.hold_backup(%s::text, 'audit'::text, NULL::timestamptz)", (held,))
+    installed.execute("CALL backup.apply_prune()")
+    left = {r[0] for r in installed.execute("SELECT backup_table_name FROM backup.backup_metadata")}
+    assert held in left and due not in left
