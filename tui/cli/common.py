@@ -172,10 +172,14 @@ def no_transfer(_: Transfer) -> None:
     """A job's bytes-and-rows progress, where nothing shows it."""
 
 
-def print_item(verb: str) -> Callable[[ItemResult], None]:
+def print_item(verb: str, freed: bool = True) -> Callable[[ItemResult], None]:
+    """Each backup's result as it comes: 'dropped x (1.2 MiB)' ('held x' when nothing is freed),
+    a failure on stderr."""
+
     def show(item: ItemResult) -> None:
         if item.ok:
-            print(f"{verb} {fmt.printable(item.name)} ({fmt.size(item.freed_bytes)})", flush=True)
+            size = f" ({fmt.size(item.freed_bytes)})" if freed else ""
+            print(f"{verb} {fmt.printable(item.name)}{size}", flush=True)
         else:
             print(f"failed {fmt.printable(item.name)}: {fmt.printable(item.error)}", file=sys.stderr, flush=True)
 

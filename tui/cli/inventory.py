@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import difflib
 import sys
-from collections.abc import Callable
 from threading import Event
 from typing import Any
 
@@ -35,7 +34,6 @@ from tui.model import (
     INVENTORY_COLUMNS,
     Backup,
     FleetTarget,
-    ItemResult,
     ListOrder,
     ListQuery,
     SchemaState,
@@ -209,7 +207,7 @@ def cmd_hold(args: argparse.Namespace) -> int:
         raise UserError("a reason is required (--reason TEXT): say why these backups must be kept")
     with database_of(args) as database:
         require_installed(database)
-        result = database.hold_many(args.names, args.reason.strip(), args.until, _said("held"))
+        result = database.hold_many(args.names, args.reason.strip(), args.until, print_item("held", freed=False))
     print(f"held {len(result.done)}, failed {len(result.failed)}")
     return 0 if result.complete else 1
 
@@ -217,19 +215,9 @@ def cmd_hold(args: argparse.Namespace) -> int:
 def cmd_release(args: argparse.Namespace) -> int:
     with database_of(args) as database:
         require_installed(database)
-        result = database.release_many(args.names, _said("released"))
+        result = database.release_many(args.names, print_item("released", freed=False))
     print(f"released {len(result.done)}, failed {len(result.failed)}")
     return 0 if result.complete else 1
-
-
-def _said(verb: str) -> Callable[[ItemResult], None]:
-    def show(item: ItemResult) -> None:
-        if item.ok:
-            print(f"{verb} {fmt.printable(item.name)}", flush=True)
-        else:
-            print(f"failed {fmt.printable(item.name)}: {fmt.printable(item.error)}", file=sys.stderr, flush=True)
-
-    return show
 
 
 def cmd_drop(args: argparse.Namespace) -> int:
