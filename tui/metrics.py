@@ -3,6 +3,7 @@ written with the maintained prometheus_client library (the optional `metrics` ex
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from datetime import datetime, timezone
 
@@ -15,8 +16,16 @@ class MetricsUnavailable(Exception):
     """prometheus_client is not installed."""
 
 
-def registry_of(rows: Iterable[FleetRow], now: datetime | None = None):  # type: ignore[no-untyped-def]
-    """A CollectorRegistry with one sample per database (labels: target, host, database)."""
+def label_value(category: str) -> str:
+    """A finding category as a label value in Prometheus' convention: 'not installed' -> not_installed."""
+    return re.sub(r"[^a-z0-9_]+", "_", category.lower()).strip("_")
+
+
+def registry_of(  # type: ignore[no-untyped-def]
+    rows: Iterable[FleetRow], now: datetime | None = None, extra: dict[str, str] | None = None
+):
+    """A CollectorRegistry with one sample per database (labels: target, host, database, and the
+    `extra` ones given with --label key=value, the same on every sample)."""
     try:
         from prometheus_client import CollectorRegistry, Gauge
     except ImportError as exc:
@@ -25,7 +34,8 @@ def registry_of(rows: Iterable[FleetRow], now: datetime | None = None):  # type:
         ) from exc
     now = now or datetime.now(timezone.utc)
     registry = CollectorRegistry()
-    labels = ["target", "host", "database"]
+    extra = extra or {}
+    labels = ["target", "host", "database", *extra]
 
     def gauge(name: str, text: str, extra: list[str] | None = None) -> Gauge:
         return Gauge(f"{PREFIX}_{name}", text, labels + (extra or []), registry=registry)
@@ -39,7 +49,7 @@ def registry_of(rows: Iterable[FleetRow], now: datetime | None = None):  # type:
     findings = gauge("findings", "check --fast findings, by category", ["category"])
     scheduled = gauge("last_scheduled_backup_timestamp_seconds", "when a scheduled backup last succeeded")
     for row in rows:
-        key = (row.target.label, row.host or "", row.dbname or "")
+        key = (row.target.label, row.host or "", row.dbname or "", *extra.values())
         up.labels(*key).set(1 if row.reachable else 0)
         if not row.reachable:
             continue
@@ -51,20 +61,22 @@ def registry_of(rows: Iterable[FleetRow], now: datetime | None = None):  # type:
         if row.oldest is not None:
             oldest.labels(*key).set((now - row.oldest).total_seconds())
         for category, count in row.categories:
-            findings.labels(*key, category).set(count)
+            findings.labels(*key, label_value(category)).set(count)
         if row.last_scheduled_ok is not None:
             scheduled.labels(*key).set(row.last_scheduled_ok.timestamp())
     return registry
 
 
-def exposition(rows: Iterable[FleetRow], now: datetime | None = None) -> str:
+def exposition(rows: Iterable[FleetRow], now: datetime | None = None, extra: dict[str, str] | None = None) -> str:
     from prometheus_client import generate_latest
 
-    return generate_latest(registry_of(rows, now)).decode()
+    return generate_latest(registry_of(rows, now, extra)).decode()
 
 
-def write_textfile(path: str, rows: Iterable[FleetRow], now: datetime | None = None) -> None:
+def write_textfile(
+    path: str, rows: Iterable[FleetRow], now: datetime | None = None, extra: dict[str, str] | None = None
+) -> None:
     """Atomically (a temp file renamed over `path`): the collector never reads half a file."""
     from prometheus_client import write_to_textfile
 
-    write_to_textfile(path, registry_of(rows, now))
+    write_to_textfile(path, registry_of(rows, now, extra))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -64,6 +65,31 @@ def test_prometheus_output_parses_back_and_is_written_atomically(capsys, fleet: 
     assert [p.name for p in target.parent.iterdir()] == ["backup_tui.prom"]  # no temp file left behind
     code, out, _ = run(capsys, "list", "--prometheus", "--label", "one", "--dsn", fleet.dsns["prod"])
     assert code == 0 and 'target="one"' in out
+
+
+def test_metrics_follow_prometheus_conventions_and_others_can_read_the_files(
+    capsys, fleet: Fleet, tmp_path: Path
+) -> None:
+    """#26: an unreachable target is labelled with the host and database its service names;
+    --label key=value adds a label (a bare name stays the target); category values are snake_case;
+    files written with --output are readable by the collector's user (not mkstemp's 0600)."""
+    code, out, _ = run(capsys, "fleet", "--prometheus", "--service", "prod", "--service", "down", "--label", "env=prod")
+    families = {f.name: f for f in text_string_to_metric_families(out)}
+    down = next(s for s in families["backup_tui_up"].samples if s.labels["target"] == "down")
+    assert (down.labels["host"], down.labels["database"], down.value) == ("127.0.0.1", "x", 0.0)
+    assert all(s.labels["env"] == "prod" for f in families.values() for s in f.samples)
+    categories = {s.labels["category"] for s in families["backup_tui_findings"].samples}
+    assert categories and all(c == c.lower() and " " not in c for c in categories)
+    code, _, err = run(capsys, "fleet", "--prometheus", "--service", "prod", "--label", "host=x")
+    assert code == 1 and "--label host=x" in err
+    umask = os.umask(0o022)
+    try:
+        for options in (["--json"], ["--csv"], ["--prometheus"]):
+            path = tmp_path / f"out{options[0]}"
+            run(capsys, "fleet", *options, "--service", "prod", "--output", str(path))
+            assert path.stat().st_mode & 0o777 == 0o644, options
+    finally:
+        os.umask(umask)
 
 
 def test_fleet_check_runs_check_everywhere(capsys, fleet: Fleet) -> None:

@@ -56,3 +56,17 @@ def test_a_key_another_binding_has_and_an_unknown_id_are_refused_by_name() -> No
 def test_swapping_two_keys_is_not_a_clash() -> None:
     kept, problems = checked_keymap({"sort-size": "n", "sort-name": "s"}, Path("config.toml"))
     assert problems == [] and kept == {"sort-size": "n", "sort-name": "s"}
+
+
+@pytest.mark.parametrize(
+    ("version", "words"), [(130012, "PostgreSQL 13 is too old"), (90624, "PostgreSQL 9.6 is too old")]
+)
+def test_install_refuses_a_server_older_than_14_in_one_line(version: int, words: str) -> None:
+    """#26: PostgreSQL 13 failed halfway through install (CREATE OR REPLACE TRIGGER needs 14)."""
+    from tui.db.schema import refuse_old_server
+
+    with pytest.raises(RuntimeError) as refused:
+        refuse_old_server(version)
+    assert str(refused.value).startswith(words) and "PostgreSQL 14 or later" in str(refused.value)
+    refuse_old_server(140000)  # 14 and later go ahead
+    refuse_old_server(180004)

@@ -209,6 +209,11 @@ def write_out(text: str, output: str | None) -> None:
     target = os.path.abspath(output)
     fd, tmp = tempfile.mkstemp(prefix=".backup-tui-", dir=os.path.dirname(target))
     try:
+        # mkstemp makes it 0600: a collector running as another user (node_exporter) could not read
+        # it. The mode any new file gets here instead (0644 under the usual umask).
+        umask = os.umask(0)
+        os.umask(umask)
+        os.fchmod(fd, 0o666 & ~umask)
         with os.fdopen(fd, "w", encoding="utf-8") as out:
             out.write(text)
         os.replace(tmp, target)
@@ -284,6 +289,22 @@ def csv_rows(header: Sequence[str], rows: Iterable[Sequence[object]], bom: bool 
     for row in rows:
         writer.writerow(["" if v is None else spreadsheet_safe(v) for v in row])
     return buffer.getvalue()
+
+
+def metric_labels(given: Sequence[str] | None) -> tuple[str | None, dict[str, str]]:
+    """--label values: a bare NAME is the target label; key=value adds a label to every sample."""
+    target, extra = None, {}
+    for item in given or ():
+        key, sep, value = item.partition("=")
+        if not sep:
+            target = item
+        elif re.fullmatch(r"[a-zA-Z_][a-zA-Z0-9_]*", key) and key not in ("target", "host", "database", "category"):
+            extra[key] = value
+        else:
+            raise UserError(
+                f"--label {item}: a label name is letters, digits and _ (not target/host/database/category)"
+            )
+    return target, extra
 
 
 def time_of_day(text: str) -> str:

@@ -17,6 +17,7 @@ from tui.cli.common import (
     configured,
     csv_rows,
     json_value,
+    metric_labels,
     who_asks,
     write_out,
 )
@@ -87,11 +88,12 @@ def cmd_fleet(args: argparse.Namespace) -> int:
     if args.prometheus:
         from tui.metrics import MetricsUnavailable, exposition, write_textfile
 
+        _, extra = metric_labels(args.label)
         try:
             if args.output:
-                write_textfile(args.output, rows)
+                write_textfile(args.output, rows, extra=extra)
             else:
-                sys.stdout.write(exposition(rows))
+                sys.stdout.write(exposition(rows, extra=extra))
         except MetricsUnavailable as exc:
             raise UserError(str(exc)) from exc
         except OSError as exc:
@@ -211,6 +213,9 @@ def add_parsers(sub: Any, common: argparse.ArgumentParser) -> None:
     fmt_group.add_argument("--prometheus", action="store_true", help="Prometheus text format (the metrics extra)")
     fmt_group.add_argument("--tui", action="store_true", help="the fleet screen (enter opens a database)")
     p.add_argument("--output", metavar="FILE", help="write to FILE atomically (node_exporter's textfile collector)")
+    p.add_argument(
+        "--label", action="append", metavar="KEY=VALUE", help="with --prometheus: add a label to every sample"
+    )
     p.add_argument("--workers", type=at_least_one, default=8, help="databases queried at once (default 8)")
     p.add_argument("--connect-timeout", type=at_least_one, default=5, help="seconds per connection (default 5)")
     p.add_argument(

@@ -20,6 +20,7 @@ from tui.cli.common import (
     csv_rows,
     database_of,
     json_value,
+    metric_labels,
     no_transfer,
     point_in_time,
     print_item,
@@ -125,12 +126,13 @@ def _list_prometheus(args: argparse.Namespace) -> int:
     from tui.metrics import MetricsUnavailable, exposition, write_textfile
 
     settings = settings_of(args)
-    row = Database.fleet_summary(FleetTarget(settings.resolved_dsn(), args.label or "default"))
+    target, extra = metric_labels(args.label)
+    row = Database.fleet_summary(FleetTarget(settings.resolved_dsn(), target or "default"))
     try:
         if args.output:
-            write_textfile(args.output, [row])
+            write_textfile(args.output, [row], extra=extra)
         else:
-            sys.stdout.write(exposition([row]))
+            sys.stdout.write(exposition([row], extra=extra))
     except MetricsUnavailable as exc:
         raise UserError(str(exc)) from exc
     except OSError as exc:
@@ -278,7 +280,12 @@ def add_parsers(sub: Any, common: argparse.ArgumentParser) -> None:
     out.add_argument("--prometheus", action="store_true", help="this database's summary as Prometheus metrics")
     p.add_argument("--bom", action="store_true", help=BOM_HELP)
     p.add_argument("--output", metavar="FILE", help="with --prometheus: write FILE atomically")
-    p.add_argument("--label", help="with --prometheus: the target label (default 'default')")
+    p.add_argument(
+        "--label",
+        action="append",
+        metavar="NAME|KEY=VALUE",
+        help="with --prometheus: NAME is the target label (default 'default'); KEY=VALUE adds a label (repeatable)",
+    )
     p.add_argument(
         "--sort",
         choices=[o.value for o in ListOrder],

@@ -106,6 +106,17 @@ def _service_params(name: str | None) -> dict[str, str]:
     return {}
 
 
+def declared_place(dsn: str) -> tuple[str | None, str | None, str | None]:
+    """(host, port, dbname) as a DSN and the service it names say, without connecting (None where
+    neither says; libpq's environment defaults are not guessed)."""
+    try:
+        given = conninfo_to_dict(dsn)
+    except psycopg.ProgrammingError:
+        return None, None, None
+    params = {**_service_params(str(given.get("service") or "") or None), **{k: str(v) for k, v in given.items()}}
+    return params.get("host"), params.get("port"), params.get("dbname")
+
+
 def connection_defaults(dsn: str, connect_timeout: int) -> dict[str, object]:
     """What backup-tui asks libpq for, minus what the user set (in the DSN, the environment or the
     service file): as psql, the user's connect_timeout and application_name win."""

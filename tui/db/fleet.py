@@ -11,7 +11,7 @@ from concurrent.futures import ThreadPoolExecutor, as_completed
 import psycopg
 
 from tui.db.check import run_check
-from tui.db.connection import Settings, connect, send_server_info, service_files, transaction
+from tui.db.connection import Settings, connect, declared_place, send_server_info, service_files, transaction
 from tui.db.errors import DatabaseError, friendly_message
 from tui.db.inventory import valid_date
 from tui.db.schema import schema_state
@@ -66,7 +66,7 @@ def summary(target: FleetTarget, connect_timeout: int = 5, statement_timeout: st
     try:
         conn = connect(settings)
     except DatabaseError as exc:
-        return FleetRow(target, error=phrase(str(exc)))
+        return _unreachable(target, phrase(str(exc)))
     try:
         # One transaction in pipeline mode: who we are and the schema's state (its two round
         # trips), then the totals, the fast check and the last scheduled run together (two more:
@@ -122,10 +122,10 @@ def summary(target: FleetTarget, connect_timeout: int = 5, statement_timeout: st
         )
     except psycopg.Error as exc:
         if WATCH.why(conn):
-            return FleetRow(target, error=f"stalled: no answer within {statement_timeout} (and {GRACE:.0f} s)")
-        return FleetRow(target, error=phrase(friendly_message(exc)))
+            return _unreachable(target, f"stalled: no answer within {statement_timeout} (and {GRACE:.0f} s)")
+        return _unreachable(target, phrase(friendly_message(exc)))
     except DatabaseError as exc:
-        return FleetRow(target, error=phrase(str(exc)))
+        return _unreachable(target, phrase(str(exc)))
     finally:
         conn.close()
 
@@ -169,3 +169,10 @@ def run_everywhere(chosen: list[FleetTarget], fn: Callable[[FleetTarget], object
     """fn(target) on every target in parallel; results in the targets' order."""
     with ThreadPoolExecutor(max_workers=max(1, min(workers, len(chosen) or 1)), thread_name_prefix="fleet") as pool:
         return list(pool.map(fn, chosen))
+
+
+def _unreachable(target: FleetTarget, error: str) -> FleetRow:
+    """A target that did not answer, with the host and database its DSN or service names (the
+    metrics' labels say which database is down, not an empty string)."""
+    host, port, dbname = declared_place(target.dsn)
+    return FleetRow(target, host=host, port=port, dbname=dbname, error=error)

@@ -356,6 +356,20 @@ def _take_ownership(conn: psycopg.Connection, found: list[tuple[str, str]]) -> l
     return done
 
 
+MINIMUM_SERVER = 140000  # PostgreSQL 14: CREATE OR REPLACE TRIGGER, client_connection_check_interval
+
+
+def refuse_old_server(version_num: int) -> None:
+    """One line, before anything is changed, for a server older than the minimum."""
+    if version_num < MINIMUM_SERVER:
+        major = (
+            str(version_num // 10000) if version_num >= 100000 else f"{version_num // 10000}.{version_num // 100 % 100}"
+        )
+        raise RuntimeError(
+            f"PostgreSQL {major} is too old: backup-tui needs PostgreSQL 14 or later (nothing was installed)"
+        )
+
+
 def install(conn: psycopg.Connection, take_ownership: bool = False) -> InstallReport:
     """Run pending migrations, then re-apply changed definitions, all in one transaction.
 
@@ -363,6 +377,7 @@ def install(conn: psycopg.Connection, take_ownership: bool = False) -> InstallRe
     backup names in a legacy table) rolls everything back, and so does a schema or object in it
     that another role owns (ForeignOwner), unless `take_ownership`.
     """
+    refuse_old_server(conn.info.server_version)
     with conn.transaction():
         # Two installers at once would race on DDL; the second waits here, then finds nothing to do.
         conn.execute("SELECT pg_advisory_xact_lock(hashtext('backup-tui install'))")
