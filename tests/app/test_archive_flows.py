@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import threading
 from pathlib import Path
 
@@ -40,7 +41,9 @@ async def test_archive_from_the_tui_with_the_typed_confirmation(
         assert main_screen(pilot).listing.get(awkward_backup).status == "archived"
         await pilot.press("enter")  # details of an archived backup: its manifest
         await settle(pilot)
-        assert '"sha256"' in screen_text(pilot) and str(tmp_path) in screen_text(pilot)
+        text = screen_text(pilot)
+        assert str(tmp_path) in text and re.search(r"^\s+sha256\s+[0-9a-f]{64}$", text, re.M), text  # a table row
+        assert re.search(r"^\s+columns\s+column\s+type$", text, re.M)  # the columns as a table of their own
     assert (tmp_path / folder_name(awkward_backup) / "manifest.json").exists()
 
 

@@ -5,6 +5,7 @@ would, a dumb terminal gets one line, and `create` takes schema.table and sugges
 
 from __future__ import annotations
 
+import argparse
 import csv
 import io
 import os
@@ -187,8 +188,9 @@ def test_the_readme_schedules_the_script_by_its_path_as_cron_and_systemd_need() 
     assert "/var/lib/prometheus/node-exporter" in readme  # Debian's textfile folder
 
 
-def test_human_output_fits_80_columns_without_cutting_a_word(
-    installed: psycopg.Connection, dsn: str, capsys, monkeypatch: pytest.MonkeyPatch
+@pytest.mark.parametrize("columns", [80, 100, 120])
+def test_human_output_fits_the_terminal_without_cutting_a_word(
+    installed: psycopg.Connection, dsn: str, capsys, monkeypatch: pytest.MonkeyPatch, columns: int
 ) -> None:
     """#26: prune, check, schedule list and fleet wrapped mid-word at 80 columns (fleet's header was
     'find'). Each line now fits, words whole; piped (no COLUMNS), lines stay whole for scripts."""
@@ -199,8 +201,9 @@ def test_human_output_fits_80_columns_without_cutting_a_word(
     installed.execute("UPDATE backup.backup_metadata SET backup_date = now() - interval '40 days'")
     installed.execute("CREATE TABLE backup.stray_table_without_a_row AS SELECT 1 AS id")  # a finding for check
     assert run(capsys, "schedule", "add", "orders", "--kind", "daily", "--cron", "0 2 * * *", "--dsn", dsn)[0] == 0
-    monkeypatch.setenv("COLUMNS", "80")
+    monkeypatch.setenv("COLUMNS", str(columns))
     outputs = {
+        "list": run(capsys, "list", "--dsn", dsn)[1],
         "prune": run(capsys, "prune", "--dsn", dsn)[1],
         "check": run(capsys, "check", "--dsn", dsn)[1],
         "schedule list": run(capsys, "schedule", "list", "--dsn", dsn)[1],
@@ -211,7 +214,7 @@ def test_human_output_fits_80_columns_without_cutting_a_word(
         for line in out.splitlines():
             if line.lstrip().startswith("fix:"):  # a command to copy: left whole, the terminal folds it
                 continue
-            assert len(line) <= 80, f"{command}: {line!r}"
+            assert len(line) <= columns, f"{command}: {line!r}"
     words = " ".join(outputs["prune"].split())
     assert "40 days old, kept 7 days" in words  # wrapped at spaces: the phrase reads whole once joined
     header = outputs["fleet"].splitlines()[0].split()
@@ -222,3 +225,26 @@ def test_human_output_fits_80_columns_without_cutting_a_word(
     piped = run(capsys, "prune", "--dsn", dsn)[1]  # not a terminal: every plan line whole
     plan_lines = [line for line in piped.splitlines() if "days old" in line]
     assert plan_lines and all(line.startswith("  ") and line.endswith("kept 7 days") for line in plan_lines)
+
+
+def _commands(parser: argparse.ArgumentParser, prefix: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
+    found = []
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for name, sub in action.choices.items():
+                found.append((*prefix, name))
+                found.extend(_commands(sub, (*prefix, name)))
+    return found
+
+
+def test_help_of_every_command_says_what_it_does(capsys) -> None:
+    """#26: `--help` and each subcommand's help: a description line, usage, and where the rest is."""
+    commands = _commands(build_parser())
+    assert len(commands) > 20 and ("schedule", "add") in commands and ("diff",) in commands
+    for command in [(), *commands]:
+        code, out, err = run(capsys, *command, "--help")
+        assert code == 0 and not err, command
+        usage, description, *_ = out.split("\n\n")
+        assert usage.startswith("usage: backup-tui"), command
+        assert description.rstrip().endswith("."), (command, description)
+        assert "backup-tui --help" in out or command == (), command

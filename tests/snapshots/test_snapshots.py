@@ -15,6 +15,7 @@ from tui.db.database import FirstLook
 from tui.model import ServerInfo
 
 SIZES = [(80, 24), (120, 40)]
+DIALOG_SIZES = [(60, 20), (80, 24), (120, 40)]  # dialogs with long names: whole at every width (#26)
 
 
 @pytest.fixture(autouse=True)
@@ -39,6 +40,7 @@ def fixed_server_label(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(Database, "server_info", pinned)
     monkeypatch.setattr(Database, "first_look", pinned_look)
     monkeypatch.setattr(Database, "plan_and_size", pinned_plan)
+    monkeypatch.setattr(Database, "database_size", lambda self: 16 * 1024 * 1024)
 
 
 @pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
@@ -94,7 +96,7 @@ def test_help(snap_compare, seeded_dsn: str, make_app) -> None:
     assert snap_compare(make_app(seeded_dsn), terminal_size=(80, 24), run_before=open_help)
 
 
-@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+@pytest.mark.parametrize("size", DIALOG_SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
 def test_create_modal(snap_compare, seeded_dsn: str, make_app, size) -> None:
     async def open_create(pilot) -> None:
         await settle(pilot)
@@ -106,7 +108,7 @@ def test_create_modal(snap_compare, seeded_dsn: str, make_app, size) -> None:
     assert snap_compare(make_app(seeded_dsn), terminal_size=size, run_before=open_create)
 
 
-@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+@pytest.mark.parametrize("size", DIALOG_SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
 def test_drop_modal_several(snap_compare, seeded_dsn: str, make_app, size) -> None:
     async def open_drop(pilot) -> None:
         await settle(pilot)

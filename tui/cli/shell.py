@@ -34,7 +34,8 @@ def add_parsers(sub: Any, build_parser: Callable[[], argparse.ArgumentParser]) -
         "completion",
         help="print the shell completion script",
         epilog="bash: backup-tui completion bash > ~/.local/share/bash-completion/completions/backup-tui\n"
-        'zsh:  backup-tui completion zsh > "${fpath[1]}/_backup-tui"',
+        'zsh:  backup-tui completion zsh > "${fpath[1]}/_backup-tui"\n'
+        "Exit codes, environment and the config file: backup-tui --help.",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument("shell", choices=SHELLS, help="the shell to complete in")
@@ -43,6 +44,8 @@ def add_parsers(sub: Any, build_parser: Callable[[], argparse.ArgumentParser]) -
     p = sub.add_parser(
         "man",
         help="print the manual page (roff)",
-        epilog="mkdir -p ~/.local/share/man/man1 && backup-tui man > ~/.local/share/man/man1/backup-tui.1",
+        epilog="mkdir -p ~/.local/share/man/man1 && backup-tui man > ~/.local/share/man/man1/backup-tui.1\n"
+        "Exit codes, environment and the config file: backup-tui --help.",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.set_defaults(func=cmd_man, build_parser=build_parser)

@@ -209,6 +209,10 @@ class Database:
     def plan(self) -> list[PlanRow]:
         return self.session.run(plan.load_plan)
 
+    def database_size(self) -> int | None:
+        """The whole database's size on disk (None when this role may not know it)."""
+        return self.session.run(plan.database_size)
+
     def plan_and_size(self) -> tuple[list[PlanRow], int | None]:
         """The plan and the database's size (what the backups take a share of): one round trip."""
         return self.session.read(plan.send_plan_and_size)

@@ -26,13 +26,23 @@ def send_plan(conn: psycopg.Connection) -> Callable[[], list[PlanRow]]:
     return lambda: [PlanRow(*row) for row in cur]
 
 
+# The database's size on disk; NULL for a role that may not know it (pg_database_size needs CONNECT).
+_DATABASE_SIZE = (
+    "SELECT CASE WHEN has_database_privilege(current_database(), 'CONNECT') "
+    "THEN pg_database_size(current_database()) END"
+)
+
+
+def database_size(conn: psycopg.Connection) -> int | None:
+    """What the whole database takes on disk (the backups' share of it is worth saying)."""
+    row = conn.execute(_DATABASE_SIZE).fetchone()
+    return row[0] if row else None
+
+
 def send_plan_and_size(conn: psycopg.Connection) -> Callable[[], tuple[list[PlanRow], int | None]]:
     """The plan and the database's size on disk (None when the role may not know it), sent together."""
     rows = send_plan(conn)
-    size = conn.execute(
-        "SELECT CASE WHEN has_database_privilege(current_database(), 'CONNECT') "
-        "THEN pg_database_size(current_database()) END"
-    )
+    size = conn.execute(_DATABASE_SIZE)
 
     def read() -> tuple[list[PlanRow], int | None]:
         plan = rows()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from rich.table import Table
 from rich.text import Text
@@ -26,6 +26,25 @@ def _grid() -> Table:
     table.add_column(style="bold", no_wrap=True)
     table.add_column()
     return table
+
+
+def manifest_table(manifest: dict[str, Any] | None) -> Table:
+    """An archive's manifest as a table: each fact on its line, the columns as a table of their own,
+    anything nested as indented JSON. Every value literal (a manifest is untrusted input)."""
+    grid = _grid()
+    for key, value in (manifest or {}).items():
+        if key == "columns" and isinstance(value, list) and all(isinstance(c, dict) for c in value):
+            columns = Table(box=None, padding=(0, 2), show_edge=False, header_style="bold")
+            columns.add_column("column")
+            columns.add_column("type")
+            for column in value:
+                columns.add_row(literal(column.get("name")), literal(column.get("type")))
+            grid.add_row(literal(key), columns)
+        elif isinstance(value, (dict, list)):
+            grid.add_row(literal(key), literal_lines(json.dumps(value, indent=2, ensure_ascii=False)))
+        else:
+            grid.add_row(literal(key), literal(fmt.text(value if value is None else str(value))))
+    return grid
 
 
 class DetailsScreen(Screen[None]):
@@ -113,14 +132,12 @@ class DetailsScreen(Screen[None]):
             except DatabaseError as exc:
                 self.app.call_from_thread(self._show_error, error_text(exc))
                 return
-            text = Text.assemble(
-                ("archived to ", "bold"),
-                literal(location),
-                "\n\n",
-                ("manifest\n", "bold underline"),
-                literal_lines(json.dumps(manifest, indent=2, ensure_ascii=False)),
-            )
-            self.app.call_from_thread(self.query_one("#details-body", Static).update, text)
+            body = Table.grid(padding=(1, 0))
+            body.add_column()
+            body.add_row(Text.assemble(("archived to ", "bold"), literal(location)))
+            body.add_row(Text("manifest", style="bold underline"))
+            body.add_row(manifest_table(manifest))
+            self.app.call_from_thread(self.query_one("#details-body", Static).update, body)
             return
         try:
             details = self.database.details(self.backup.backup_table_name, self.state)

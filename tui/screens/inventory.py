@@ -252,6 +252,7 @@ class InventoryScreen(ListingScreen):
         self.sizes_estimated = False
         self.partial_of: int | None = None  # only the biggest backups are loaded yet, of about this many
         self.info: ServerInfo | None = None
+        self.database_bytes: int | None = None  # the whole database's size, once known
         self.state: SchemaState | None = None
         self.sources_state = SourcesState()
         self.from_groups: str | None = None  # the filter the grouped view's enter set: escape goes back
@@ -380,6 +381,7 @@ class InventoryScreen(ListingScreen):
         self._show_empty_state()
         if not message.estimated and message.partial_of is None:
             self._flag_findings()  # once per load, on its final rows: not on each progressive step
+            self._load_database_size()
         if message.state is SchemaState.ABSENT:
             self._offer_install()
 
@@ -462,6 +464,7 @@ class InventoryScreen(ListingScreen):
             marked=len(marked),
             marked_size=total_size(marked),
             estimated=self.sizes_estimated,
+            database_bytes=self.database_bytes,
         )
         totals = self.inventory.totals
         bar.show(lambda width: summary_line(totals, shown, width))
@@ -567,6 +570,20 @@ class InventoryScreen(ListingScreen):
         """Rows with findings (drift, dependants) get a flag; a cheap, estimate-based check."""
         if self.state is not None and self.state is not SchemaState.ABSENT:
             self._load_flags(self.state)
+
+    @work(thread=True, exit_on_error=False, exclusive=True, group="database-size")
+    def _load_database_size(self) -> None:
+        """The database's size, after the rows (pg_database_size reads every file's size: on a big
+        inventory it must not hold up the first screen)."""
+        try:
+            size = self.database.database_size()
+        except DatabaseError:
+            return  # a courtesy figure; the load itself reports database errors
+        self.app.call_from_thread(self._database_size_known, size)
+
+    def _database_size_known(self, size: int | None) -> None:
+        self.database_bytes = size
+        self.update_summary()
 
     @work(thread=True, exit_on_error=False, exclusive=True, group="flags")
     def _load_flags(self, state: SchemaState) -> None:

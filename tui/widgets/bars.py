@@ -113,13 +113,16 @@ class Shown:
     marked: int = 0
     marked_size: int = 0
     estimated: bool = False
+    database_bytes: int | None = None  # the whole database's size: the backups' share of it is said
 
 
-# Reductions, applied in this order until the line fits: the least important words go first, and
-# the count (with what is marked) goes last.
-# What goes first when the line is too long. The size and what is reclaimable go last: they are the
-# two numbers on-call opens the tool for (at 60 columns they stay).
-_STEPS = ("sep", "estimated", "expired", "now", "unregistered", "drop-estimated", "whole", "marked", "missing", "size")
+# Reductions, applied in this order until the line fits: the least important words go first. The
+# size and what is reclaimable go last: they are the two numbers on-call opens the tool for (at 60
+# columns they stay).
+_STEPS = (
+    "sep", "estimated", "expired", "now", "unregistered", "share", "drop-estimated", "whole", "marked", "missing",
+    "size",
+)  # fmt: skip
 
 
 def summary_line(totals: Totals, shown: Shown, width: int) -> Text:
@@ -144,7 +147,13 @@ def _summary_at(totals: Totals, shown: Shown, cut: set[str]) -> Text:
     else:
         parts.append(Text(f"{totals.count:,} backups", "bold"))
         if "size" not in cut:
-            parts.append(Text(fmt.size(totals.size)))
+            size = Text(fmt.size(totals.size))
+            if shown.database_bytes and "share" not in cut:
+                size.append(
+                    f" ({100 * totals.size / shown.database_bytes:.0f} % of the database's "
+                    f"{fmt.size(shown.database_bytes)})"
+                )
+            parts.append(size)
     if "size" not in cut:
         reclaim = Text.assemble((fmt.size(totals.reclaimable), "bold"), " reclaimable")
         if "now" not in cut:
