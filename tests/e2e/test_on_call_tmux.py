@@ -137,3 +137,47 @@ def test_the_demo_says_what_it_does_and_its_second_start_reuses_the_cluster(tmp_
     assert "starting the demo's PostgreSQL" in err and "about 60 backups" not in err  # not seeded twice
     assert again == first and first > 50
     print(f"demo second start: {took:.2f} s")  # the figure for the README; no timed assertion
+
+
+def test_the_emergency_prune_on_the_demo_deletes_first_then_archives_the_rest(tmp_path: Path) -> None:
+    """#26: in a real terminal at 80×24, on the demo: X drops only the deletes (no folder asked),
+    then x archives what is left to archive, each with its count typed; the database agrees."""
+    proc, dsn, _ = _start_demo(tmp_path / "demo")
+    try:
+        with psycopg.connect(dsn) as conn:
+            due = dict(conn.execute("SELECT decision, count(*) FROM backup.plan_prune() GROUP BY 1").fetchall())
+        deletes, archives = due.get("delete", 0), due.get("archive", 0)
+        assert deletes > 1 and archives > 1  # the demo has both, so the two steps mean something
+        cold = tmp_path / "cold"
+        env = f"BACKUP_TUI_ARCHIVE_TO={shlex.quote(str(cold))} XDG_STATE_HOME={shlex.quote(str(tmp_path / 'state'))}"
+        session = f"bt-{uuid.uuid4().hex[:8]}"
+        app = " ".join(shlex.quote(a) for a in (installed_script(), "--dsn", dsn))
+        command = f"env -u COLUMNS -u LINES TERM=xterm-256color {env} {app}; sleep 600"
+        subprocess.run(["tmux", "new-session", "-d", "-s", session, "-x", "80", "-y", "24", command], check=True)
+        term = Terminal(session)
+        try:
+            term.wait_for(lambda s: "backups" in s and "measuring" not in s, "the inventory")
+            term.keys("p")
+            term.wait_for(lambda s: "Prune preview" in s and f"delete {deletes} backups" in s, "the preview")
+            term.keys("X")
+            term.wait_for(lambda s: f"Type {deletes} to confirm" in s and "Archive to" not in s, "delete only")
+            term.keys(str(deletes), "Enter")
+            term.wait_for(lambda s: f"dropped {deletes}" in s, "the deletes done", timeout=60)
+            term.keys("Enter")
+            term.wait_for(lambda s: "delete 0 backups" in s and f"{archives} to archive" in s, "the plan again")
+            term.keys("x")
+            term.wait_for(lambda s: f"Type {archives} to confirm" in s, "the archive dialog")
+            term.keys(str(archives), "Enter")
+            term.wait_for(lambda s: f"archived {archives}" in s, "the archives done", timeout=120)
+            term.keys("Enter")
+            term.wait_for(lambda s: "delete 0 backups" in s and "0 to archive" in s, "nothing left to do")
+        finally:
+            subprocess.run(["tmux", "kill-session", "-t", session], check=False)
+        with psycopg.connect(dsn) as conn:
+            left = dict(conn.execute("SELECT decision, count(*) FROM backup.plan_prune() GROUP BY 1").fetchall())
+            archived = conn.execute("SELECT count(*) FROM backup.backup_metadata WHERE archive_location IS NOT NULL")
+            assert (left.get("delete", 0), left.get("archive", 0)) == (0, 0)
+            assert archived.fetchone()[0] >= archives
+        assert len([p for p in cold.iterdir() if (p / "manifest.json").exists()]) == archives
+    finally:
+        _stop(proc)
