@@ -248,3 +248,25 @@ def test_help_of_every_command_says_what_it_does(capsys) -> None:
         assert usage.startswith("usage: backup-tui"), command
         assert description.rstrip().endswith("."), (command, description)
         assert "backup-tui --help" in out or command == (), command
+
+
+@pytest.mark.parametrize(
+    ("path", "argv"),
+    [
+        ("share/man/man1/backup-tui.1", ["man"]),
+        ("share/bash-completion/completions/backup-tui", ["completion", "bash"]),
+        ("share/zsh/site-functions/_backup-tui", ["completion", "zsh"]),
+    ],
+)
+def test_the_man_page_and_completions_installed_with_the_package_are_the_parsers(
+    capsys, path: str, argv: list[str]
+) -> None:
+    """#26: installed with the package (hatch shared-data: the environment's share/, where man and
+    bash-completion look), and never stale: the files in the repository are what the parser makes now
+    (after a change to the command line: `backup-tui man > share/man/man1/backup-tui.1`, and so on)."""
+    import sys
+
+    committed = Path(__file__).resolve().parents[2] / path
+    code, made, _ = run(capsys, *argv)
+    assert code == 0 and committed.read_text(encoding="utf-8") == made, f"regenerate {path}"
+    assert (Path(sys.prefix) / path).exists()  # pip put it where the environment's tools look

@@ -23,7 +23,14 @@ def cmd_man(args: argparse.Namespace) -> int:
 
     from tui import __version__
 
-    about = {"project_name": "backup-tui", "version": __version__, "manual_title": "backup-tui manual"}
+    # The version as the page's date: the page installed with the package is the same from one
+    # build to the next (tests compare it with what this prints).
+    about = {
+        "project_name": "backup-tui",
+        "version": __version__,
+        "manual_title": "backup-tui manual",
+        "date": __version__,
+    }
     sys.stdout.write(str(Manpage(args.build_parser(), _data=about)))
     return 0
 
