@@ -177,3 +177,23 @@ def test_schedules_screen(snap_compare, seeded_dsn: str, make_app, size) -> None
         await settle(pilot)
 
     assert snap_compare(make_app(seeded_dsn), terminal_size=size, run_before=schedules)
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_diff_screen(snap_compare, seeded_dsn: str, make_app, size) -> None:
+    """#27: D on the first backup (orders), after the live table changed: a key, deletes, adds,
+    a changed value marked; hostile text literal."""
+    import psycopg
+
+    with psycopg.connect(seeded_dsn, autocommit=True) as conn:
+        conn.execute("ALTER TABLE public.orders ADD PRIMARY KEY (id)")
+        conn.execute("DELETE FROM public.orders WHERE id IN (1, 2)")
+        conn.execute("UPDATE public.orders SET label = '[b]bold?[/b] \x1b[2J' WHERE id = 3")
+        conn.execute("INSERT INTO public.orders VALUES (900001, 'new row')")
+
+    async def open_diff(pilot) -> None:
+        await settle(pilot)
+        await pilot.press("D")
+        await settle(pilot)
+
+    assert snap_compare(make_app(seeded_dsn), terminal_size=size, run_before=open_diff)
