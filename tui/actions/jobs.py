@@ -22,7 +22,7 @@ def siblings_of(chosen: Sequence[Backup], inventory: Iterable[Backup]) -> dict[s
         b for b in inventory if b.original_table_name is not None and b.status not in _TABLELESS and b.source in sources
     ]
     kept.sort(key=_newest_first, reverse=True)
-    by_source: dict[str, list[str]] = {s: [] for s in sources}
+    by_source: dict[str, list[str]] = {s: [] for s in sorted(sources)}
     for b in kept:
         by_source[b.source].append(b.backup_table_name)
     return by_source
@@ -55,7 +55,7 @@ def _risky(backups: Sequence[Backup], siblings: Mapping[str, Sequence[str]] | No
     names = {b.backup_table_name for b in backups}
     newest = {b.backup_table_name for b in backups if b.rule is Rule.NEWEST}
     emptied: list[str] = []
-    for source, kept in (siblings or {}).items():
+    for source, kept in sorted((siblings or {}).items()):  # the same words in the same order, every run
         if kept and kept[0] in names:
             newest.add(kept[0])
         if kept and names.issuperset(kept):
