@@ -91,6 +91,9 @@ def test_the_sql_puts_the_live_table_back_and_is_never_run(
     code, out, _ = run(capsys, "diff", ledger, "--json", "--dsn", dsn)
     assert code == 0, out
     assert json.loads(out)["only_backup"] == 0
+    with pytest.raises(SystemExit) as usage:  # a section that does not exist: a usage error, no traceback
+        main(["diff", ledger, "--sql", str(tmp_path / "x.sql"), "--sections", "insert,truncate", "--dsn", dsn])
+    assert usage.value.code == 2 and "sections are insert, update, delete, not truncate" in capsys.readouterr().err
     only_inserts = tmp_path / "inserts.sql"
     run(capsys, "diff", ledger, "--sql", str(only_inserts), "--sections", "insert", "--dsn", dsn)
     assert "INSERT INTO" in only_inserts.read_text() and "DELETE FROM" not in only_inserts.read_text()

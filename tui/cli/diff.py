@@ -16,7 +16,7 @@ from tui.model import DiffResult
 
 
 def cmd_diff(args: argparse.Namespace) -> int:
-    sections = _sections(args.sections)
+    sections = args.sections  # checked by the parser (_sections): a usage error, exit 2
     with database_of(args) as database:
         require_installed(database)
         result = database.diff(args.name, args.against, args.limit)
@@ -64,6 +64,7 @@ def add_parsers(sub: Any, common: argparse.ArgumentParser) -> None:
     )
     p.add_argument(
         "--sections",
+        type=_sections,
         default=",".join(SECTIONS),
         help="with --sql: which statements, of insert,update,delete (default all)",
     )

@@ -123,7 +123,7 @@ def resolve(conn: psycopg.Connection, name: str, against: str | None) -> tuple[_
         return backup, _side(conn, "backup", against), source
     schema, _, table = against.rpartition(".") if "." in against and not against.startswith('"') else ("", "", against)
     other = _side(conn, schema or "public", table)
-    return backup, other, other if other.oid != (source.oid if source else None) else source
+    return backup, other, other  # a table: its own key matches the rows
 
 
 def _value(alias: str, column: str, comparable: bool) -> sql.Composable:
